@@ -1,0 +1,80 @@
+using System.Diagnostics.Tracing;
+
+namespace LoopDoctor.Agent.Diagnostics;
+
+/// <summary>
+/// <c>LoopDoctor-Agent</c>: lets an attacher (the <c>loopdoctor</c> CLI, dotnet-trace) read the agent over EventPipe.
+/// Payloads are integers (microseconds): a <c>(double,double)</c> payload never arrived over EventPipe on .NET 10
+/// while <c>(long,long)</c> did. No event name ends in Start/Stop, which EventSource would rename to Opcode pairs.
+/// </summary>
+[EventSource(Name = SourceName)]
+internal sealed class LoopDoctorEventSource : EventSource
+{
+    public const string SourceName = "LoopDoctor-Agent";
+
+    public static readonly LoopDoctorEventSource Log = new();
+
+    public static class Keywords
+    {
+        public const EventKeywords Lifecycle = (EventKeywords)0x1;
+        public const EventKeywords Lag = (EventKeywords)0x2;
+        public const EventKeywords Exceptions = (EventKeywords)0x4;
+    }
+
+    // Set by the running agent; read when a listener enables the source so it learns at once that an agent is here.
+    private volatile AgentDescription? _agent;
+
+    private LoopDoctorEventSource() : base(EventSourceSettings.EtwSelfDescribingEventFormat)
+    {
+    }
+
+    internal sealed record AgentDescription(string Version, string Mode);
+
+    internal void SetAgent(AgentDescription? agent)
+    {
+        _agent = agent;
+        if (agent is not null && IsEnabled())
+        {
+            AgentStarted(agent.Version, agent.Mode, Environment.ProcessId);
+        }
+    }
+
+    protected override void OnEventCommand(EventCommandEventArgs command)
+    {
+        // Written when a listener enables the source (not only at agent start), so a late attacher sees it too.
+        if (command.Command == EventCommand.Enable && _agent is { } agent)
+        {
+            AgentStarted(agent.Version, agent.Mode, Environment.ProcessId);
+        }
+    }
+
+    [Event(1, Level = EventLevel.Informational, Keywords = Keywords.Lifecycle, Message = "LoopDoctor agent {0} running ({1}) in process {2}")]
+    public void AgentStarted(string version, string mode, int processId) => WriteEvent(1, version, mode, processId);
+
+    [Event(2, Level = EventLevel.Warning, Keywords = Keywords.Lag, Message = "Thread-pool queue delay {0} µs exceeded {1} µs")]
+    public void QueueDelaySpike(long delayMicroseconds, long thresholdMicroseconds)
+    {
+        if (IsEnabled(EventLevel.Warning, Keywords.Lag))
+        {
+            WriteEvent(2, delayMicroseconds, thresholdMicroseconds);
+        }
+    }
+
+    [Event(3, Level = EventLevel.Warning, Keywords = Keywords.Lag, Message = "Timer lag {0} µs exceeded {1} µs")]
+    public void TimerLagSpike(long lagMicroseconds, long thresholdMicroseconds)
+    {
+        if (IsEnabled(EventLevel.Warning, Keywords.Lag))
+        {
+            WriteEvent(3, lagMicroseconds, thresholdMicroseconds);
+        }
+    }
+
+    [Event(4, Level = EventLevel.Warning, Keywords = Keywords.Exceptions, Message = "Unobserved task exception {0}")]
+    public void UnobservedTaskException(string exceptionType, string stackTrace, string message)
+    {
+        if (IsEnabled(EventLevel.Warning, Keywords.Exceptions))
+        {
+            WriteEvent(4, exceptionType, stackTrace, message);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using LoopDoctor.Agent.Diagnostics;
+using LoopDoctor.Agent.Metrics;
+
+namespace LoopDoctor.Agent;
+
+/// <summary>
+/// The one public entry point for apps without ASP.NET Core: <c>using var agent = LoopDoctorAgent.Start(options);</c>.
+/// One agent runs per process; <see cref="Current"/> is that agent.
+/// </summary>
+public sealed class LoopDoctorAgent : IDisposable
+{
+    private static readonly Lock StartLock = new();
+    private static LoopDoctorAgent? _current;
+
+    private readonly LoopDoctorInstruments _instruments;
+    private int _disposed;
+
+    private LoopDoctorAgent(LoopDoctorOptions options)
+    {
+        Options = options;
+        _instruments = new LoopDoctorInstruments();
+    }
+
+    /// <summary>The running agent, or null.</summary>
+    public static LoopDoctorAgent? Current => Volatile.Read(ref _current);
+
+    /// <summary>A copy of the validated options this agent runs with.</summary>
+    public LoopDoctorOptions Options { get; }
+
+    /// <summary>
+    /// Validates <paramref name="options"/> (throwing <see cref="LoopDoctorConfigurationException"/> naming the bad option)
+    /// and starts the agent. Throws <see cref="InvalidOperationException"/> when an agent already runs in this process.
+    /// </summary>
+    public static LoopDoctorAgent Start(LoopDoctorOptions? options = null)
+    {
+        var copy = (options ?? new LoopDoctorOptions()).Clone();
+        copy.Validate();
+        lock (StartLock)
+        {
+            if (_current is not null)
+            {
+                throw new InvalidOperationException("A LoopDoctor agent is already running in this process; use LoopDoctorAgent.Current.");
+            }
+
+            var agent = new LoopDoctorAgent(copy);
+            agent.StartComponents();
+            Volatile.Write(ref _current, agent);
+            return agent;
+        }
+    }
+
+    private void StartComponents()
+    {
+        LoopDoctorEventSource.Log.SetAgent(new LoopDoctorEventSource.AgentDescription(Version, Options.Mode.ToString()));
+    }
+
+    internal static string Version { get; } =
+        typeof(LoopDoctorAgent).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        lock (StartLock)
+        {
+            if (ReferenceEquals(_current, this))
+            {
+                Volatile.Write(ref _current, null);
+                LoopDoctorEventSource.Log.SetAgent(null);
+            }
+        }
+
+        _instruments.Dispose();
+    }
+}

@@ -1,0 +1,66 @@
+using System.Diagnostics.Metrics;
+
+namespace LoopDoctor.Agent.Metrics;
+
+/// <summary>
+/// The <c>LoopDoctor</c> meter and every instrument the agent publishes. Names follow the OpenTelemetry
+/// semantic conventions (dotted, units in seconds, <c>{annotation}</c> units for counts). The README lists each one.
+/// One instance per running agent; disposing it disposes the meter and so detaches every listener.
+/// </summary>
+internal sealed class LoopDoctorInstruments : IDisposable
+{
+    public const string MeterName = "LoopDoctor";
+
+    // Seconds. Roughly 1-2.5-5 per decade from 10 µs to 60 s: Prometheus needs explicit buckets, and the
+    // interesting range of a queue delay spans 7 orders of magnitude (a healthy pool is ~10 µs, a stall is seconds).
+    internal static readonly double[] DelayBucketsSeconds =
+    [
+        0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+        0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+    ];
+
+    public LoopDoctorInstruments()
+    {
+        Meter = new Meter(MeterName, typeof(LoopDoctorInstruments).Assembly.GetName().Version?.ToString(3));
+
+        var delayAdvice = new InstrumentAdvice<double> { HistogramBucketBoundaries = DelayBucketsSeconds };
+
+        QueueDelay = Meter.CreateHistogram("loopdoctor.thread_pool.queue.delay", "s",
+            "Time a work item waited in the thread pool's global queue before it started (probe, corrected for coordinated omission).",
+            tags: null, advice: delayAdvice);
+        TimerLag = Meter.CreateHistogram("loopdoctor.timer.lag", "s",
+            "How late a timer callback fired against its schedule.", tags: null, advice: delayAdvice);
+        SchedulerDelay = Meter.CreateHistogram("loopdoctor.scheduler.delay", "s",
+            "Queue delay of a probed TaskScheduler or SynchronizationContext, by scheduler name.", tags: null, advice: delayAdvice);
+        ThreadInjections = Meter.CreateCounter<long>("loopdoctor.thread_pool.thread.injections", "{thread}",
+            "Thread-pool worker count adjustments upward, by the runtime's reason (starvation, cooperative_blocking, ...).");
+        BlockingWaits = Meter.CreateCounter<long>("loopdoctor.thread_pool.blocking_waits", "{wait}",
+            "Blocking waits (Monitor.Wait, .Result, .Wait(), SemaphoreSlim.Wait, ...) that ran on thread-pool threads.");
+        BlockingWaitDuration = Meter.CreateHistogram("loopdoctor.thread_pool.blocking_wait.duration", "s",
+            "Duration of blocking waits on thread-pool threads.", tags: null, advice: delayAdvice);
+        LockContentions = Meter.CreateCounter<long>("loopdoctor.lock.contentions", "{contention}",
+            "Contended Monitor (lock) acquisitions.");
+        LockContentionDuration = Meter.CreateHistogram("loopdoctor.lock.contention.duration", "s",
+            "Time spent waiting for a contended lock.", tags: null, advice: delayAdvice);
+        UnobservedExceptions = Meter.CreateCounter<long>("loopdoctor.task.unobserved_exceptions", "{exception}",
+            "Faulted tasks whose exception was never observed (TaskScheduler.UnobservedTaskException), by error.type.");
+    }
+
+    public Meter Meter { get; }
+    public Histogram<double> QueueDelay { get; }
+    public Histogram<double> TimerLag { get; }
+    public Histogram<double> SchedulerDelay { get; }
+    public Counter<long> ThreadInjections { get; }
+    public Counter<long> BlockingWaits { get; }
+    public Histogram<double> BlockingWaitDuration { get; }
+    public Counter<long> LockContentions { get; }
+    public Histogram<double> LockContentionDuration { get; }
+    public Counter<long> UnobservedExceptions { get; }
+
+    /// <summary>Registers an observable gauge (e.g. the current outstanding probe delay) on this meter.</summary>
+    public ObservableGauge<double> CreateGauge(string name, string unit, string description, Func<double> observe)
+        => Meter.CreateObservableGauge(name, observe, unit, description);
+
+    public void Dispose() => Meter.Dispose();
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every LoopDoctor test on a fresh machine: installs what the tests need when it is missing
+# (Debian's prometheus package, for promtool and the real Prometheus server), then runs `dotnet test`.
+# Exit code: dotnet test's (0 = all passed). Extra arguments go to `dotnet test` (e.g. --filter Name~Probe).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  echo "test.sh: installing Debian package 'prometheus' (promtool, server) ..." >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The package starts a system service on some machines; the tests start their own servers on ephemeral ports.
+  $SUDO systemctl stop prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+  pkill -x prometheus-node-exporter >/dev/null 2>&1 || true
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test LoopDoctor.sln -c Release "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One plain closing line for CI readers: "N passed, N failed, N skipped".
+awk '/(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
+       gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
