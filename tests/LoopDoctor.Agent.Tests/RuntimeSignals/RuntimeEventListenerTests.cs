@@ -1,0 +1,205 @@
+using LoopDoctor.Agent.Metrics;
+using LoopDoctor.Agent.RuntimeSignals;
+
+namespace LoopDoctor.Agent.Tests.RuntimeSignals;
+
+/// <summary>Real runtime events from real contention, real sync-over-async and a really starved pool, read in process.</summary>
+[Collection(RuntimeSignalsCollection.Name)]
+public sealed class RuntimeEventListenerTests
+{
+    private const string BlockingWaits = "loopdoctor.thread_pool.blocking_waits";
+    private const string BlockingWaitDuration = "loopdoctor.thread_pool.blocking_wait.duration";
+    private const string LockContentions = "loopdoctor.lock.contentions";
+    private const string LockContentionDuration = "loopdoctor.lock.contention.duration";
+    private const string ThreadInjections = "loopdoctor.thread_pool.thread.injections";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private static LoopDoctorOptions Only(bool injections = false, bool waits = false, bool contention = false) => new()
+    {
+        CaptureThreadInjections = injections,
+        CaptureBlockingWaits = waits,
+        CaptureLockContention = contention,
+    };
+
+    [Fact]
+    public void Contended_lock_is_counted_with_its_duration()
+    {
+        using var instruments = new LoopDoctorInstruments();
+        using var recorder = new MeasurementRecorder(instruments.Meter);
+        using var listener = new RuntimeEventListener(Only(contention: true), instruments);
+
+        var gate = new object();
+        using var held = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            lock (gate)
+            {
+                held.Set();
+                Thread.Sleep(300); // the behaviour under test: a lock held for 300 ms
+            }
+        }) { IsBackground = true };
+        holder.Start();
+        held.Wait();
+        lock (gate)
+        {
+        }
+
+        holder.Join();
+
+        var seen = recorder.WaitFor(m => m.Any(x => x.Instrument == LockContentionDuration && x.Value >= 0.15),
+            Timeout, "a contention of about 300 ms");
+        Assert.Contains(seen, m => m.Instrument == LockContentions && m.Value == 1);
+        Assert.All(seen.Where(m => m.Instrument == LockContentionDuration), m => Assert.InRange(m.Value, 0, 10));
+        Assert.True(listener.LockContentions >= 1);
+    }
+
+    [Fact]
+    public void Sync_over_async_on_a_pool_thread_is_a_blocking_wait_and_a_dedicated_threads_is_not()
+    {
+        using var instruments = new LoopDoctorInstruments();
+        using var recorder = new MeasurementRecorder(instruments.Meter);
+        using var listener = new RuntimeEventListener(Only(waits: true), instruments);
+
+        // First a dedicated (non-pool) thread blocks on .Result for ~700 ms: must NOT count.
+        BlockOnResult(TimeSpan.FromMilliseconds(700), onPoolThread: false);
+
+        // Then a pool thread blocks on .Result for ~300 ms: must count. Runtime events arrive in order, so once
+        // this one is seen the dedicated thread's (earlier) wait has been processed too.
+        BlockOnResult(TimeSpan.FromMilliseconds(300), onPoolThread: true);
+
+        static bool IsPoolWait(Measurement m)
+            => m.Instrument == BlockingWaitDuration && m.Value is >= 0.2 and < 0.6 && m.Tag("wait.source") == "monitor_wait";
+        var seen = recorder.WaitFor(m => m.Any(IsPoolWait), Timeout, "the pool thread's ~300 ms .Result wait (monitor_wait)");
+
+        Assert.Contains(seen, m => m.Instrument == BlockingWaits && m.Tag("wait.source") == "monitor_wait");
+        Assert.DoesNotContain(seen, m => m.Instrument == BlockingWaitDuration && m.Value is >= 0.6 and < 5);
+        Assert.True(listener.BlockingWaits >= 1);
+    }
+
+    [Fact]
+    public void Starved_pool_injections_are_counted_by_reason_with_the_time_of_the_last_one()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        using var instruments = new LoopDoctorInstruments();
+        using var recorder = new MeasurementRecorder(instruments.Meter);
+        using var listener = new RuntimeEventListener(Only(injections: true), instruments, clock);
+        Assert.Null(listener.LastStarvationInjection);
+
+        // Block more work items than the pool has threads, on a plain event (not a Task wait, so no cooperative
+        // blocking help): the gate thread must inject threads for starvation (~1 per 500 ms).
+        // Not disposed: queued blockers may still touch it after the test; they all finish once it is set.
+        var release = new ManualResetEventSlim();
+        var count = Math.Max(ThreadPool.ThreadCount, Environment.ProcessorCount) + 16;
+        using var finished = new CountdownEvent(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(_ =>
+                {
+                    release.Wait();
+                    finished.Signal();
+                }, null);
+            }
+
+            var seen = recorder.WaitFor(m => m.Any(x => x.Instrument == ThreadInjections && x.Tag("reason") == "starvation"),
+                Timeout, "a thread injected for starvation");
+            Assert.All(seen.Where(m => m.Instrument == ThreadInjections), m => Assert.InRange(m.Value, 1, 100));
+        }
+        finally
+        {
+            release.Set();
+            Assert.True(finished.Wait(Timeout), "the blocked work items did not drain"); // leave a healthy pool behind
+        }
+
+        Assert.True(listener.StarvationInjections >= 1);
+        Assert.True(listener.ThreadsInjected >= listener.StarvationInjections);
+        Assert.Equal(clock.GetUtcNow(), listener.LastStarvationInjection);
+    }
+
+    [Fact]
+    public void Adjustments_count_only_threads_added_after_a_baseline()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var instruments = new LoopDoctorInstruments();
+        using var recorder = new MeasurementRecorder(instruments.Meter);
+        using var listener = new RuntimeEventListener(new LoopDoctorOptions
+        {
+            CaptureThreadInjections = false, CaptureBlockingWaits = false, CaptureLockContention = false,
+        }, instruments, clock);
+        Assert.Equal(0, (long)listener.Keywords);
+
+        listener.HandleAdjustment(4, 0);      // no baseline: warmup to 4 says nothing about how many were added
+        listener.HandleAdjustment(5, 8);      // +1 cooperative_blocking
+        listener.HandleAdjustment(3, 8);      // down: not counted
+        clock.Advance(TimeSpan.FromSeconds(7));
+        listener.HandleAdjustment(6, 6);      // +3 starvation
+        listener.HandleAdjustment(7, 3);      // +1 climbing_move
+        listener.HandleAdjustment(9, 42);     // +2 unknown reason
+
+        var injections = recorder.Of(ThreadInjections);
+        Assert.Equal(
+            ["cooperative_blocking:1", "starvation:3", "climbing_move:1", "unknown:2"],
+            injections.Select(m => $"{m.Tag("reason")}:{m.Value}"));
+        Assert.Equal(4, listener.StarvationInjections);
+        Assert.Equal(7, listener.ThreadsInjected);
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(7), listener.LastStarvationInjection);
+    }
+
+    [Fact]
+    public void First_starvation_without_baseline_counts_one()
+    {
+        using var instruments = new LoopDoctorInstruments();
+        using var listener = new RuntimeEventListener(Only(), instruments);
+        listener.HandleAdjustment(12, 6);
+        Assert.Equal(1, listener.StarvationInjections);
+    }
+
+    [Fact]
+    public void Native_contention_is_ignored_and_duration_is_in_seconds()
+    {
+        using var instruments = new LoopDoctorInstruments();
+        using var recorder = new MeasurementRecorder(instruments.Meter);
+        using var listener = new RuntimeEventListener(Only(), instruments);
+        listener.HandleContention(1, 5_000_000);
+        listener.HandleContention(0, 250_000_000);
+        Assert.Equal([1.0], recorder.Of(LockContentions).Select(m => m.Value));
+        Assert.Equal([0.25], recorder.Of(LockContentionDuration).Select(m => m.Value));
+    }
+
+    [Theory]
+    [InlineData(true, false, false, 0x10000L)]
+    [InlineData(false, true, false, 0x40000010000L)]
+    [InlineData(false, false, true, 0x4000L)]
+    [InlineData(false, false, false, 0L)]
+    public void Enables_only_the_keywords_the_options_ask_for(bool injections, bool waits, bool contention, long expected)
+        => Assert.Equal(expected, (long)RuntimeEventListener.KeywordsFor(Only(injections, waits, contention)));
+
+    private static void BlockOnResult(TimeSpan hold, bool onPoolThread)
+    {
+        var tcs = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var waiting = new ManualResetEventSlim();
+        void Block()
+        {
+            waiting.Set();
+            _ = tcs.Task.Result; // the anti-pattern under test
+        }
+
+        Task? poolWork = null;
+        Thread? thread = null;
+        if (onPoolThread)
+        {
+            poolWork = Task.Run(Block);
+        }
+        else
+        {
+            thread = new Thread(Block) { IsBackground = true };
+            thread.Start();
+        }
+
+        Assert.True(waiting.Wait(Timeout));
+        Thread.Sleep(hold); // the behaviour under test: how long the other thread stays blocked
+        tcs.SetResult(1);
+        Assert.True(poolWork?.Wait(Timeout) ?? thread!.Join(Timeout));
+    }
+}
