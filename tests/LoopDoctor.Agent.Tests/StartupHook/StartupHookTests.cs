@@ -1,0 +1,104 @@
+using System.Collections;
+using LoopDoctor.Agent.Hosting;
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace LoopDoctor.Agent.Tests.StartupHook;
+
+/// <summary>The startup hook in real processes: DOTNET_STARTUP_HOOKS at launch, and DiagnosticsClient.ApplyStartupHook later.</summary>
+public sealed class StartupHookTests
+{
+    [Fact]
+    public void DOTNET_STARTUP_HOOKS_starts_the_agent_in_StartupHook_mode()
+    {
+        using var target = HookTargetProcess.Start(withStartupHook: true);
+
+        var started = target.WaitForAgentStarted();
+        Assert.Equal("StartupHook", started.Mode);
+        Assert.Equal(target.Pid, started.ProcessId);
+        Assert.Equal("status assemblies=1 agent=StartupHook", target.Status());
+        Assert.Empty(target.Stderr);
+        Assert.Equal(0, target.Exit());
+    }
+
+    [Fact]
+    public void ApplyStartupHook_injects_one_agent_even_when_applied_twice()
+    {
+        using var target = HookTargetProcess.Start(withStartupHook: false);
+        Assert.Equal("status assemblies=0 agent=none", target.Status());
+        var client = new DiagnosticsClient(target.Pid);
+
+        client.ApplyStartupHook(HookTargetProcess.AgentPath);
+        var started = target.WaitForAgentStarted();
+        Assert.Equal("Injected", started.Mode);
+        Assert.Equal(target.Pid, started.ProcessId);
+
+        client.ApplyStartupHook(HookTargetProcess.AgentPath);
+        Assert.Equal("status assemblies=1 agent=Injected", target.Status());
+        Assert.Equal("Injected", target.WaitForAgentStarted().Mode);
+        Assert.Empty(target.Stderr); // the second Initialize did nothing, quietly
+        Assert.Equal(0, target.Exit());
+    }
+
+    [Theory]
+    [InlineData("LOOPDOCTOR_PROBE_INTERVAL", "fast", "is not a duration")]
+    [InlineData("LOOPDOCTOR_PROBE_INTERVAL", "1h", "must be between 1 ms and 10 s")]
+    [InlineData("LOOPDOCTOR_METRICS_URL", "http://example.com:9464/metrics", "non-loopback")]
+    public void Bad_settings_print_one_line_naming_the_variable_and_the_app_runs_on(string variable, string value, string reason)
+    {
+        using var target = HookTargetProcess.Start(withStartupHook: true, new Dictionary<string, string> { [variable] = value });
+
+        var error = target.WaitForStderr(l => l.StartsWith("LoopDoctor: ", StringComparison.Ordinal), "the hook's error line");
+        Assert.Contains(variable, error);
+        Assert.Contains(reason, error);
+        Assert.Equal("status assemblies=1 agent=none", target.Status());
+        Assert.Equal(0, target.Exit());
+        Assert.Single(target.Stderr);
+    }
+
+    [Fact]
+    public void LOOPDOCTOR_ENABLED_false_starts_nothing_and_says_nothing()
+    {
+        using var target = HookTargetProcess.Start(withStartupHook: true, new Dictionary<string, string> { ["LOOPDOCTOR_ENABLED"] = "false" });
+        Assert.Equal("status assemblies=1 agent=none", target.Status());
+        Assert.Equal(0, target.Exit());
+        Assert.Empty(target.Stderr);
+    }
+
+    [Theory]
+    [InlineData(null, AgentMode.Injected)]
+    [InlineData("", AgentMode.Injected)]
+    [InlineData("/opt/loopdoctor/LoopDoctor.Agent.dll", AgentMode.StartupHook)]
+    [InlineData("/x/Other.dll:/opt/loopdoctor/LoopDoctor.Agent.dll", AgentMode.StartupHook)]
+    [InlineData("LoopDoctor.Agent", AgentMode.StartupHook)]
+    [InlineData("/x/Other.dll", AgentMode.Injected)]
+    public void Mode_is_StartupHook_only_when_DOTNET_STARTUP_HOOKS_names_the_agent(string? hooks, AgentMode expected)
+    {
+        var env = new Hashtable();
+        if (hooks is not null)
+        {
+            env["DOTNET_STARTUP_HOOKS"] = hooks.Replace(':', Path.PathSeparator);
+        }
+
+        Assert.Equal(expected, StartupHookRunner.ModeFor(env, typeof(LoopDoctorAgent).Assembly));
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StartupHookSingletonCollection
+{
+    /// <summary>Tests that start the process-wide agent singleton.</summary>
+    public const string Name = "Startup hook with the singleton agent (not parallel)";
+}
+
+[Collection(StartupHookSingletonCollection.Name)]
+public sealed class StartupHookInProcessTests
+{
+    [Fact]
+    public void Hook_does_nothing_when_an_agent_already_runs()
+    {
+        using var embedded = LoopDoctorAgent.Start(new LoopDoctorOptions());
+        StartupHookRunner.Run(); // what Initialize does after its once-only guard
+        Assert.Same(embedded, LoopDoctorAgent.Current);
+        Assert.Equal(AgentMode.Embedded, LoopDoctorAgent.Current!.Options.Mode);
+    }
+}
