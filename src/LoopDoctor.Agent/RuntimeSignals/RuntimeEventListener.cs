@@ -43,12 +43,15 @@ internal sealed class RuntimeEventListener : EventListener
     internal const uint StarvationReason = 6;
     internal const uint CooperativeBlockingReason = 8;
 
-    private readonly Lock _gate = new();
+    // Two locks on purpose: OnEventSourceCreated runs under the runtime's global EventListener lock, and recording a
+    // measurement may create an EventSource (taking that lock) from inside OnEventWritten. Sharing one lock could deadlock.
+    private readonly Lock _sourcesLock = new();
+    private readonly Lock _stateLock = new();
 
     // Initialised before the base constructor runs (field initialisers do), unlike the fields set in our constructor
     // body: EventListener's constructor calls OnEventSourceCreated for every existing source first.
     private readonly List<EventSource> _sourcesSeenEarly = [];
-    private bool _constructed;
+    private volatile bool _constructed;
 
     private readonly LoopDoctorOptions _options = null!;
     private readonly LoopDoctorInstruments _instruments = null!;
@@ -76,7 +79,7 @@ internal sealed class RuntimeEventListener : EventListener
         _waits = new PoolThreadWaitTracker(RecordPoolWait);
 
         EventSource[] early;
-        lock (_gate)
+        lock (_sourcesLock)
         {
             _constructed = true;
             early = [.. _sourcesSeenEarly];
@@ -140,7 +143,7 @@ internal sealed class RuntimeEventListener : EventListener
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
-        lock (_gate)
+        lock (_sourcesLock)
         {
             if (!_constructed)
             {
@@ -179,7 +182,8 @@ internal sealed class RuntimeEventListener : EventListener
 
         try
         {
-            lock (_gate)
+            // Runtime events come from one dispatch thread; the lock only covers a session restart overlapping it.
+            lock (_stateLock)
             {
                 Dispatch(eventData);
             }

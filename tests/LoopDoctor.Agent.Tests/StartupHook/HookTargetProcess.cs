@@ -90,6 +90,14 @@ internal sealed class HookTargetProcess : IDisposable
             .Last(l => l.StartsWith("status ", StringComparison.Ordinal));
     }
 
+    /// <summary>Asks the target to load an assembly it does not ship: "loaded X from DIR" or "load-failed X".</summary>
+    public string Load(string assemblyName)
+    {
+        _process.StandardInput.WriteLine("load " + assemblyName);
+        _process.StandardInput.Flush();
+        return WaitForStdout(l => l.EndsWith(" " + assemblyName, StringComparison.Ordinal) || l.StartsWith($"loaded {assemblyName} ", StringComparison.Ordinal), "load " + assemblyName);
+    }
+
     /// <summary>Tells the target to exit and returns its exit code.</summary>
     public int Exit()
     {

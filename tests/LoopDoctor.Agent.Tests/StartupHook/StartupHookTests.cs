@@ -16,6 +16,8 @@ public sealed class StartupHookTests
         Assert.Equal("StartupHook", started.Mode);
         Assert.Equal(target.Pid, started.ProcessId);
         Assert.Equal("status assemblies=1 agent=StartupHook", target.Status());
+        // The app ships no OpenTelemetry: the hook's resolver finds it beside the agent dll.
+        Assert.Equal($"loaded OpenTelemetry from {Path.GetDirectoryName(HookTargetProcess.AgentPath)}", target.Load("OpenTelemetry"));
         Assert.Empty(target.Stderr);
         Assert.Equal(0, target.Exit());
     }
@@ -25,6 +27,7 @@ public sealed class StartupHookTests
     {
         using var target = HookTargetProcess.Start(withStartupHook: false);
         Assert.Equal("status assemblies=0 agent=none", target.Status());
+        Assert.Equal("load-failed OpenTelemetry", target.Load("OpenTelemetry")); // nothing resolves it before the hook
         var client = new DiagnosticsClient(target.Pid);
 
         client.ApplyStartupHook(HookTargetProcess.AgentPath);

@@ -1,5 +1,6 @@
 // Prints "ready pid=N", then answers lines on stdin until "exit", stdin closes or 60 s pass (exit code 0):
 //   status → "status assemblies=<loaded LoopDoctor.Agent assemblies> agent=<mode of LoopDoctorAgent.Current|none>"
+//   load X → "loaded X from <dir>" or "load-failed X": can this app load an assembly it does not ship (the hook's deps)?
 // It reads the agent by reflection because it does not reference it: the agent only ever arrives by startup hook.
 using System.Reflection;
 
@@ -25,6 +26,24 @@ while (true)
     {
         Console.WriteLine(Status());
         Console.Out.Flush();
+    }
+    else if (line.StartsWith("load ", StringComparison.Ordinal))
+    {
+        Console.WriteLine(Load(line[5..].Trim()));
+        Console.Out.Flush();
+    }
+}
+
+static string Load(string name)
+{
+    try
+    {
+        var assembly = Assembly.Load(new AssemblyName(name));
+        return $"loaded {name} from {Path.GetDirectoryName(assembly.Location)}";
+    }
+    catch (Exception)
+    {
+        return $"load-failed {name}";
     }
 }
 
