@@ -88,10 +88,3 @@ internal sealed class ManualTimeProvider(DateTimeOffset now) : TimeProvider
 
     public void Advance(TimeSpan by) => _now += by;
 }
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class RuntimeSignalsCollection
-{
-    /// <summary>Tests that read process-wide runtime events or push the thread pool into starvation run alone.</summary>
-    public const string Name = "Runtime signals (process-wide, not parallel)";
-}

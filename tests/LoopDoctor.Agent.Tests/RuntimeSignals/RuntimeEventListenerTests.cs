@@ -4,7 +4,8 @@ using LoopDoctor.Agent.RuntimeSignals;
 namespace LoopDoctor.Agent.Tests.RuntimeSignals;
 
 /// <summary>Real runtime events from real contention, real sync-over-async and a really starved pool, read in process.</summary>
-[Collection(RuntimeSignalsCollection.Name)]
+// Process-wide: reads every runtime event in the process and starves the pool, so never beside other tests.
+[Collection(AgentCollection.Name)]
 public sealed class RuntimeEventListenerTests
 {
     private const string BlockingWaits = "loopdoctor.thread_pool.blocking_waits";

@@ -86,14 +86,7 @@ public sealed class StartupHookTests
     }
 }
 
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class StartupHookSingletonCollection
-{
-    /// <summary>Tests that start the process-wide agent singleton.</summary>
-    public const string Name = "Startup hook with the singleton agent (not parallel)";
-}
-
-[Collection(StartupHookSingletonCollection.Name)]
+[Collection(AgentCollection.Name)]
 public sealed class StartupHookInProcessTests
 {
     [Fact]
