@@ -78,6 +78,40 @@ public sealed class RuntimeEventListenerTests
     }
 
     [Fact]
+    public void A_signal_switched_off_is_not_counted()
+    {
+        using var instruments = new LoopDoctorInstruments();
+        using var recorder = new MeasurementRecorder(instruments.Meter);
+        using var listener = new RuntimeEventListener(new LoopDoctorOptions { CaptureLockContention = false }, instruments);
+
+        // A real contended lock on dedicated threads, then a pool wait as a marker that the events after it arrived.
+        var gate = new object();
+        using var held = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            lock (gate)
+            {
+                held.Set();
+                Thread.Sleep(200);
+            }
+        }) { IsBackground = true };
+        holder.Start();
+        held.Wait();
+        lock (gate)
+        {
+        }
+
+        holder.Join();
+        BlockOnResult(TimeSpan.FromMilliseconds(300), onPoolThread: true);
+
+        recorder.WaitFor(m => m.Any(x => x.Instrument == BlockingWaitDuration && x.Value >= 0.2 && x.Tag("wait.source") == "monitor_wait"),
+            Timeout, "the marker pool wait");
+        Assert.Empty(recorder.Of(LockContentions));
+        Assert.Empty(recorder.Of(LockContentionDuration));
+        Assert.Equal(0, listener.LockContentions);
+    }
+
+    [Fact]
     public void Starved_pool_injections_are_counted_by_reason_with_the_time_of_the_last_one()
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
