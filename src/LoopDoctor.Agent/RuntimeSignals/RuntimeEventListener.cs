@@ -57,6 +57,7 @@ internal sealed class RuntimeEventListener : EventListener
     private readonly LoopDoctorInstruments _instruments = null!;
     private readonly TimeProvider _timeProvider = null!;
     private readonly PoolThreadWaitTracker _waits = null!;
+    private volatile EventSource? _runtimeSource;
     private volatile bool _disposed;
 
     // Payload positions, resolved once per event id from PayloadNames (-2 = not resolved yet, -1 = absent).
@@ -170,12 +171,14 @@ internal sealed class RuntimeEventListener : EventListener
 
         // WaitHandleWaitStart/Stop are Verbose; everything else we need is Informational.
         var level = _options.CaptureBlockingWaits ? EventLevel.Verbose : EventLevel.Informational;
+        _runtimeSource = source;
         EnableEvents(source, level, keywords);
     }
 
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        if (_disposed || !_constructed)
+        // Only the runtime's events: the ids below mean nothing for other sources (e.g. EventSourceMessage, id 0).
+        if (_disposed || !ReferenceEquals(eventData.EventSource, _runtimeSource))
         {
             return;
         }
