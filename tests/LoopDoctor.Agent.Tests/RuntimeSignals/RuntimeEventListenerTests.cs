@@ -112,6 +112,31 @@ public sealed class RuntimeEventListenerTests
     }
 
     [Fact]
+    public void Verbose_level_does_not_bring_per_work_item_events()
+    {
+        using var instruments = new LoopDoctorInstruments();
+        using var recorder = new MeasurementRecorder(instruments.Meter);
+        using var listener = new RuntimeEventListener(new LoopDoctorOptions(), instruments); // everything on, Verbose
+
+        // The listener asks for Verbose (WaitHandle events need it) with the Threading keyword: a runtime that wrote
+        // per-work-item events (enqueue/dequeue) at that level would bring 40 000 events here and cost every app dearly.
+        const int workItems = 20_000;
+        using var done = new CountdownEvent(workItems);
+        for (var i = 0; i < workItems; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.Signal(), done, preferLocal: false);
+        }
+
+        Assert.True(done.Wait(Timeout));
+        BlockOnResult(TimeSpan.FromMilliseconds(300), onPoolThread: true); // marker: events up to here were delivered
+        recorder.WaitFor(m => m.Any(x => x.Instrument == BlockingWaitDuration && x.Value >= 0.2 && x.Tag("wait.source") == "monitor_wait"),
+            Timeout, "the marker pool wait");
+
+        Assert.InRange(listener.EventsReceived, 2, workItems / 10);
+        Assert.Equal(0, listener.EventErrors);
+    }
+
+    [Fact]
     public void Starved_pool_injections_are_counted_by_reason_with_the_time_of_the_last_one()
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero));
