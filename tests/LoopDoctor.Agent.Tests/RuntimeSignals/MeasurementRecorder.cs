@@ -37,6 +37,27 @@ internal sealed class MeasurementRecorder : IDisposable
 
     public IReadOnlyList<Measurement> Of(string instrument) => [.. _measurements.Where(m => m.Instrument == instrument)];
 
+    /// <summary>Waits until <paramref name="condition"/> holds over the measurements so far; false after <paramref name="timeout"/>.</summary>
+    public bool TryWaitFor(Func<IReadOnlyList<Measurement>, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (condition(All))
+            {
+                return true;
+            }
+
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            _recorded.WaitOne(remaining);
+        }
+    }
+
     /// <summary>Waits until <paramref name="condition"/> holds over the measurements so far, or fails after <paramref name="timeout"/>.</summary>
     public IReadOnlyList<Measurement> WaitFor(Func<IReadOnlyList<Measurement>, bool> condition, TimeSpan timeout, string what)
     {
@@ -53,7 +74,8 @@ internal sealed class MeasurementRecorder : IDisposable
             if (remaining <= TimeSpan.Zero)
             {
                 Assert.Fail($"Timed out after {timeout} waiting for {what}. Seen: " +
-                    string.Join(", ", snapshot.GroupBy(m => m.Instrument).Select(g => $"{g.Key}×{g.Count()}")));
+                    string.Join(", ", snapshot.GroupBy(m => $"{m.Instrument}{{{string.Join(",", m.Tags.Select(t => $"{t.Key}={t.Value}"))}}}")
+                        .Select(g => $"{g.Key}×{g.Count()}")));
             }
 
             _recorded.WaitOne(remaining);
