@@ -15,6 +15,7 @@ internal sealed class PrometheusMetricFamily
         Type = type;
         Unit = unit;
         Help = help;
+        ExposedName = type == PrometheusMetricType.Counter ? baseName + "_total" : baseName;
         BaseNameUtf8 = Encoding.UTF8.GetBytes(baseName);
         TotalNameUtf8 = Encoding.UTF8.GetBytes(baseName + "_total");
         BucketNameUtf8 = Encoding.UTF8.GetBytes(baseName + "_bucket");
@@ -26,6 +27,9 @@ internal sealed class PrometheusMetricFamily
 
     /// <summary>Sanitized name with unit suffix and without <c>_total</c>, e.g. <c>dotnet_process_cpu_time_seconds</c>.</summary>
     public string BaseName { get; }
+
+    /// <summary>The sample/family name in text 0.0.4: <c>x_total</c> for counters, <see cref="BaseName"/> otherwise.</summary>
+    public string ExposedName { get; }
     public PrometheusMetricType Type { get; }
     public string? Unit { get; }
     public string Help { get; }

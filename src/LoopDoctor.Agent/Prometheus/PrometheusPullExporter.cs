@@ -101,10 +101,12 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
                 continue;
             }
 
-            if (!_familyByName.TryGetValue(stream.Family.BaseName, out var group))
+            // Keyed by the name the text format exposes (x_total for counters), so a counter `x` and a gauge
+            // `x_total` collide here instead of producing two families with the same name.
+            if (!_familyByName.TryGetValue(stream.Family.ExposedName, out var group))
             {
                 group = new FamilyGroup(stream.Family);
-                _familyByName.Add(stream.Family.BaseName, group);
+                _familyByName.Add(stream.Family.ExposedName, group);
                 _families.Add(group);
             }
 
