@@ -77,6 +77,8 @@ internal sealed class PrometheusMetricStream
     internal static PrometheusMetricStream? Create(string name, string? unit, string? description, MetricType metricType,
         string meterName, string? meterVersion, IReadOnlyList<KeyValuePair<string, string>> constantLabels)
     {
+        metricType = CorrectRuntimeInstrumentType(meterName, name, metricType);
+
         // https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/#sums
         // Monotonic cumulative sums → counter; non-monotonic sums → gauge.
         // https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/#gauges → gauge.
@@ -120,5 +122,27 @@ internal sealed class PrometheusMetricStream
 
         var (prefix, names) = PrometheusSerializer.EncodeLabels(labels);
         return new PrometheusMetricStream(family, metricType, prefix, names);
+    }
+
+    /// <summary>
+    /// The runtime (.NET 9 and 10) declares <c>dotnet.thread_pool.thread.count</c> and <c>dotnet.thread_pool.queue.length</c>
+    /// with <c>CreateObservableCounter</c>, i.e. monotonic, although both go down; the semantic conventions define them
+    /// as UpDownCounters (https://opentelemetry.io/docs/specs/semconv/runtime/dotnet-metrics/#metric-dotnetthread_poolqueuelength).
+    /// Exposed as counters, Prometheus' rate() would read every decrease as a reset — on the very signals LoopDoctor
+    /// is about — so they are exposed as the gauges the conventions call for. The value is read the same way.
+    /// </summary>
+    internal static MetricType CorrectRuntimeInstrumentType(string meterName, string name, MetricType metricType)
+    {
+        if (meterName != "System.Runtime" || name is not ("dotnet.thread_pool.thread.count" or "dotnet.thread_pool.queue.length"))
+        {
+            return metricType;
+        }
+
+        return metricType switch
+        {
+            MetricType.LongSum => MetricType.LongSumNonMonotonic,
+            MetricType.DoubleSum => MetricType.DoubleSumNonMonotonic,
+            _ => metricType,
+        };
     }
 }
