@@ -1,5 +1,8 @@
 using System.Diagnostics.Metrics;
+using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using LoopDoctor.Agent.Metrics;
 using LoopDoctor.Agent.Prometheus;
@@ -180,5 +183,104 @@ public sealed partial class PrometheusEndToEndTests(ITestOutputHelper output)
         Assert.Equal("seconds", parsed.Units["loopdoctor_thread_pool_queue_delay_seconds"]);
         Assert.Equal("ratio", parsed.Units["e2e_utilization_ratio"]);
         Assert.False(parsed.Units.ContainsKey("e2e_requests")); // {request} is an annotation, not a unit
+    }
+
+    /// <summary>
+    /// The real Prometheus server (Debian 2.42) scrapes the endpoint. It asks for OpenMetrics first, so this runs our
+    /// OpenMetrics output through Prometheus' own strict parser — which promtool cannot do. The target must be up
+    /// with no scrape error, values must be queryable, and the <c># UNIT</c> metadata (OpenMetrics-only) must arrive.
+    /// </summary>
+    [Fact]
+    public async Task Real_Prometheus_scrapes_the_endpoint_with_OpenMetrics_without_errors()
+    {
+        const string PrometheusPath = "/usr/bin/prometheus";
+        Assert.True(File.Exists(PrometheusPath), $"prometheus is missing at {PrometheusPath}: install the Debian package 'prometheus' (./test.sh does it)");
+
+        using var scenario = new Scenario(includeRuntime: true);
+        var directory = Directory.CreateTempSubdirectory("loopdoctor-prom-");
+        var apiPort = FreePort();
+        var config = Path.Combine(directory.FullName, "prometheus.yml");
+        await File.WriteAllTextAsync(config, $"""
+            global:
+              scrape_interval: 1s
+              scrape_timeout: 1s
+            scrape_configs:
+              - job_name: loopdoctor
+                static_configs:
+                  - targets: ['127.0.0.1:{scenario.Server.Port}']
+            """);
+
+        var start = new ProcessStartInfo(PrometheusPath,
+        [
+            "--config.file=" + config,
+            "--storage.tsdb.path=" + Path.Combine(directory.FullName, "data"),
+            $"--web.listen-address=127.0.0.1:{apiPort}",
+            "--log.level=warn",
+        ])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var prometheus = Process.Start(start) ?? throw new InvalidOperationException("prometheus did not start");
+        var logs = new System.Text.StringBuilder();
+        prometheus.OutputDataReceived += (_, e) => { lock (logs) { logs.AppendLine(e.Data); } };
+        prometheus.ErrorDataReceived += (_, e) => { lock (logs) { logs.AppendLine(e.Data); } };
+        prometheus.BeginOutputReadLine();
+        prometheus.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromSeconds(5) };
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            JsonElement target = default;
+            string health = "unknown";
+            while (health == "unknown")
+            {
+                Assert.False(prometheus.HasExited, "prometheus exited:\n" + logs);
+                Assert.True(DateTime.UtcNow < deadline, "prometheus did not scrape the target within 60 s:\n" + logs);
+                await Task.Delay(250); // polling an external process for a state change, bounded by the deadline
+                try
+                {
+                    using var targets = JsonDocument.Parse(await http.GetStringAsync("/api/v1/targets"));
+                    var active = targets.RootElement.GetProperty("data").GetProperty("activeTargets");
+                    if (active.GetArrayLength() == 1)
+                    {
+                        target = active[0].Clone();
+                        health = target.GetProperty("health").GetString()!;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+            }
+
+            Assert.True(health == "up", $"target {health}: {target.GetProperty("lastError").GetString()}");
+            Assert.Equal("", target.GetProperty("lastError").GetString());
+
+            using var query = JsonDocument.Parse(await http.GetStringAsync("/api/v1/query?query=e2e_requests_total"));
+            var result = Assert.Single(query.RootElement.GetProperty("data").GetProperty("result").EnumerateArray().ToList());
+            Assert.Equal("5", result.GetProperty("value")[1].GetString());
+            Assert.Equal(scenario.MeterName, result.GetProperty("metric").GetProperty("otel_scope_name").GetString());
+
+            using var metadata = JsonDocument.Parse(await http.GetStringAsync(
+                "/api/v1/targets/metadata?metric=loopdoctor_thread_pool_queue_delay_seconds&match_target=" + Uri.EscapeDataString("{job=\"loopdoctor\"}")));
+            var entry = Assert.Single(metadata.RootElement.GetProperty("data").EnumerateArray().ToList());
+            Assert.Equal("histogram", entry.GetProperty("type").GetString());
+            Assert.Equal("seconds", entry.GetProperty("unit").GetString()); // only OpenMetrics carries units
+        }
+        finally
+        {
+            prometheus.Kill();
+            await prometheus.WaitForExitAsync();
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }
