@@ -56,6 +56,18 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
         set => Volatile.Write(ref _lastSnapshot, value);
     }
 
+    /// <summary>Metric streams whose Prometheus names are cached (for tests of the pruning).</summary>
+    internal int CachedStreamCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _streams.Count;
+            }
+        }
+    }
+
     public override ExportResult Export(in Batch<Metric> batch)
     {
         // Collections are serialized by the collection manager; the lock only guards against the SDK's final
@@ -93,6 +105,7 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
             family.Streams.Clear();
         }
 
+        var exported = 0;
         foreach (var metric in batch)
         {
             var stream = GetStream(metric);
@@ -123,7 +136,43 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
             }
 
             group.Streams.Add((metric, stream));
+            exported++;
         }
+
+        PruneCaches(exported);
+    }
+
+    /// <summary>
+    /// Forgets streams and families that stopped appearing (their meter was disposed), so a host that creates and drops
+    /// instruments does not make the caches grow for ever. Runs rarely: only when the cache is clearly larger than a batch.
+    /// </summary>
+    private void PruneCaches(int exported)
+    {
+        if (_streams.Count <= (2 * exported) + 64)
+        {
+            return;
+        }
+
+        _streams.Clear();
+        _familyByName.Clear();
+        var kept = 0;
+        for (var i = 0; i < _families.Count; i++)
+        {
+            var group = _families[i];
+            if (group.Streams.Count == 0)
+            {
+                continue;
+            }
+
+            _families[kept++] = group;
+            _familyByName[group.Family.ExposedName] = group;
+            foreach (var (metric, stream) in group.Streams)
+            {
+                _streams[metric] = stream;
+            }
+        }
+
+        _families.RemoveRange(kept, _families.Count - kept);
     }
 
     private void Serialize(PrometheusBuffer buffer, PrometheusFormat format)

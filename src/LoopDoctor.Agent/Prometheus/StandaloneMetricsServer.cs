@@ -142,6 +142,13 @@ internal sealed class StandaloneMetricsServer : IDisposable
 
             lock (_clientLock)
             {
+                // Dispose cancels before it takes this lock: either it sees this client and closes it, or we see the stop.
+                if (_stopping.IsCancellationRequested)
+                {
+                    client.Dispose();
+                    return;
+                }
+
                 _client = client;
             }
 
@@ -293,11 +300,19 @@ internal sealed class StandaloneMetricsServer : IDisposable
             _client?.Dispose();
         }
 
-        if (Thread.CurrentThread != _thread && !_thread.Join(IoTimeout))
+        if (Thread.CurrentThread == _thread)
         {
-            _log?.Invoke("LoopDoctor metrics endpoint: server thread did not stop within 5 s.");
+            return;
         }
 
-        _stopping.Dispose();
+        if (_thread.Join(IoTimeout))
+        {
+            _stopping.Dispose();
+        }
+        else
+        {
+            // Leave the token source to the finalizer: the thread may still read it.
+            _log?.Invoke("LoopDoctor metrics endpoint: server thread did not stop within 5 s.");
+        }
     }
 }

@@ -176,6 +176,29 @@ public sealed class PrometheusCollectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Name_cache_forgets_streams_of_disposed_meters()
+    {
+        var transientName = "transient." + Guid.NewGuid().ToString("N");
+        using var exposition = new PrometheusExposition([_meterName, transientName], TimeSpan.Zero);
+        _meter.CreateObservableGauge("stays", () => 1.0, null, "Stays.");
+        using (var transient = new Meter(transientName))
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                transient.CreateObservableGauge($"g{i}", () => (double)i, null, "Transient.");
+            }
+
+            await exposition.ScrapeAsync(null);
+            Assert.Equal(201, exposition.Exporter.CachedStreamCount);
+        }
+
+        var text = Encoding.UTF8.GetString((await exposition.ScrapeAsync(null)).Body.Span);
+        Assert.DoesNotContain("g199", text);
+        Assert.Contains("stays{", text);
+        Assert.Equal(1, exposition.Exporter.CachedStreamCount);
+    }
+
+    [Fact]
     public void AddLoopDoctorInstrumentation_subscribes_the_LoopDoctor_meter()
     {
         using var instruments = new LoopDoctor.Agent.Metrics.LoopDoctorInstruments();
