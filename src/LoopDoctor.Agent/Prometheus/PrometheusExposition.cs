@@ -5,12 +5,6 @@ using OpenTelemetry.Metrics;
 
 namespace LoopDoctor.Agent.Prometheus;
 
-/// <summary>The answer to one scrape: what to put in the HTTP response.</summary>
-/// <param name="StatusCode">200, or 500 when the collection failed.</param>
-/// <param name="ContentType">The Content-Type header value.</param>
-/// <param name="Body">Shared, read-only bytes (cached across scrapes): copy them out, never write into them.</param>
-internal readonly record struct ScrapeResult(int StatusCode, string ContentType, ReadOnlyMemory<byte> Body);
-
 /// <summary>
 /// The agent's metrics pipeline: an OpenTelemetry <see cref="MeterProvider"/> listening to the given meters, read by
 /// a cumulative pull reader whose exporter renders Prometheus text / OpenMetrics, and a collection manager that
@@ -24,6 +18,8 @@ internal sealed class PrometheusExposition : IDisposable
 
     private static readonly byte[] FailureBody =
         Encoding.UTF8.GetBytes("LoopDoctor: metrics collection failed; see the LoopDoctor-Agent event log.\n");
+
+    private static readonly byte[] ShutDownBody = Encoding.UTF8.GetBytes("LoopDoctor: metrics pipeline is shut down.\n");
 
     private const string FailureContentType = "text/plain; charset=utf-8";
 
@@ -82,31 +78,32 @@ internal sealed class PrometheusExposition : IDisposable
     internal int CollectionCount => _collections.CollectionCount;
 
     /// <summary>
-    /// Answers one scrape: negotiates the format from <paramref name="acceptHeader"/>, returns cached bytes, joins a
+    /// Answers one scrape (<see cref="MetricsScrapeResult.Body"/> is shared, cached bytes: copy them out, never write
+    /// into them; 200, 500 when the collection failed, 503 after dispose): negotiates the format from <paramref name="acceptHeader"/>, returns cached bytes, joins a
     /// running collection or runs one. Never throws except <see cref="OperationCanceledException"/> when
     /// <paramref name="cancellationToken"/> is cancelled while waiting for another scrape's collection.
     /// </summary>
-    public ValueTask<ScrapeResult> ScrapeAsync(string? acceptHeader, CancellationToken cancellationToken = default)
+    public ValueTask<MetricsScrapeResult> ScrapeAsync(string? acceptHeader, CancellationToken cancellationToken = default)
     {
         var format = PrometheusContentNegotiation.Negotiate(acceptHeader);
         if (Volatile.Read(ref _disposed) != 0)
         {
-            return new ValueTask<ScrapeResult>(new ScrapeResult(503, FailureContentType, "LoopDoctor: metrics pipeline is shut down.\n"u8.ToArray()));
+            return new ValueTask<MetricsScrapeResult>(new MetricsScrapeResult(503, FailureContentType, ShutDownBody));
         }
 
         var pending = _collections.GetSnapshotAsync(cancellationToken);
         return pending.IsCompletedSuccessfully
-            ? new ValueTask<ScrapeResult>(ToResult(pending.Result, format))
+            ? new ValueTask<MetricsScrapeResult>(ToResult(pending.Result, format))
             : AwaitScrape(pending, format);
     }
 
-    private static async ValueTask<ScrapeResult> AwaitScrape(ValueTask<PrometheusSnapshot?> pending, PrometheusFormat format)
+    private static async ValueTask<MetricsScrapeResult> AwaitScrape(ValueTask<PrometheusSnapshot?> pending, PrometheusFormat format)
         => ToResult(await pending.ConfigureAwait(false), format);
 
-    private static ScrapeResult ToResult(PrometheusSnapshot? snapshot, PrometheusFormat format)
+    private static MetricsScrapeResult ToResult(PrometheusSnapshot? snapshot, PrometheusFormat format)
         => snapshot is null
-            ? new ScrapeResult(500, FailureContentType, FailureBody)
-            : new ScrapeResult(200, PrometheusContentNegotiation.ContentTypeOf(format), snapshot.For(format));
+            ? new MetricsScrapeResult(500, FailureContentType, FailureBody)
+            : new MetricsScrapeResult(200, PrometheusContentNegotiation.ContentTypeOf(format), snapshot.For(format));
 
     public void Dispose()
     {

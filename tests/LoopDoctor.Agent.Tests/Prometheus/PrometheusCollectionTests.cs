@@ -41,7 +41,7 @@ public sealed class PrometheusCollectionTests : IDisposable
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         Assert.True(entered.Wait(Timeout), "the first collection never reached the observable callback");
 
-        var others = new List<Task<ScrapeResult>>();
+        var others = new List<Task<MetricsScrapeResult>>();
         for (var i = 0; i < 19; i++)
         {
             // Returns at once with a pending task: the caller's thread is not blocked while the collection runs.
@@ -203,9 +203,9 @@ public sealed class PrometheusCollectionTests : IDisposable
     {
         using var instruments = new LoopDoctor.Agent.Metrics.LoopDoctorInstruments();
         var exporter = new PrometheusPullExporter();
-        using var provider = OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+        using var provider = global::OpenTelemetry.Sdk.CreateMeterProviderBuilder()
             .AddLoopDoctorInstrumentation()
-            .AddReader(new OpenTelemetry.Metrics.BaseExportingMetricReader(exporter))
+            .AddReader(new BaseExportingMetricReader(exporter))
             .Build();
         instruments.ThreadInjections.Add(1, new KeyValuePair<string, object?>("reason", "test"));
 

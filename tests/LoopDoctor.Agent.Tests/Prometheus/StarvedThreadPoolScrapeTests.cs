@@ -4,17 +4,11 @@ using LoopDoctor.Agent.Prometheus;
 
 namespace LoopDoctor.Agent.Tests.Prometheus;
 
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ThreadPoolStarvationCollection
-{
-    public const string Name = "Thread-pool starvation (process-global)";
-}
-
 /// <summary>
 /// The reason the standalone server runs on its own thread with blocking sockets: it must answer while the thread
 /// pool is starved, which is exactly when LoopDoctor's metrics matter. Starves the real pool, so it runs alone.
 /// </summary>
-[Collection(ThreadPoolStarvationCollection.Name)]
+[Collection(AgentCollection.Name)]
 public sealed partial class StarvedThreadPoolScrapeTests
 {
     [GeneratedRegex(@"^dotnet_thread_pool_queue_length\{[^}]*\} (\d+)$", RegexOptions.Multiline)]
