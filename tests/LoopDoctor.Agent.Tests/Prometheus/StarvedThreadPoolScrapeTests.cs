@@ -20,14 +20,26 @@ public sealed partial class StarvedThreadPoolScrapeTests
         using var exposition = new PrometheusExposition(
             [LoopDoctorInstruments.MeterName, PrometheusExposition.RuntimeMeterName], TimeSpan.Zero);
         using var server = StandaloneMetricsServer.Start("http://127.0.0.1:0/metrics", false, exposition);
-        using var release = new ManualResetEventSlim();
-        using var controlRan = new ManualResetEventSlim();
+        // None of these is disposed: queued items may still touch them if the test body fails early.
+        var release = new ManualResetEventSlim();
+        var controlRan = new ManualResetEventSlim();
 
         // Far more blocking items than the pool will inject threads for during the test (~1-2 per second).
         var blockers = Math.Max(100, Environment.ProcessorCount * 50);
+        var finished = new CountdownEvent(blockers);
         for (var i = 0; i < blockers; i++)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(_ => release.Wait(TimeSpan.FromSeconds(60)), null);
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                try
+                {
+                    release.Wait(TimeSpan.FromSeconds(60));
+                }
+                finally
+                {
+                    finished.Signal();
+                }
+            }, null);
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(_ => controlRan.Set(), null);
@@ -45,8 +57,11 @@ public sealed partial class StarvedThreadPoolScrapeTests
         finally
         {
             release.Set();
+            // The next test must start on a drained pool, pass or fail.
+            finished.Wait(TimeSpan.FromSeconds(60));
         }
 
+        Assert.True(finished.IsSet, "the blockers did not finish after release");
         Assert.True(controlRan.Wait(TimeSpan.FromSeconds(60)), "the pool did not recover after the blockers were released");
     }
 }
