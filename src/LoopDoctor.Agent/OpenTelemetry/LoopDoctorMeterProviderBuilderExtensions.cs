@@ -1,3 +1,4 @@
+using LoopDoctor.Agent;
 using LoopDoctor.Agent.Metrics;
 
 namespace OpenTelemetry.Metrics;
@@ -9,9 +10,18 @@ namespace OpenTelemetry.Metrics;
 /// </summary>
 public static class LoopDoctorMeterProviderBuilderExtensions
 {
-    public static MeterProviderBuilder AddLoopDoctorInstrumentation(this MeterProviderBuilder builder)
+    /// <summary>
+    /// Adds the <c>LoopDoctor</c> meter and starts the agent with the provider (or adopts the one already running,
+    /// e.g. from <c>AddLoopDoctor()</c> or a startup hook). The agent started here stops when the provider is disposed.
+    /// </summary>
+    public static MeterProviderBuilder AddLoopDoctorInstrumentation(this MeterProviderBuilder builder, Action<LoopDoctorOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddMeter(LoopDoctorInstruments.MeterName);
+        var options = new LoopDoctorOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        return builder
+            .AddMeter(LoopDoctorInstruments.MeterName)
+            .AddInstrumentation(() => AgentHold.StartOrAdopt(options));
     }
 }
