@@ -15,7 +15,7 @@ public sealed class StartupHookTests
         var started = target.WaitForAgentStarted();
         Assert.Equal("StartupHook", started.Mode);
         Assert.Equal(target.Pid, started.ProcessId);
-        Assert.Equal("status assemblies=1 agent=StartupHook", target.Status());
+        Assert.Equal("status assemblies=1 agent=StartupHook metrics=none", target.Status());
         // The app ships no OpenTelemetry: the hook's resolver finds it beside the agent dll.
         Assert.Equal($"loaded OpenTelemetry from {Path.GetDirectoryName(HookTargetProcess.AgentPath)}", target.Load("OpenTelemetry"));
         Assert.Empty(target.Stderr);
@@ -26,7 +26,7 @@ public sealed class StartupHookTests
     public void ApplyStartupHook_injects_one_agent_even_when_applied_twice()
     {
         using var target = HookTargetProcess.Start(withStartupHook: false);
-        Assert.Equal("status assemblies=0 agent=none", target.Status());
+        Assert.Equal("status assemblies=0 agent=none metrics=none", target.Status());
         Assert.Equal("load-failed OpenTelemetry", target.Load("OpenTelemetry")); // nothing resolves it before the hook
         var client = new DiagnosticsClient(target.Pid);
 
@@ -36,7 +36,7 @@ public sealed class StartupHookTests
         Assert.Equal(target.Pid, started.ProcessId);
 
         client.ApplyStartupHook(HookTargetProcess.AgentPath);
-        Assert.Equal("status assemblies=1 agent=Injected", target.Status());
+        Assert.Equal("status assemblies=1 agent=Injected metrics=none", target.Status());
         Assert.Equal("Injected", target.WaitForAgentStarted().Mode);
         Assert.Empty(target.Stderr); // the second Initialize did nothing, quietly
         Assert.Equal(0, target.Exit());
@@ -53,16 +53,38 @@ public sealed class StartupHookTests
         var error = target.WaitForStderr(l => l.StartsWith("LoopDoctor: ", StringComparison.Ordinal), "the hook's error line");
         Assert.Contains(variable, error);
         Assert.Contains(reason, error);
-        Assert.Equal("status assemblies=1 agent=none", target.Status());
+        Assert.Equal("status assemblies=1 agent=none metrics=none", target.Status());
         Assert.Equal(0, target.Exit());
         Assert.Single(target.Stderr);
+    }
+
+    [Fact]
+    public async Task LOOPDOCTOR_METRICS_URL_opens_the_standalone_endpoint_through_the_hook()
+    {
+        // Port 0: the agent binds an ephemeral port and reports it. Serving it needs the hook's dependencies
+        // (OpenTelemetry) resolved from the agent's folder: the target app ships none of them.
+        using var target = HookTargetProcess.Start(withStartupHook: true,
+            new Dictionary<string, string> { ["LOOPDOCTOR_METRICS_URL"] = "http://127.0.0.1:0/metrics" });
+
+        var status = target.Status();
+        Assert.StartsWith("status assemblies=1 agent=StartupHook metrics=http://127.0.0.1:", status);
+        var url = new Uri(status[(status.IndexOf("metrics=", StringComparison.Ordinal) + "metrics=".Length)..]);
+        Assert.NotEqual(0, url.Port);
+
+        using var http = new HttpClient { Timeout = HookTargetProcess.Timeout };
+        using var response = await http.GetAsync(url);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
+        Assert.Contains("# TYPE ", await response.Content.ReadAsStringAsync()); // a real exposition, built by OpenTelemetry
+        Assert.Empty(target.Stderr);
+        Assert.Equal(0, target.Exit());
     }
 
     [Fact]
     public void LOOPDOCTOR_ENABLED_false_starts_nothing_and_says_nothing()
     {
         using var target = HookTargetProcess.Start(withStartupHook: true, new Dictionary<string, string> { ["LOOPDOCTOR_ENABLED"] = "false" });
-        Assert.Equal("status assemblies=1 agent=none", target.Status());
+        Assert.Equal("status assemblies=1 agent=none metrics=none", target.Status());
         Assert.Equal(0, target.Exit());
         Assert.Empty(target.Stderr);
     }

@@ -1,5 +1,5 @@
 // Prints "ready pid=N", then answers lines on stdin until "exit", stdin closes or 60 s pass (exit code 0):
-//   status → "status assemblies=<loaded LoopDoctor.Agent assemblies> agent=<mode of LoopDoctorAgent.Current|none>"
+//   status → "status assemblies=<loaded LoopDoctor.Agent assemblies> agent=<mode of LoopDoctorAgent.Current|none> metrics=<url|none>"
 //   load X → "loaded X from <dir>" or "load-failed X": can this app load an assembly it does not ship (the hook's deps)?
 // It reads the agent by reflection because it does not reference it: the agent only ever arrives by startup hook.
 using System.Reflection;
@@ -51,6 +51,7 @@ static string Status()
 {
     var agents = AppDomain.CurrentDomain.GetAssemblies().Where(a => a.GetName().Name == "LoopDoctor.Agent").ToArray();
     var mode = "none";
+    var metrics = "none";
     foreach (var assembly in agents)
     {
         var current = assembly.GetType("LoopDoctor.Agent.LoopDoctorAgent")
@@ -58,8 +59,9 @@ static string Status()
         if (current?.GetType().GetProperty("Options")?.GetValue(current) is { } options)
         {
             mode = options.GetType().GetProperty("Mode")?.GetValue(options)?.ToString() ?? "unknown";
+            metrics = current.GetType().GetProperty("MetricsEndpoint")?.GetValue(current)?.ToString() ?? "none";
         }
     }
 
-    return $"status assemblies={agents.Length} agent={mode}";
+    return $"status assemblies={agents.Length} agent={mode} metrics={metrics}";
 }
