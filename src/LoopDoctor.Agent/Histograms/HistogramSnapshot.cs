@@ -37,6 +37,18 @@ internal sealed class HistogramSnapshot
     /// <summary>Arithmetic mean; 0 when empty.</summary>
     public double Mean => Count == 0 ? 0 : (double)Sum / Count;
 
+    /// <summary>Number of values at or above <paramref name="value"/>, to bucket precision (a bucket counts when its midpoint is).</summary>
+    public long CountAtOrAbove(long value)
+    {
+        long count = 0;
+        for (int i = _counts.Length - 1; i >= 0 && LogLinearHistogram.Representative(i) >= value; i--)
+        {
+            count += _counts[i];
+        }
+
+        return count;
+    }
+
     /// <summary>Count in one bucket (tests and merging).</summary>
     internal long CountAt(int index) => _counts[index];
 
