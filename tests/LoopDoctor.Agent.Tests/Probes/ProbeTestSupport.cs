@@ -139,10 +139,18 @@ internal sealed class ThreadPoolStall : IDisposable
     public void Dispose()
     {
         Release();
+        // Let everything queued during the stall run before restoring the limits: restoring lowers min back, and a
+        // pool whose goal then drops below the threads the test host keeps blocked would stall again by itself
+        // (until starvation injection, ~0.5 s) and distort the measurement. FIFO: once the marker ran, all had.
+        bool finished = _finished.Wait(TimeSpan.FromSeconds(15));
+        var drained = new ManualResetEventSlim();
+        ThreadPool.UnsafeQueueUserWorkItem(static d => d.Set(), drained, preferLocal: false);
+        bool drainedInTime = drained.Wait(TimeSpan.FromSeconds(15));
         // Raising: max first, then min.
         ThreadPool.SetMaxThreads(_maxWorkers, _maxIo);
         ThreadPool.SetMinThreads(_minWorkers, _minIo);
-        Assert.True(_finished.Wait(TimeSpan.FromSeconds(15)), "blocking items did not finish after release");
+        Assert.True(finished, "blocking items did not finish after release");
+        Assert.True(drainedInTime, "the pool did not drain after release");
     }
 }
 
