@@ -73,7 +73,7 @@ public sealed class AgentProbesTests
 }
 
 /// <summary>The wired agent probes end to end through a real pool stall: gauges during it, spike events after it.</summary>
-[Collection(ThreadPoolStallCollection.Name)]
+[Collection(AgentCollection.Name)]  // stalls the real pool and changes its limits: runs alone
 public sealed class AgentProbesStallTests
 {
     [Fact]

@@ -3,13 +3,6 @@ using System.Diagnostics;
 
 namespace LoopDoctor.Agent.Tests.Probes;
 
-/// <summary>Tests that change the thread pool's limits or depend on real stall timing run alone.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ThreadPoolStallCollection
-{
-    public const string Name = "Thread-pool stalls (process-global pool limits)";
-}
-
 internal static class Poll
 {
     /// <summary>Polls <paramref name="condition"/> until true or <paramref name="timeout"/>; returns whether it became true.</summary>

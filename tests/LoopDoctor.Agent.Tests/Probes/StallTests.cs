@@ -10,7 +10,7 @@ namespace LoopDoctor.Agent.Tests.Probes;
 /// Real stalls of the real thread pool, a real timer, a real single-threaded context and scheduler. Each stall has a
 /// known length measured on the driving thread; bounds are generous because the behaviour itself is temporal.
 /// </summary>
-[Collection(ThreadPoolStallCollection.Name)]
+[Collection(AgentCollection.Name)]  // stalls the real pool and changes its limits: runs alone
 public sealed class StallTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(10);
