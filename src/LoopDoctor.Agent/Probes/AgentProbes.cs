@@ -105,7 +105,8 @@ internal sealed class AgentProbes : IDisposable
     {
         lock (_schedulerGate)
         {
-            _schedulerProbes = [.. _schedulerProbes, probe];
+            // Drop disposed probes so an app that probes and disposes repeatedly does not grow this list.
+            _schedulerProbes = [.. _schedulerProbes.Where(p => !p.IsDisposed), probe];
         }
 
         return probe;
