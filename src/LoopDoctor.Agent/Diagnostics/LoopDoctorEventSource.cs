@@ -30,9 +30,7 @@ internal sealed class LoopDoctorEventSource : EventSource
 
     internal sealed record AgentDescription(string Version, string Mode);
 
-    // [NonEvent] is required: EventSource turns every undecorated void instance method, internal ones included, into an
-    // implicit event (id 1 here), and the duplicate id then disabled the whole source ("ID 1 which is already in use").
-    [NonEvent]
+    [NonEvent]  // without it EventSource takes this method for an event with implicit ID 1, clashing with AgentStarted: the source never enables
     internal void SetAgent(AgentDescription? agent)
     {
         _agent = agent;
