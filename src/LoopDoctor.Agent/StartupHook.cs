@@ -156,8 +156,10 @@ namespace LoopDoctor.Agent.Hosting
             }
         }
 
-        /// <summary>One line on stderr, never a stack trace.</summary>
+        /// <summary>One line on stderr (same prefix as AgentLog), never a stack trace.</summary>
         private static void Report(string text)
-            => Console.Error.WriteLine("LoopDoctor: " + text.ReplaceLineEndings(" "));
+            => Console.Error.WriteLine(ReportPrefix + text.ReplaceLineEndings(" "));
+
+        internal const string ReportPrefix = "loopdoctor-agent: ";
     }
 }

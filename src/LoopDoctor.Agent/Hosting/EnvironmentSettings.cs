@@ -19,6 +19,9 @@ public static class EnvironmentSettings
     public const string Prefix = "LOOPDOCTOR_";
     public const string EnabledVariable = "LOOPDOCTOR_ENABLED";
 
+    // Read elsewhere, not options: known, so not reported as typos.
+    private static readonly string[] OtherKnownVariables = ["LOOPDOCTOR_LOG"];
+
     private sealed record Setting(string Variable, string Option, Func<string, LoopDoctorOptions, string?> Apply);
 
     // Variable → option. Each Apply returns null on success or the rule the value broke.
@@ -89,6 +92,11 @@ public static class EnvironmentSettings
             }
 
             var setting = Array.Find(Settings, s => s.Variable.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (setting is null && Array.Exists(OtherKnownVariables, v => v.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
             if (setting is null)
             {
                 warnings.Add($"{name} is not a LoopDoctor setting and was ignored.");

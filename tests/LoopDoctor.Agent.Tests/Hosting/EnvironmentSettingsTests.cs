@@ -108,7 +108,8 @@ public sealed class EnvironmentSettingsTests
     [Fact]
     public void Disabled_and_unknown_variables()
     {
-        var (_, result) = Apply(("LOOPDOCTOR_ENABLED", "false"), ("LOOPDOCTOR_PROBE_INTERVALL", "10ms"), ("LOOPDOCTOR_LAG_THRESHOLD", ""));
+        var (_, result) = Apply(("LOOPDOCTOR_ENABLED", "false"), ("LOOPDOCTOR_PROBE_INTERVALL", "10ms"), ("LOOPDOCTOR_LAG_THRESHOLD", ""),
+            ("LOOPDOCTOR_LOG", "stderr"));
         Assert.False(result.Enabled);
         Assert.Empty(result.Errors);
         Assert.Equal(["LOOPDOCTOR_PROBE_INTERVALL is not a LoopDoctor setting and was ignored."], result.Warnings);

@@ -50,7 +50,7 @@ public sealed class StartupHookTests
     {
         using var target = HookTargetProcess.Start(withStartupHook: true, new Dictionary<string, string> { [variable] = value });
 
-        var error = target.WaitForStderr(l => l.StartsWith("LoopDoctor: ", StringComparison.Ordinal), "the hook's error line");
+        var error = target.WaitForStderr(l => l.StartsWith(StartupHookRunner.ReportPrefix, StringComparison.Ordinal), "the hook's error line");
         Assert.Contains(variable, error);
         Assert.Contains(reason, error);
         Assert.Equal("status assemblies=1 agent=none metrics=none", target.Status());
