@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using BlockingApp.Tests.Infrastructure;
+using LoopDoctor.Testing;
+
+namespace BlockingApp.Tests;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NeedsAgentCollection
+{
+    // Alone, after the parallel collections: these compare thread-pool queue delays, which a busy CPU inflates.
+    public const string Name = "NeedsAgent";
+}
+
+/// <summary>
+/// Under BlockingApp's own load (the <c>load</c> command, from a second process), the embedded agent's <c>/metrics</c>
+/// shows each scenario's signal and each fixed twin does not. Metric names are the agent's documented Prometheus names.
+/// These need the agent wired into AddLoopDoctor / MapLoopDoctorMetrics.
+/// </summary>
+[Collection(NeedsAgentCollection.Name)]
+[Trait("Category", "NeedsAgent")]
+public class EmbeddedAgentSignalTests
+{
+    public const string QueueDelay = "loopdoctor_thread_pool_queue_delay_seconds";
+    public const string UnobservedExceptions = "loopdoctor_task_unobserved_exceptions_total";
+
+    /// <summary>The agent's default LagThreshold (asyncio's slow_callback_duration).</summary>
+    private const double LagThresholdSeconds = 0.1;
+
+    private const string Rps = "30";
+    private const string LoadDuration = "3s";
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan PollDeadline = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [InlineData("sleep")]
+    [InlineData("sync-over-async")]
+    public async Task BlockingScenarioDrivesQueueDelayP99WellAboveTheLagThreshold(string scenario)
+    {
+        await using var server = await BlockingAppProcess.StartAsync();
+        var summary = await RunLoadAsync(server, scenario, isFixed: false);
+        var histogram = await QueueDelayAsync(server);
+        var p99 = histogram.Quantile(0.99);
+        Assert.True(p99 > 2.5 * LagThresholdSeconds,
+            $"{scenario}: queue-delay p99 {p99 * 1000:0.#} ms, expected well above {LagThresholdSeconds * 1000} ms. Load: {summary.Line}");
+    }
+
+    [Theory]
+    [InlineData("healthy", false)]
+    [InlineData("sleep", true)]
+    [InlineData("sync-over-async", true)]
+    public async Task HealthyEndpointAndFixedTwinsKeepQueueDelayP99Low(string scenario, bool isFixed)
+    {
+        await using var server = await BlockingAppProcess.StartAsync();
+        var summary = await RunLoadAsync(server, scenario, isFixed);
+        var histogram = await QueueDelayAsync(server);
+        var p99 = histogram.Quantile(0.99);
+        Assert.True(histogram.Count > 0, "the queue-delay probe recorded nothing");
+        Assert.True(p99 < LagThresholdSeconds,
+            $"{scenario} fixed={isFixed}: queue-delay p99 {p99 * 1000:0.#} ms, expected below {LagThresholdSeconds * 1000} ms. Load: {summary.Line}");
+    }
+
+    [Fact]
+    public async Task SelfDrivenSyncOverAsyncShowsOnItsOwnMetricsWhileRunning()
+    {
+        using var process = TestProcess.StartDotnet(RepoPaths.BlockingAppDll, ["--scenario", "sync-over-async", "--rps", Rps, "--duration", "6s"]);
+        var ready = await process.WaitForLineAsync(BlockingAppProcess.ReadyLine(), BlockingAppProcess.StartTimeout);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        var metricsUrl = ready.Groups["url"].Value + "/metrics";
+
+        // Scrape until the signal shows or the run ends (the process stops serving when its duration has elapsed).
+        double p99 = double.NaN;
+        while (!process.HasExited)
+        {
+            try
+            {
+                var histogram = PrometheusScrape.Parse(await http.GetStringAsync(metricsUrl)).Histogram(QueueDelay);
+                p99 = histogram?.Quantile(0.99) ?? double.NaN;
+                if (p99 > 2.5 * LagThresholdSeconds)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException) when (process.HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.True(p99 > 2.5 * LagThresholdSeconds, $"queue-delay p99 {p99 * 1000:0.#} ms during the run.{Environment.NewLine}{process.DescribeOutput()}");
+        Assert.Equal(0, await process.WaitForExitAsync(LoadTimeout));
+    }
+
+    [Fact]
+    public async Task FireAndForgetIncrementsTheUnobservedExceptionCounter()
+    {
+        await using var server = await BlockingAppProcess.StartAsync();
+        await RunLoadAsync(server, "fire-and-forget", isFixed: false, duration: "1s", warmUp: false);
+
+        var scrape = await PollAsync(server, s => s.Sum(UnobservedExceptions) >= 1);
+        Assert.True(scrape.Sum(UnobservedExceptions) >= 1, $"no {UnobservedExceptions} after the run:{Environment.NewLine}{scrape.Text}");
+        Assert.Contains(scrape.Series(UnobservedExceptions),
+            s => s.Labels.Values.Any(v => v.Contains(nameof(Scenarios.AuditSinkUnavailableException), StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task FixedFireAndForgetLeavesTheUnobservedExceptionCounterAtZero()
+    {
+        await using var server = await BlockingAppProcess.StartAsync();
+        var summary = await RunLoadAsync(server, "fire-and-forget", isFixed: true, duration: "1s", warmUp: false);
+
+        // The signal that every tracked task has finished (and been observed): the app's own count.
+        var started = Stopwatch.StartNew();
+        GcReport report;
+        do
+        {
+            report = await server.CollectGarbageAsync();
+        }
+        while (report.ObservedBackgroundFailures < summary.Long("completed") && started.Elapsed < PollDeadline);
+
+        Assert.Equal(summary.Long("completed"), report.ObservedBackgroundFailures);
+        var scrape = await server.ScrapeMetricsAsync();
+        Assert.NotNull(scrape.Histogram(QueueDelay)); // the agent is there (so a missing counter means zero, not "no agent")
+        Assert.Equal(0, scrape.Sum(UnobservedExceptions) ?? 0);
+    }
+
+    [Fact]
+    public async Task HealthCheckReportsTheLagWhileTheSleepScenarioRuns()
+    {
+        await using var server = await BlockingAppProcess.StartAsync();
+        using var load = StartLoad(server, "sleep", isFixed: false, duration: "5s");
+        string status = "";
+        while (!load.HasExited)
+        {
+            using var response = await server.Http.GetAsync("health");
+            status = await response.Content.ReadAsStringAsync();
+            if (status is "Degraded" or "Unhealthy")
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.True(status is "Degraded" or "Unhealthy", $"/health said '{status}' throughout the run");
+        Assert.Equal(0, await load.WaitForExitAsync(LoadTimeout));
+    }
+
+    [Fact]
+    public async Task LoadSheddingAnswers503WhileThePoolLags()
+    {
+        await using var server = await BlockingAppProcess.StartAsync("--load-shedding");
+        var summary = await RunLoadAsync(server, "sync-over-async", isFixed: false, duration: "5s");
+        Assert.True(summary.Has("errors") && summary["errors"].Contains("http_503", StringComparison.Ordinal),
+            $"no request was shed: {summary.Line}");
+    }
+
+    private static TestProcess StartLoad(BlockingAppProcess server, string scenario, bool isFixed, string duration) =>
+        TestProcess.StartDotnet(RepoPaths.BlockingAppDll,
+            ["load", "--url", server.BaseAddress.AbsoluteUri, "--scenario", scenario, "--rps", Rps, "--duration", duration,
+                .. (isFixed ? new[] { "--fixed" } : [])]);
+
+    /// <summary>
+    /// A warm-up request (JIT, connections: startup cost is not what the queue-delay tests measure), then the load run
+    /// to completion; returns its summary. The fire-and-forget tests skip the warm-up so every audit task is the load's.
+    /// </summary>
+    private static async Task<SummaryLine> RunLoadAsync(BlockingAppProcess server, string scenario, bool isFixed,
+        string duration = LoadDuration, bool warmUp = true)
+    {
+        if (warmUp)
+        {
+            (await server.Http.GetAsync(scenario + (isFixed ? "?fixed=true" : ""))).EnsureSuccessStatusCode();
+        }
+
+        using var load = StartLoad(server, scenario, isFixed, duration);
+        var exitCode = await load.WaitForExitAsync(LoadTimeout);
+        Assert.True(exitCode == 0, $"load exited with {exitCode}.{Environment.NewLine}{load.DescribeOutput()}");
+        return SummaryLine.Parse(Assert.Single(load.StdoutLines));
+    }
+
+    private static async Task<PrometheusHistogram> QueueDelayAsync(BlockingAppProcess server)
+    {
+        var scrape = await server.ScrapeMetricsAsync();
+        return scrape.Histogram(QueueDelay)
+            ?? throw new Xunit.Sdk.XunitException($"{QueueDelay} is not on /metrics (is the agent wired?):{Environment.NewLine}{scrape.Text}");
+    }
+
+    /// <summary>Forces a GC in the target and scrapes, until <paramref name="done"/> or the deadline.</summary>
+    private static async Task<PrometheusScrape> PollAsync(BlockingAppProcess server, Func<PrometheusScrape, bool> done)
+    {
+        var started = Stopwatch.StartNew();
+        while (true)
+        {
+            await server.CollectGarbageAsync();
+            var scrape = await server.ScrapeMetricsAsync();
+            if (done(scrape) || started.Elapsed > PollDeadline)
+            {
+                return scrape;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
