@@ -59,7 +59,14 @@ internal static class BlockingServer
 
         if (arguments.LoadShedding)
         {
-            app.UseLoopDoctorLoadShedding();
+            app.UseLoopDoctorLoadShedding(shedding =>
+            {
+                // Besides /metrics and /health (exempt by default): the harness endpoints, and the inventory service,
+                // which stands for another process's API: shedding it would turn /sync-io's lag into 500s of its own.
+                shedding.ExemptPaths.Add("/gc");
+                shedding.ExemptPaths.Add("/scenarios");
+                shedding.ExemptPaths.Add(InventoryService.Path);
+            });
         }
 
         app.MapGet("/healthy", HealthyScenario.HandleAsync);
