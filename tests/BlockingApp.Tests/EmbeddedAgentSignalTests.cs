@@ -151,7 +151,8 @@ public class EmbeddedAgentSignalTests
     public async Task LoadSheddingAnswers503WhileThePoolLags()
     {
         await using var server = await BlockingAppProcess.StartAsync("--load-shedding");
-        var summary = await RunLoadAsync(server, "sync-over-async", isFixed: false, duration: "5s");
+        // Exit code 3 (nothing succeeded) is acceptable here: shedding everything is still shedding.
+        var summary = await RunLoadAsync(server, "sync-over-async", isFixed: false, duration: "5s", acceptedExitCodes: [0, 3]);
         Assert.True(summary.Has("errors") && summary["errors"].Contains("http_503", StringComparison.Ordinal),
             $"no request was shed: {summary.Line}");
     }
@@ -166,7 +167,7 @@ public class EmbeddedAgentSignalTests
     /// to completion; returns its summary. The fire-and-forget tests skip the warm-up so every audit task is the load's.
     /// </summary>
     private static async Task<SummaryLine> RunLoadAsync(BlockingAppProcess server, string scenario, bool isFixed,
-        string duration = LoadDuration, bool warmUp = true)
+        string duration = LoadDuration, bool warmUp = true, int[]? acceptedExitCodes = null)
     {
         if (warmUp)
         {
@@ -175,7 +176,7 @@ public class EmbeddedAgentSignalTests
 
         using var load = StartLoad(server, scenario, isFixed, duration);
         var exitCode = await load.WaitForExitAsync(LoadTimeout);
-        Assert.True(exitCode == 0, $"load exited with {exitCode}.{Environment.NewLine}{load.DescribeOutput()}");
+        Assert.True((acceptedExitCodes ?? [0]).Contains(exitCode), $"load exited with {exitCode}.{Environment.NewLine}{load.DescribeOutput()}");
         return SummaryLine.Parse(Assert.Single(load.StdoutLines));
     }
 
