@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using BlockingApp.Cli;
 using BlockingApp.Hosting;
 using BlockingApp.Load;
-using BlockingApp.Scenarios;
 
 namespace BlockingApp;
 
@@ -50,7 +49,6 @@ public static class Program
         app.StartAsync().GetAwaiter().GetResult();
 
         var bound = BlockingServer.BoundAddress(app);
-        app.Services.GetRequiredService<InventoryServiceClient>().SetServerAddress(bound);
         Console.Out.WriteLine(BlockingServer.ReadyLine(bound));
 
         // Ctrl+C and SIGTERM trigger ApplicationStopping (the host's console lifetime handles the signals on a dedicated

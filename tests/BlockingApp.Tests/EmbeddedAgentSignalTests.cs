@@ -26,18 +26,23 @@ public class EmbeddedAgentSignalTests
     /// <summary>The agent's default LagThreshold (asyncio's slow_callback_duration).</summary>
     private const double LagThresholdSeconds = 0.1;
 
+    // Rates that reliably starve a 2-core machine's pool: .NET injects threads quickly for a thread blocked in
+    // Task.Wait/.Result ("cooperative blocking"), so sync-over-async needs twice the rate of Thread.Sleep (measured: at
+    // 30 rps its queue-delay p99 stays ~20 ms, at 50 rps ~350 ms, at 80 rps the pool collapses). The fixed twins and
+    // /healthy run at the same rates.
     private const string Rps = "30";
+    private const string SyncOverAsyncRps = "60";
     private const string LoadDuration = "3s";
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan PollDeadline = TimeSpan.FromSeconds(20);
 
     [Theory]
-    [InlineData("sleep")]
-    [InlineData("sync-over-async")]
-    public async Task BlockingScenarioDrivesQueueDelayP99WellAboveTheLagThreshold(string scenario)
+    [InlineData("sleep", Rps)]
+    [InlineData("sync-over-async", SyncOverAsyncRps)]
+    public async Task BlockingScenarioDrivesQueueDelayP99WellAboveTheLagThreshold(string scenario, string rps)
     {
         await using var server = await BlockingAppProcess.StartAsync();
-        var summary = await RunLoadAsync(server, scenario, isFixed: false);
+        var summary = await RunLoadAsync(server, scenario, isFixed: false, rps: rps);
         var histogram = await QueueDelayAsync(server);
         var p99 = histogram.Quantile(0.99);
         Assert.True(p99 > 2.5 * LagThresholdSeconds,
@@ -45,13 +50,13 @@ public class EmbeddedAgentSignalTests
     }
 
     [Theory]
-    [InlineData("healthy", false)]
-    [InlineData("sleep", true)]
-    [InlineData("sync-over-async", true)]
-    public async Task HealthyEndpointAndFixedTwinsKeepQueueDelayP99Low(string scenario, bool isFixed)
+    [InlineData("healthy", false, Rps)]
+    [InlineData("sleep", true, Rps)]
+    [InlineData("sync-over-async", true, SyncOverAsyncRps)]
+    public async Task HealthyEndpointAndFixedTwinsKeepQueueDelayP99Low(string scenario, bool isFixed, string rps)
     {
         await using var server = await BlockingAppProcess.StartAsync();
-        var summary = await RunLoadAsync(server, scenario, isFixed);
+        var summary = await RunLoadAsync(server, scenario, isFixed, rps: rps);
         var histogram = await QueueDelayAsync(server);
         var p99 = histogram.Quantile(0.99);
         Assert.True(histogram.Count > 0, "the queue-delay probe recorded nothing");
@@ -62,7 +67,7 @@ public class EmbeddedAgentSignalTests
     [Fact]
     public async Task SelfDrivenSyncOverAsyncShowsOnItsOwnMetricsWhileRunning()
     {
-        using var process = TestProcess.StartDotnet(RepoPaths.BlockingAppDll, ["--scenario", "sync-over-async", "--rps", Rps, "--duration", "6s"]);
+        using var process = TestProcess.StartDotnet(RepoPaths.BlockingAppDll, ["--scenario", "sync-over-async", "--rps", SyncOverAsyncRps, "--duration", "4s"]);
         var ready = await process.WaitForLineAsync(BlockingAppProcess.ReadyLine(), BlockingAppProcess.StartTimeout);
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
         var metricsUrl = ready.Groups["url"].Value + "/metrics";
@@ -152,14 +157,14 @@ public class EmbeddedAgentSignalTests
     {
         await using var server = await BlockingAppProcess.StartAsync("--load-shedding");
         // Exit code 3 (nothing succeeded) is acceptable here: shedding everything is still shedding.
-        var summary = await RunLoadAsync(server, "sync-over-async", isFixed: false, duration: "5s", acceptedExitCodes: [0, 3]);
+        var summary = await RunLoadAsync(server, "sync-over-async", isFixed: false, duration: "5s", rps: SyncOverAsyncRps, acceptedExitCodes: [0, 3]);
         Assert.True(summary.Has("errors") && summary["errors"].Contains("http_503", StringComparison.Ordinal),
             $"no request was shed: {summary.Line}");
     }
 
-    private static TestProcess StartLoad(BlockingAppProcess server, string scenario, bool isFixed, string duration) =>
+    private static TestProcess StartLoad(BlockingAppProcess server, string scenario, bool isFixed, string duration, string rps = Rps) =>
         TestProcess.StartDotnet(RepoPaths.BlockingAppDll,
-            ["load", "--url", server.BaseAddress.AbsoluteUri, "--scenario", scenario, "--rps", Rps, "--duration", duration,
+            ["load", "--url", server.BaseAddress.AbsoluteUri, "--scenario", scenario, "--rps", rps, "--duration", duration,
                 .. (isFixed ? new[] { "--fixed" } : [])]);
 
     /// <summary>
@@ -167,14 +172,14 @@ public class EmbeddedAgentSignalTests
     /// to completion; returns its summary. The fire-and-forget tests skip the warm-up so every audit task is the load's.
     /// </summary>
     private static async Task<SummaryLine> RunLoadAsync(BlockingAppProcess server, string scenario, bool isFixed,
-        string duration = LoadDuration, bool warmUp = true, int[]? acceptedExitCodes = null)
+        string duration = LoadDuration, bool warmUp = true, int[]? acceptedExitCodes = null, string rps = Rps)
     {
         if (warmUp)
         {
             (await server.Http.GetAsync(scenario + (isFixed ? "?fixed=true" : ""))).EnsureSuccessStatusCode();
         }
 
-        using var load = StartLoad(server, scenario, isFixed, duration);
+        using var load = StartLoad(server, scenario, isFixed, duration, rps);
         var exitCode = await load.WaitForExitAsync(LoadTimeout);
         Assert.True((acceptedExitCodes ?? [0]).Contains(exitCode), $"load exited with {exitCode}.{Environment.NewLine}{load.DescribeOutput()}");
         return SummaryLine.Parse(Assert.Single(load.StdoutLines));

@@ -33,7 +33,7 @@ internal static class BlockingServer
         builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
 
         builder.Services.AddSingleton<InventoryFile>();
-        builder.Services.AddSingleton<InventoryServiceClient>();
+        builder.Services.AddSingleton<InventoryService>();
         builder.Services.AddSingleton<CpuWorkQueue>();
         builder.Services.AddSingleton<UnobservedTaskExceptionCounter>();
         builder.Services.AddSingleton<BackgroundTaskTracker>();
@@ -53,19 +53,18 @@ internal static class BlockingServer
 
         var app = builder.Build();
 
-        // Created now, not on first use: the file exists and the unobserved-exception handler is subscribed before traffic.
-        _ = app.Services.GetRequiredService<InventoryFile>();
+        // Created now, not on first use: the file and the inventory service exist, and the unobserved-exception handler
+        // is subscribed, before traffic.
+        _ = app.Services.GetRequiredService<InventoryService>();
         _ = app.Services.GetRequiredService<UnobservedTaskExceptionCounter>();
 
         if (arguments.LoadShedding)
         {
             app.UseLoopDoctorLoadShedding(shedding =>
             {
-                // Besides /metrics and /health (exempt by default): the harness endpoints, and the inventory service,
-                // which stands for another process's API: shedding it would turn /sync-io's lag into 500s of its own.
+                // Besides /metrics and /health (exempt by default): the harness endpoints.
                 shedding.ExemptPaths.Add("/gc");
                 shedding.ExemptPaths.Add("/scenarios");
-                shedding.ExemptPaths.Add(InventoryService.Path);
             });
         }
 
@@ -79,7 +78,6 @@ internal static class BlockingServer
         app.MapGet("/fire-and-forget", FireAndForgetScenario.Handle);
         app.MapGet("/too-many-tasks", TooManyTasksScenario.HandleAsync);
         app.MapGet("/timeout", TimeoutScenario.HandleAsync);
-        app.MapGet(InventoryService.Path, InventoryService.ServeInventoryAsync);
 
         app.MapGet("/scenarios", () => ScenarioCatalog.All);
         app.MapGet("/gc", AdminEndpoints.CollectGarbageAsync);

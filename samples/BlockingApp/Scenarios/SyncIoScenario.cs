@@ -6,13 +6,13 @@ namespace BlockingApp.Scenarios;
 
 /// <summary>
 /// <c>/sync-io</c>: blocking I/O in async code, the seeds' <c>requests.get()</c> inside <c>async def</c>. The request
-/// fetches 64 KiB from the inventory service (100 ms away) with the synchronous <c>HttpClient.Send</c> and
-/// <c>Stream.CopyTo</c>: real blocking socket reads that hold a pool thread for the whole call. The twin uses
-/// <c>SendAsync</c> and <c>CopyToAsync</c>.
+/// fetches 64 KiB from the inventory service (<see cref="InventoryService"/>, 100 ms away) with the synchronous
+/// <c>HttpClient.Send</c> and <c>Stream.CopyTo</c>: real blocking socket reads that hold a pool thread for the whole
+/// call. The twin uses <c>SendAsync</c> and <c>CopyToAsync</c>.
 /// </summary>
 public static class SyncIoScenario
 {
-    public static async Task<IResult> HandleAsync(InventoryServiceClient inventory, CancellationToken requestAborted,
+    public static async Task<IResult> HandleAsync(InventoryService inventory, CancellationToken requestAborted,
         [FromQuery(Name = "fixed")] bool isFixed = false)
     {
         var started = Stopwatch.GetTimestamp();
@@ -22,7 +22,7 @@ public static class SyncIoScenario
 
     /// <summary>The culprit: synchronous network I/O on a pool thread.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static long ReadInventoryBlocking(InventoryServiceClient inventory)
+    public static long ReadInventoryBlocking(InventoryService inventory)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, inventory.InventoryUri);
         using var response = inventory.Http.Send(request, HttpCompletionOption.ResponseHeadersRead);
@@ -34,7 +34,7 @@ public static class SyncIoScenario
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static async Task<long> ReadInventoryAsync(InventoryServiceClient inventory, CancellationToken cancellationToken)
+    public static async Task<long> ReadInventoryAsync(InventoryService inventory, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, inventory.InventoryUri);
         using var response = await inventory.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
