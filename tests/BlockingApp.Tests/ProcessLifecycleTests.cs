@@ -61,6 +61,19 @@ public class ProcessLifecycleTests
     }
 
     [Fact]
+    public async Task AddressVariablesInTheEnvironmentAreIgnoredQuietly()
+    {
+        var options = new TestProcessOptions();
+        options.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:1";
+        options.Environment["ASPNETCORE_HTTP_PORTS"] = "1";
+        using var process = TestProcess.StartDotnet(RepoPaths.BlockingAppDll, ["--duration", "500ms"], options);
+        var ready = await process.WaitForLineAsync(BlockingAppProcess.ReadyLine(), BlockingAppProcess.StartTimeout);
+        Assert.NotEqual("1", ready.Groups["port"].Value);
+        Assert.Equal(0, await process.WaitForExitAsync(ExitTimeout));
+        Assert.Empty(process.StderrLines);
+    }
+
+    [Fact]
     public async Task PortInUseExitsWithCode1AndOneLine()
     {
         using var occupant = new TcpListener(IPAddress.Loopback, 0);

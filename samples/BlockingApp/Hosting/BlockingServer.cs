@@ -14,6 +14,16 @@ internal static class BlockingServer
 
     public static WebApplication Build(AppArguments arguments)
     {
+        // --urls is the only address. Address variables in the environment would be overridden by Listen() anyway, with a
+        // warning on every start; they are dropped from this process before the builder reads its environment.
+        foreach (var prefix in new[] { "ASPNETCORE_", "DOTNET_" })
+        {
+            foreach (var name in new[] { "URLS", "HTTP_PORTS", "HTTPS_PORTS" })
+            {
+                Environment.SetEnvironmentVariable(prefix + name, null);
+            }
+        }
+
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = [], // our command line is not configuration
