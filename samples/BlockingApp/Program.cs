@@ -57,7 +57,7 @@ public static class Program
         var exitCode = ExitCodes.Ok;
         if (arguments.Scenario is { } scenario)
         {
-            using var driver = new OpenLoopLoadDriver(bound, scenario, arguments.Fixed, arguments.RequestsPerSecond, arguments.Duration);
+            using var driver = new OpenLoopLoadDriver(bound, scenario, arguments.Fixed, arguments.RequestsPerSecond, arguments.Duration, arguments.Drain);
             var summary = driver.Run(stopping);
             Console.Out.WriteLine(summary.Format());
             exitCode = summary.Sent > 0 && summary.Completed == 0 ? ExitCodes.NoRequestSucceeded : ExitCodes.Ok;
@@ -80,7 +80,7 @@ public static class Program
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
         using var driver = new OpenLoopLoadDriver(arguments.TargetUrl!, arguments.Scenario!, arguments.Fixed,
-            arguments.RequestsPerSecond, arguments.Duration);
+            arguments.RequestsPerSecond, arguments.Duration, arguments.Drain);
         var summary = driver.Run(stop.Token);
         Console.Out.WriteLine(summary.Format());
         return summary.Sent > 0 && summary.Completed == 0 ? ExitCodes.NoRequestSucceeded : ExitCodes.Ok;

@@ -68,13 +68,15 @@ public class AppArgumentsParserTests
         Assert.True(parsed.Fixed);
         Assert.Equal(20, parsed.RequestsPerSecond);
         Assert.Equal(TimeSpan.FromSeconds(2), parsed.Duration);
+        Assert.Equal(AppArguments.DefaultDrain, parsed.Drain);
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 5123), parsed.Listen);
     }
 
     [Fact]
     public void Load_DrivesAnotherInstance()
     {
-        var parsed = AppArgumentsParser.Parse(["load", "--url", "http://127.0.0.1:5000", "--scenario", "SLEEP"]);
+        var parsed = AppArgumentsParser.Parse(["load", "--url", "http://127.0.0.1:5000", "--scenario", "SLEEP", "--drain", "500ms"]);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), parsed.Drain);
         Assert.Equal(AppMode.Drive, parsed.Mode);
         Assert.Equal(new Uri("http://127.0.0.1:5000/"), parsed.TargetUrl);
         Assert.Equal("sleep", parsed.Scenario!.Name);
@@ -108,6 +110,8 @@ public class AppArgumentsParserTests
     [InlineData("--url must be an http:// or https:// base address", "load", "--url", "ftp://x", "--scenario", "sleep")]
     [InlineData("--url belongs to 'load'", "--url", "http://127.0.0.1:5000")]
     [InlineData("--fixed takes no value", "--fixed=yes")]
+    [InlineData("--drain must be a positive duration", "--scenario", "sleep", "--drain", "0s")]
+    [InlineData("--drain needs --scenario", "--drain", "1s")]
     public void RejectsWithOnePreciseLine(string expectedStart, params string[] args)
     {
         var error = Assert.Throws<UsageException>(() => AppArgumentsParser.Parse(args));

@@ -36,6 +36,11 @@ internal sealed record AppArguments
     /// <summary>How long to run; null = until Ctrl+C / SIGTERM.</summary>
     public TimeSpan? Duration { get; init; }
 
+    /// <summary>How long outstanding requests may still complete after the last send before they count as unfinished.</summary>
+    public TimeSpan Drain { get; init; } = DefaultDrain;
+
+    public static readonly TimeSpan DefaultDrain = TimeSpan.FromSeconds(10);
+
     public bool NoAgent { get; init; }
     public bool LoadShedding { get; init; }
 }
@@ -49,7 +54,7 @@ internal sealed class UsageException(string message) : Exception(message);
 /// </summary>
 internal static class AppArgumentsParser
 {
-    private static readonly string[] ValueOptions = ["--urls", "--url", "--scenario", "--rps", "--duration"];
+    private static readonly string[] ValueOptions = ["--urls", "--url", "--scenario", "--rps", "--duration", "--drain"];
     private static readonly string[] FlagOptions = ["--fixed", "--no-agent", "--load-shedding", "--help"];
 
     public static AppArguments Parse(IReadOnlyList<string> args)
@@ -126,7 +131,8 @@ internal static class AppArgumentsParser
 
         var scenario = values.TryGetValue("--scenario", out var scenarioName) ? ParseScenario(scenarioName) : null;
         var rps = values.TryGetValue("--rps", out var rpsText) ? ParseRps(rpsText) : AppArguments.DefaultRps;
-        TimeSpan? duration = values.TryGetValue("--duration", out var durationText) ? ParseDuration(durationText) : null;
+        TimeSpan? duration = values.TryGetValue("--duration", out var durationText) ? ParseDuration("--duration", durationText) : null;
+        var drain = values.TryGetValue("--drain", out var drainText) ? ParseDuration("--drain", drainText) : AppArguments.DefaultDrain;
 
         if (mode == AppMode.Drive)
         {
@@ -156,6 +162,7 @@ internal static class AppArgumentsParser
                 Fixed = flags.Contains("--fixed"),
                 RequestsPerSecond = rps,
                 Duration = duration,
+                Drain = drain,
             };
         }
 
@@ -166,7 +173,7 @@ internal static class AppArgumentsParser
 
         if (scenario is null)
         {
-            foreach (var driverOnly in new[] { "--rps", "--fixed" })
+            foreach (var driverOnly in new[] { "--rps", "--fixed", "--drain" })
             {
                 if (values.ContainsKey(driverOnly) || flags.Contains(driverOnly))
                 {
@@ -188,6 +195,7 @@ internal static class AppArgumentsParser
             Fixed = flags.Contains("--fixed"),
             RequestsPerSecond = rps,
             Duration = duration,
+            Drain = drain,
             NoAgent = flags.Contains("--no-agent"),
             LoadShedding = flags.Contains("--load-shedding"),
         };
@@ -208,10 +216,10 @@ internal static class AppArgumentsParser
         return rps;
     }
 
-    private static TimeSpan ParseDuration(string text) =>
+    private static TimeSpan ParseDuration(string option, string text) =>
         DurationParser.TryParse(text, out var duration)
             ? duration
-            : throw new UsageException($"--duration must be a positive duration such as 500ms, 10s, 2m or 00:00:10 (got '{text}')");
+            : throw new UsageException($"{option} must be a positive duration such as 500ms, 10s, 2m or 00:00:10 (got '{text}')");
 
     /// <summary>
     /// The server binds only to loopback: it is a deliberately broken app with a /gc endpoint.

@@ -22,9 +22,9 @@ internal static class Usage
         Usage:
           BlockingApp [--urls http://127.0.0.1:0] [--no-agent] [--load-shedding] [--duration D]
               Serve until Ctrl+C / SIGTERM (or for D). Prints 'ready url=<bound address> pid=<pid>' when listening.
-          BlockingApp --scenario NAME [--fixed] [--rps N] [--duration D] [--urls ...] [--no-agent] [--load-shedding]
+          BlockingApp --scenario NAME [--fixed] [--rps N] [--duration D] [--drain D] [--urls ...] [--no-agent] [--load-shedding]
               Serve, and drive this server's own /NAME endpoint at N requests/s (open loop) until D or Ctrl+C.
-          BlockingApp load --url BASE --scenario NAME [--fixed] [--rps N] [--duration D]
+          BlockingApp load --url BASE --scenario NAME [--fixed] [--rps N] [--duration D] [--drain D]
               Drive another instance at BASE (e.g. http://127.0.0.1:5000).
 
         Options:
@@ -35,6 +35,8 @@ internal static class Usage
           --fixed           drive the ?fixed=true twin that does the right thing
           --rps N           requests per second, sent on schedule whether or not earlier ones completed (default {AppArguments.DefaultRps})
           --duration D      500ms, 10s, 2m or 00:00:10 (default: until Ctrl+C / SIGTERM)
+          --drain D         after the last send, how long responses may still arrive before the rest count as
+                            unfinished (default 10s; at most 3s after Ctrl+C / SIGTERM)
 
         A load run ends with one line: summary scenario=... sent=N completed=N failed=N unfinished=N p50_ms=X p99_ms=X ...
         Exit codes: {ExitCodes.Ok} ok, {ExitCodes.RuntimeError} runtime error (e.g. port in use), {ExitCodes.Usage} bad arguments, {ExitCodes.NoRequestSucceeded} load ran but no request succeeded.

@@ -17,11 +17,8 @@ namespace BlockingApp.Load;
 /// </summary>
 internal sealed class OpenLoopLoadDriver : IDisposable
 {
-    /// <summary>How long outstanding requests may finish after the last one was sent, before they count as unfinished.</summary>
-    public static readonly TimeSpan DrainAfterDuration = TimeSpan.FromSeconds(10);
-
-    /// <summary>The shorter drain after Ctrl+C / SIGTERM: the user wants out.</summary>
-    public static readonly TimeSpan DrainAfterInterrupt = TimeSpan.FromSeconds(3);
+    /// <summary>The drain after Ctrl+C / SIGTERM is at most this: the user wants out.</summary>
+    public static readonly TimeSpan MaxDrainAfterInterrupt = TimeSpan.FromSeconds(3);
 
     private static readonly TimeSpan GcRequestTimeout = TimeSpan.FromSeconds(10);
 
@@ -30,6 +27,7 @@ internal sealed class OpenLoopLoadDriver : IDisposable
     private readonly Uri _baseAddress;
     private readonly Uri _requestUri;
     private readonly OpenLoopSchedule _schedule;
+    private readonly TimeSpan _drain;
     private readonly HttpClient _client;
     private readonly CancellationTokenSource _abort = new();
     private readonly ManualResetEventSlim _allResponded = new(false);
@@ -46,8 +44,10 @@ internal sealed class OpenLoopLoadDriver : IDisposable
     private long _outstanding;
     private volatile bool _pacingDone;
 
-    public OpenLoopLoadDriver(Uri baseAddress, ScenarioInfo scenario, bool isFixed, double requestsPerSecond, TimeSpan? duration)
+    /// <param name="drain">How long outstanding requests may still complete after the last send before they count as unfinished.</param>
+    public OpenLoopLoadDriver(Uri baseAddress, ScenarioInfo scenario, bool isFixed, double requestsPerSecond, TimeSpan? duration, TimeSpan drain)
     {
+        _drain = drain;
         _scenario = scenario;
         _fixed = isFixed;
         _baseAddress = baseAddress.AbsolutePath.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
@@ -88,7 +88,7 @@ internal sealed class OpenLoopLoadDriver : IDisposable
             _allResponded.Set();
         }
 
-        _allResponded.Wait(interrupted ? DrainAfterInterrupt : DrainAfterDuration);
+        _allResponded.Wait(interrupted && _drain > MaxDrainAfterInterrupt ? MaxDrainAfterInterrupt : _drain);
 
         long sent, completed, failed;
         double[] latencies;
