@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using BlockingApp.Cli;
 using BlockingApp.Hosting;
 using BlockingApp.Load;
+using LoopDoctor.Agent;
 
 namespace BlockingApp;
 
@@ -49,6 +50,14 @@ public static class Program
         app.StartAsync().GetAwaiter().GetResult();
 
         var bound = BlockingServer.BoundAddress(app);
+        if (arguments.MetricsUrl is not null)
+        {
+            // Before the ready line, so a harness that saw "ready" has this too. The agent started with the host.
+            var metrics = LoopDoctorAgent.Current?.MetricsEndpoint
+                ?? throw new InvalidOperationException($"the agent's metrics endpoint {arguments.MetricsUrl} did not start (port in use?)");
+            Console.Out.WriteLine($"metrics url={metrics.AbsoluteUri}");
+        }
+
         Console.Out.WriteLine(BlockingServer.ReadyLine(bound));
 
         // Ctrl+C and SIGTERM trigger ApplicationStopping (the host's console lifetime handles the signals on a dedicated

@@ -112,6 +112,9 @@ public class AppArgumentsParserTests
     [InlineData("--fixed takes no value", "--fixed=yes")]
     [InlineData("--drain must be a positive duration", "--scenario", "sleep", "--drain", "0s")]
     [InlineData("--drain needs --scenario", "--drain", "1s")]
+    [InlineData("--metrics-url needs the agent", "--metrics-url", "http://127.0.0.1:0/metrics", "--no-agent")]
+    [InlineData("--metrics-url must be a loopback http:// URL", "--metrics-url", "http://10.0.0.1:9464/metrics")]
+    [InlineData("--metrics-url applies to the server", "load", "--url", "http://127.0.0.1:5000", "--scenario", "sleep", "--metrics-url", "http://127.0.0.1:0/metrics")]
     public void RejectsWithOnePreciseLine(string expectedStart, params string[] args)
     {
         var error = Assert.Throws<UsageException>(() => AppArgumentsParser.Parse(args));

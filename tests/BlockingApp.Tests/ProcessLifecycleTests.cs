@@ -45,6 +45,21 @@ public class ProcessLifecycleTests
     }
 
     [Fact]
+    public async Task MetricsUrlServesTheAgentsMetricsOnItsOwnPort()
+    {
+        await using var server = await BlockingAppProcess.StartAsync("--metrics-url", "http://127.0.0.1:0/metrics");
+        // Printed before the ready line, so it is already captured.
+        var line = await server.Process.WaitForLineAsync(@"^metrics url=(?<url>http://127\.0\.0\.1:(?<port>\d+)/metrics)$", TimeSpan.Zero);
+        Assert.Equal(0, server.Process.StdoutLines.ToList().IndexOf(line.Value));
+        Assert.NotEqual(server.BaseAddress.Port.ToString(), line.Groups["port"].Value);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await http.GetAsync(line.Groups["url"].Value);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
+        PrometheusScrape.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task LoadSheddingFlagStartsTheServer()
     {
         await using var server = await BlockingAppProcess.StartAsync("--load-shedding");

@@ -43,6 +43,9 @@ internal sealed record AppArguments
 
     public bool NoAgent { get; init; }
     public bool LoadShedding { get; init; }
+
+    /// <summary>The agent's standalone metrics endpoint (its own thread, answers while the pool is starved), or null.</summary>
+    public string? MetricsUrl { get; init; }
 }
 
 /// <summary>A bad command line: the message is shown as one line and the process exits with <see cref="ExitCodes.Usage"/>.</summary>
@@ -54,7 +57,7 @@ internal sealed class UsageException(string message) : Exception(message);
 /// </summary>
 internal static class AppArgumentsParser
 {
-    private static readonly string[] ValueOptions = ["--urls", "--url", "--scenario", "--rps", "--duration", "--drain"];
+    private static readonly string[] ValueOptions = ["--urls", "--url", "--scenario", "--rps", "--duration", "--drain", "--metrics-url"];
     private static readonly string[] FlagOptions = ["--fixed", "--no-agent", "--load-shedding", "--help"];
 
     public static AppArguments Parse(IReadOnlyList<string> args)
@@ -136,7 +139,7 @@ internal static class AppArgumentsParser
 
         if (mode == AppMode.Drive)
         {
-            foreach (var serverOnly in new[] { "--urls", "--no-agent", "--load-shedding" })
+            foreach (var serverOnly in new[] { "--urls", "--no-agent", "--load-shedding", "--metrics-url" })
             {
                 if (values.ContainsKey(serverOnly) || flags.Contains(serverOnly))
                 {
@@ -187,6 +190,17 @@ internal static class AppArgumentsParser
             throw new UsageException("--load-shedding needs the agent; drop --no-agent");
         }
 
+        string? metricsUrl = null;
+        if (values.TryGetValue("--metrics-url", out var metricsText))
+        {
+            if (flags.Contains("--no-agent"))
+            {
+                throw new UsageException("--metrics-url needs the agent; drop --no-agent");
+            }
+
+            metricsUrl = ParseMetricsUrl(metricsText);
+        }
+
         return new AppArguments
         {
             Mode = scenario is null ? AppMode.Serve : AppMode.ServeAndDrive,
@@ -198,6 +212,7 @@ internal static class AppArgumentsParser
             Drain = drain,
             NoAgent = flags.Contains("--no-agent"),
             LoadShedding = flags.Contains("--load-shedding"),
+            MetricsUrl = metricsUrl,
         };
     }
 
@@ -249,6 +264,18 @@ internal static class AppArgumentsParser
         }
 
         return new IPEndPoint(address, uri.Port);
+    }
+
+    /// <summary>Loopback only, like --urls; the agent validates the rest (and reports a taken port without failing the app).</summary>
+    private static string ParseMetricsUrl(string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp
+            || !(uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new UsageException($"--metrics-url must be a loopback http:// URL such as http://127.0.0.1:0/metrics (got '{text}')");
+        }
+
+        return text;
     }
 
     private static Uri ParseTargetUrl(string text)

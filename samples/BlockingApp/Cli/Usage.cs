@@ -20,9 +20,9 @@ internal static class Usage
         BlockingApp: an ASP.NET Core service that reproduces async anti-patterns on demand, for LoopDoctor to diagnose.
 
         Usage:
-          BlockingApp [--urls http://127.0.0.1:0] [--no-agent] [--load-shedding] [--duration D]
+          BlockingApp [--urls http://127.0.0.1:0] [--no-agent] [--load-shedding] [--metrics-url URL] [--duration D]
               Serve until Ctrl+C / SIGTERM (or for D). Prints 'ready url=<bound address> pid=<pid>' when listening.
-          BlockingApp --scenario NAME [--fixed] [--rps N] [--duration D] [--drain D] [--urls ...] [--no-agent] [--load-shedding]
+          BlockingApp --scenario NAME [--fixed] [--rps N] [--duration D] [--drain D] [server options]
               Serve, and drive this server's own /NAME endpoint at N requests/s (open loop) until D or Ctrl+C.
           BlockingApp load --url BASE --scenario NAME [--fixed] [--rps N] [--duration D] [--drain D]
               Drive another instance at BASE (e.g. http://127.0.0.1:5000).
@@ -31,6 +31,8 @@ internal static class Usage
           --urls URL        listen address, loopback only; port 0 = any free port (default http://127.0.0.1:0)
           --no-agent        run without the embedded LoopDoctor agent (no /metrics; for testing injection)
           --load-shedding   enable LoopDoctor load shedding (503 + Retry-After while the thread pool lags)
+          --metrics-url URL also serve the agent's metrics from its own thread at URL, e.g. http://127.0.0.1:0/metrics:
+                            it answers while the pool is starved (Kestrel's /metrics cannot). Prints 'metrics url=...'
           --scenario NAME   one of: {string.Join(", ", ScenarioCatalog.Names)}
           --fixed           drive the ?fixed=true twin that does the right thing
           --rps N           requests per second, sent on schedule whether or not earlier ones completed (default {AppArguments.DefaultRps})

@@ -57,6 +57,7 @@ internal static class BlockingServer
                 // The defaults, spelled out: lag above 100 ms (asyncio's slow_callback_duration) is Degraded, above 1 s Unhealthy.
                 options.LagThreshold = TimeSpan.FromMilliseconds(100);
                 options.UnhealthyLagThreshold = TimeSpan.FromSeconds(1);
+                options.MetricsUrl = arguments.MetricsUrl;
             });
             health.AddLoopDoctor();
         }
