@@ -21,6 +21,9 @@ public sealed class NeedsAgentCollection
 public class EmbeddedAgentSignalTests
 {
     public const string QueueDelay = "loopdoctor_thread_pool_queue_delay_seconds";
+
+    /// <summary>How long the probe now in the queue has waited so far: during a stall that has not ended, the histogram cannot know yet.</summary>
+    public const string QueueCurrentDelay = "loopdoctor_thread_pool_queue_current_delay_seconds";
     public const string UnobservedExceptions = "loopdoctor_task_unobserved_exceptions_total";
 
     /// <summary>The agent's default LagThreshold (asyncio's slow_callback_duration).</summary>
@@ -83,14 +86,17 @@ public class EmbeddedAgentSignalTests
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
         // Scrape until the signal shows or the run ends (the process stops serving when its duration has elapsed).
-        double p99 = double.NaN;
+        // The signal is the larger of the histogram's p99 and the current delay: at this rate the pool can stall
+        // completely, and a probe stuck in the queue reaches the histogram only when it finally runs.
+        double p99 = double.NaN, current = double.NaN;
         while (!process.HasExited)
         {
             try
             {
-                var histogram = PrometheusScrape.Parse(await http.GetStringAsync(metricsUrl)).Histogram(QueueDelay);
-                p99 = histogram?.Quantile(0.99) ?? double.NaN;
-                if (p99 > SignalSeconds)
+                var scrape = PrometheusScrape.Parse(await http.GetStringAsync(metricsUrl));
+                p99 = scrape.Histogram(QueueDelay)?.Quantile(0.99) ?? double.NaN;
+                current = scrape.Series(QueueCurrentDelay).Select(s => s.Value).DefaultIfEmpty(double.NaN).Max();
+                if (p99 > SignalSeconds || current > SignalSeconds)
                 {
                     break;
                 }
@@ -104,8 +110,10 @@ public class EmbeddedAgentSignalTests
             await Task.Delay(250);
         }
 
-        Assert.True(p99 > SignalSeconds, $"queue-delay p99 {p99 * 1000:0.#} ms during the run.{Environment.NewLine}{process.DescribeOutput()}");
-        Assert.Equal(0, await process.WaitForExitAsync(LoadTimeout));
+        Assert.True(p99 > SignalSeconds || current > SignalSeconds,
+            $"queue-delay p99 {p99 * 1000:0.#} ms, current delay {current * 1000:0.#} ms during the run.{Environment.NewLine}{process.DescribeOutput()}");
+        // It still stops by itself. 3 = no request succeeded: with a 1 s drain a collapsed pool may complete none.
+        Assert.Contains(await process.WaitForExitAsync(LoadTimeout), new[] { 0, 3 });
     }
 
     [Fact]
