@@ -253,18 +253,16 @@ public sealed partial class DashboardMetricNamesTests(ITestOutputHelper output)
         ProvokeLockContention();
         await ScrapeUntilAsync(http, agent.MetricsEndpoint, "loopdoctor_lock_contentions_total", "loopdoctor_lock_contention_duration_seconds_bucket");
 
-        // Pool threads blocked in Task.Wait: cooperative blocking raises the thread goal (an injection), and each
-        // wait is a blocking wait on a pool thread once released.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var blockers = Enumerable.Range(0, 4).Select(_ => Task.Run(() => release.Task.Wait())).ToArray();
+        // Pool threads blocked in Task.Wait until the pool has to add threads (cooperative blocking or starvation): an
+        // injection, and once released, blocking waits on pool threads.
+        var blocked = BlockEveryPoolThread();
         try
         {
             await ScrapeUntilAsync(http, agent.MetricsEndpoint, "loopdoctor_thread_pool_thread_injections_total");
         }
         finally
         {
-            release.TrySetResult();
-            await Task.WhenAll(blockers).WaitAsync(Deadline);
+            await blocked.ReleaseAsync();
         }
 
         await ScrapeUntilAsync(http, agent.MetricsEndpoint, "loopdoctor_thread_pool_blocking_waits_total", "loopdoctor_thread_pool_blocking_wait_duration_seconds_bucket");
@@ -378,6 +376,61 @@ public sealed partial class DashboardMetricNamesTests(ITestOutputHelper output)
 
             Assert.True(stopwatch.Elapsed < Deadline, $"not in the scrape after {Deadline.TotalSeconds:0} s: {string.Join(", ", missing)}");
             await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Min(attempt + 1, 10))); // polling the endpoint, bounded by the deadline
+        }
+    }
+
+    private const int MaxBlockers = 32;
+
+    private sealed class PoolBlockers
+    {
+        public readonly TaskCompletionSource Release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource AllFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Queued;
+        public int Finished;
+
+        public async Task ReleaseAsync()
+        {
+            Release.TrySetResult();
+            await AllFinished.Task.WaitAsync(Deadline);
+        }
+    }
+
+    /// <summary>
+    /// Every pool thread, including each one the pool adds, ends up in <c>Task.Wait</c>: each blocker queues the next
+    /// one (global queue) before it blocks, so work is always waiting and the pool must raise its thread goal whatever
+    /// goal earlier tests left behind. At most <see cref="MaxBlockers"/>; all return on <see cref="PoolBlockers.ReleaseAsync"/>.
+    /// </summary>
+    private static PoolBlockers BlockEveryPoolThread()
+    {
+        var blockers = new PoolBlockers();
+        Queue(blockers);
+        return blockers;
+
+        static void Queue(PoolBlockers blockers)
+        {
+            Interlocked.Increment(ref blockers.Queued);
+            ThreadPool.QueueUserWorkItem(static state => Block((PoolBlockers)state!), blockers);
+        }
+
+        static void Block(PoolBlockers blockers)
+        {
+            try
+            {
+                if (!blockers.Release.Task.IsCompleted && Volatile.Read(ref blockers.Queued) < MaxBlockers)
+                {
+                    Queue(blockers);
+                }
+
+                blockers.Release.Task.Wait();
+            }
+            finally
+            {
+                // Each blocker is counted as queued before the one that queued it finishes, so equality means all are done.
+                if (Interlocked.Increment(ref blockers.Finished) == Volatile.Read(ref blockers.Queued))
+                {
+                    blockers.AllFinished.TrySetResult();
+                }
+            }
         }
     }
 
