@@ -8,8 +8,8 @@ namespace LoopDoctor.Agent.Probes;
 /// The agent's probes wired from <see cref="LoopDoctorOptions"/>: one <see cref="ProbeSampler"/> (the one dedicated
 /// thread), the thread-pool queue-delay and timer-lag probes when enabled, scheduler probes added on request, their
 /// OpenTelemetry histograms, spike events, and three "current delay" gauges for scrapes during a stall:
-/// <c>loopdoctor.thread_pool.queue.current_delay</c>, <c>loopdoctor.timer.current_lag</c> and
-/// <c>loopdoctor.scheduler.current_delay</c> (tag <c>scheduler</c>), all in seconds.
+/// <c>loopdoctor.thread_pool.queue.delay.current</c>, <c>loopdoctor.timer.lag.current</c> and
+/// <c>loopdoctor.scheduler.delay.current</c> (tag <c>scheduler</c>), all in seconds.
 /// </summary>
 internal sealed class AgentProbes : IDisposable
 {
@@ -122,17 +122,17 @@ internal sealed class AgentProbes : IDisposable
         var meter = _instruments.Meter;
         if (QueueDelay is { } queueDelay)
         {
-            meter.CreateObservableGauge("loopdoctor.thread_pool.queue.current_delay", () => queueDelay.CurrentDelay.TotalSeconds, "s",
+            meter.CreateObservableGauge("loopdoctor.thread_pool.queue.delay.current", () => queueDelay.CurrentDelay.TotalSeconds, "s",
                 "How long the outstanding thread-pool probe has waited so far; rises during a stall, before any delay is recorded.");
         }
 
         if (TimerLag is { } timerLag)
         {
-            meter.CreateObservableGauge("loopdoctor.timer.current_lag", () => timerLag.CurrentDelay.TotalSeconds, "s",
+            meter.CreateObservableGauge("loopdoctor.timer.lag.current", () => timerLag.CurrentDelay.TotalSeconds, "s",
                 "How overdue the probe timer's callback is right now (0 when it is not overdue).");
         }
 
-        meter.CreateObservableGauge("loopdoctor.scheduler.current_delay", ObserveSchedulers, "s",
+        meter.CreateObservableGauge("loopdoctor.scheduler.delay.current", ObserveSchedulers, "s",
             "How long the outstanding probe of each probed TaskScheduler or SynchronizationContext has waited so far, by scheduler name.");
     }
 

@@ -29,9 +29,9 @@ public sealed class AgentProbesTests
             Assert.True(Poll.Until(() => ui.CurrentDelay >= TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10)), "ui probe never posted");
 
             listener.RecordObservableInstruments();
-            Assert.True(gauges["loopdoctor.scheduler.current_delay{scheduler=ui}"] >= 0.05);
-            Assert.True(gauges.ContainsKey("loopdoctor.thread_pool.queue.current_delay"));
-            Assert.False(gauges.ContainsKey("loopdoctor.timer.current_lag"));
+            Assert.True(gauges["loopdoctor.scheduler.delay.current{scheduler=ui}"] >= 0.05);
+            Assert.True(gauges.ContainsKey("loopdoctor.thread_pool.queue.delay.current"));
+            Assert.False(gauges.ContainsKey("loopdoctor.timer.lag.current"));
 
             context.RunAll();
             Assert.True(Poll.Until(() => ui.GetCumulativeSnapshot().Max >= TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10)));
@@ -94,8 +94,8 @@ public sealed class AgentProbesStallTests
             while (stall.Elapsed < TimeSpan.FromMilliseconds(300))
             {
                 listener.RecordObservableInstruments();  // a scrape during the stall
-                queueGauge = Math.Max(queueGauge, gauges.GetValueOrDefault("loopdoctor.thread_pool.queue.current_delay"));
-                timerGauge = Math.Max(timerGauge, gauges.GetValueOrDefault("loopdoctor.timer.current_lag"));
+                queueGauge = Math.Max(queueGauge, gauges.GetValueOrDefault("loopdoctor.thread_pool.queue.delay.current"));
+                timerGauge = Math.Max(timerGauge, gauges.GetValueOrDefault("loopdoctor.timer.lag.current"));
                 Thread.Sleep(10);
             }
         }
