@@ -14,6 +14,7 @@ internal sealed class BlockingWaitDetector(DetectorOptions options) : IDetector
     private static readonly HashSet<string> SyncOverAsyncApis = [".Result", ".Wait()", "GetAwaiter().GetResult()", "SemaphoreSlim.Wait", "Task.WaitAll()", "Task.WaitAny()"];
 
     private readonly Dictionary<int, WaitStarted> _open = [];
+    private readonly HashSet<int> _inContention = [];
     private readonly CallSiteAggregator _waits = new();
     private long _monitorWaits;
     private long _allWaits;
@@ -22,7 +23,14 @@ internal sealed class BlockingWaitDetector(DetectorOptions options) : IDetector
     {
         switch (signal)
         {
-            case WaitStarted start when IsUserWait(start):
+            case ContentionStarted contention:
+                _inContention.Add(contention.ThreadId);
+                break;
+            case ContentionStopped contention:
+                _inContention.Remove(contention.ThreadId);
+                break;
+            case WaitStarted start when IsUserWait(start) && !_inContention.Contains(start.ThreadId):
+                // A wait inside a contended Monitor.Enter is the lock's: lock-contention reports it.
                 _open[start.ThreadId] = start;
                 break;
             case WaitStopped stop when _open.Remove(stop.ThreadId, out var start):

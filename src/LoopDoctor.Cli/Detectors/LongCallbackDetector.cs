@@ -28,6 +28,10 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
             case StackSample sample:
                 OnSample(sample);
                 break;
+            case PoolThreadSeen seen when _current.Remove(seen.ThreadId, out var ended):
+                // The thread dequeued the next work item (or parked): the current one ended, even if it was the same code.
+                Close(ended);
+                break;
             case WaitStarted wait:
                 _openWaits[wait.ThreadId] = wait.TimestampMs;
                 break;

@@ -28,7 +28,7 @@ internal sealed class StarvationDetector : IDetector
         if (pool.StarvationInjections > 0)
         {
             evidence.Add($"The runtime injected {pool.StarvationInjections} thread(s) because no queued work item was picked up for about 0.5 s (reason Starvation).");
-            score += 3;
+            score += 4;
         }
 
         if (pool.CooperativeBlockingInjections > 0)

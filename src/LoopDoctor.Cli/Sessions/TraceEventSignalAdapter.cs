@@ -47,6 +47,7 @@ internal sealed class TraceEventSignalAdapter
         clr.ThreadPoolWorkerThreadAdjustmentAdjustment += e => _sink(new PoolAdjustment(e.TimeStampRelativeMSec, e.ThreadID, e.NewWorkerThreadCount, (AdjustmentReason)(int)e.Reason));
         clr.ThreadPoolWorkerThreadStart += e => _sink(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID, e.ActiveWorkerThreadCount));
         clr.ThreadPoolWorkerThreadWait += e => _sink(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID, e.ActiveWorkerThreadCount));
+        // ThreadPoolDequeue would mark every work item, but did not fire on .NET 10 with these keywords (measured).
         clr.ThreadPoolDequeue += e => _sink(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID));
 
         var profiler = new SampleProfilerTraceEventParser(source);

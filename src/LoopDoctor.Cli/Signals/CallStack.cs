@@ -21,8 +21,9 @@ internal sealed partial class CallStack
             {
                 app.Add(frame);
             }
-            else if (BlockingApi is null && KnownBlockingApi(frame) is { } api)
+            else if (app.Count == 0 && KnownBlockingApi(frame) is { } api)
             {
+                // The outermost known API below the user's code is what the user wrote (.Result, not Monitor.Wait under it).
                 BlockingApi = api;
             }
 

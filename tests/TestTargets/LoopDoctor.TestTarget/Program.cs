@@ -66,7 +66,7 @@ public static class Scenarios
     {
         lock (Gate)
         {
-            Thread.Sleep(15);
+            Thread.Sleep(30);
         }
         return Task.CompletedTask;
     }
