@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Tests.CommandLine;
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace LoopDoctor.Cli.Tests.Integration;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RealProcessCollection
+{
+    // Real processes under load on a 2-core machine: one at a time keeps timings meaningful.
+    public const string Name = "Real processes";
+}
+
+/// <summary>Attaches for real (EventPipe) to real target processes running each anti-pattern under load.</summary>
+[Collection(RealProcessCollection.Name)]
+public class DiagnoseIntegrationTests
+{
+    private static async Task<(int ExitCode, JsonElement Report, string Error)> DiagnoseAsync(TargetApp app, string duration = "5s")
+    {
+        var result = await CliRunner.RunAsync("diagnose", "-p", app.ProcessId.ToString(), "--duration", duration, "--format", "json", "--no-inject");
+        Assert.True(result.Out.Length > 0, result.Error);
+        using var doc = JsonDocument.Parse(result.Out);
+        return (result.ExitCode, doc.RootElement.Clone(), result.Error);
+    }
+
+    private static JsonElement Finding(JsonElement report, string kind) =>
+        report.GetProperty("findings").EnumerateArray().FirstOrDefault(f => f.GetProperty("kind").GetString() == kind);
+
+    private static string TopFrame(JsonElement finding) => finding.GetProperty("callSites")[0].GetProperty("frames")[0].GetString()!;
+
+    [Fact]
+    public async Task Sync_over_async_yields_blocking_wait_at_the_culprit_and_starvation_evidence()
+    {
+        using var app = await TargetApp.StartAsync("sync-over-async");
+        var (exit, report, error) = await DiagnoseAsync(app);
+        Assert.Equal((int)ExitCode.FindingsPresent, exit);
+        var wait = Finding(report, "blocking-wait");
+        Assert.True(wait.ValueKind == JsonValueKind.Object, error);
+        Assert.Equal("LoopDoctor.TestTarget.Scenarios.SyncOverAsync", TopFrame(wait));
+        Assert.Contains("Sync-over-async", wait.GetProperty("title").GetString());
+        Assert.NotEqual("info", wait.GetProperty("severity").GetString());
+        var injections = report.GetProperty("threadPool").GetProperty("injections");
+        Assert.True(injections.GetProperty("cooperativeBlocking").GetInt32() + injections.GetProperty("starvation").GetInt32() > 0);
+        Assert.Equal(JsonValueKind.Object, Finding(report, "thread-pool-starvation").ValueKind);
+        Assert.NotEqual("healthy", report.GetProperty("verdict").GetString());
+        Assert.Equal("none", report.GetProperty("agent").GetString());
+    }
+
+    [Fact]
+    public async Task Lock_yields_lock_contention_at_the_culprit()
+    {
+        using var app = await TargetApp.StartAsync("lock");
+        var (_, report, error) = await DiagnoseAsync(app);
+        var finding = Finding(report, "lock-contention");
+        Assert.True(finding.ValueKind == JsonValueKind.Object, error);
+        Assert.Equal("LoopDoctor.TestTarget.Scenarios.LockContention", TopFrame(finding));
+        Assert.NotEqual("info", finding.GetProperty("severity").GetString());
+    }
+
+    [Theory]
+    [InlineData("sleep", "LoopDoctor.TestTarget.Scenarios.SleepInCallback", "blocked")]
+    [InlineData("cpu", "LoopDoctor.TestTarget.Scenarios.CpuInCallback", "cpu")]
+    public async Task Sleep_and_cpu_yield_long_callbacks_classified(string scenario, string culprit, string activity)
+    {
+        using var app = await TargetApp.StartAsync(scenario);
+        var (_, report, error) = await DiagnoseAsync(app);
+        var finding = Finding(report, "long-callback");
+        Assert.True(finding.ValueKind == JsonValueKind.Object, error);
+        Assert.Equal(culprit, TopFrame(finding));
+        Assert.Equal(activity, finding.GetProperty("callSites")[0].GetProperty("activity").GetString());
+        Assert.True(finding.GetProperty("maxMilliseconds").GetDouble() >= 100);
+    }
+
+    [Fact]
+    public async Task Healthy_yields_no_warning_or_critical_finding()
+    {
+        using var app = await TargetApp.StartAsync("healthy");
+        var (exit, report, error) = await DiagnoseAsync(app);
+        Assert.True(exit == 0, error + report);
+        Assert.Equal("healthy", report.GetProperty("verdict").GetString());
+        Assert.DoesNotContain(report.GetProperty("findings").EnumerateArray(), f => f.GetProperty("severity").GetString() != "info");
+    }
+
+    [Fact]
+    public async Task Analyze_on_a_recorded_trace_gives_the_same_findings()
+    {
+        using var app = await TargetApp.StartAsync("sync-over-async");
+        var path = Path.Combine(Path.GetTempPath(), $"loopdoctor-test-{Guid.NewGuid():N}.nettrace");
+        try
+        {
+            // Recorded like dotnet-trace does: same providers, rundown at the end names the methods.
+            var client = new DiagnosticsClient(app.ProcessId);
+            using (var session = client.StartEventPipeSession(SessionProviders.Create(TimeSpan.FromSeconds(1)), requestRundown: true))
+            {
+                await using var file = File.Create(path);
+                var copy = session.EventStream.CopyToAsync(file);
+                await Task.Delay(TimeSpan.FromSeconds(4)); // the recording's length, not a synchronisation
+                await session.StopAsync(CancellationToken.None);
+                await copy.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            app.Kill();
+            var result = await CliRunner.RunAsync("analyze", path, "--format", "json");
+            Assert.Equal((int)ExitCode.FindingsPresent, result.ExitCode);
+            using var doc = JsonDocument.Parse(result.Out);
+            var wait = Finding(doc.RootElement, "blocking-wait");
+            Assert.True(wait.ValueKind == JsonValueKind.Object, result.Out);
+            Assert.Equal("LoopDoctor.TestTarget.Scenarios.SyncOverAsync", TopFrame(wait));
+            Assert.Equal(JsonValueKind.Object, Finding(doc.RootElement, "thread-pool-starvation").ValueKind);
+            Assert.Equal("file", doc.RootElement.GetProperty("source").GetString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+/// <summary>Each live error case: one line, the documented exit code, no stack trace.</summary>
+[Collection(RealProcessCollection.Name)]
+public class LiveErrorCaseTests
+{
+    [Fact]
+    public async Task A_process_that_is_not_dotnet_is_unable_to_connect()
+    {
+        using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        try
+        {
+            var result = await CliRunner.RunAsync("diagnose", "-p", sleeper.Id.ToString(), "--duration", "1s");
+            Assert.Equal((int)ExitCode.TargetNotFound, result.ExitCode);
+            Assert.StartsWith($"loopdoctor: Unable to connect to process {sleeper.Id}", result.Error);
+            Assert.Single(result.Error.Trim().Split('\n'));
+        }
+        finally
+        {
+            sleeper.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task A_target_that_exits_mid_session_gets_a_partial_report()
+    {
+        using var app = await TargetApp.StartAsync("sync-over-async");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = new LoopDoctor.Cli.CommandLine.CliConsole(TextWriter.Synchronized(output), TextWriter.Synchronized(error), false);
+        var run = LoopDoctor.Cli.Commands.LoopDoctorCommandLine.InvokeAsync(["diagnose", "-p", app.ProcessId.ToString(), "--duration", "30s", "--format", "json", "--no-inject"], console, CancellationToken.None);
+        await WaitForAsync(() => error.ToString().Contains("attached to"), TimeSpan.FromSeconds(20));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // let the session see some work: the partial report's content
+        app.Kill();
+        var exit = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((int)ExitCode.TargetExited, exit);
+        using var doc = JsonDocument.Parse(output.ToString());
+        Assert.Contains("exited", doc.RootElement.GetProperty("incomplete").GetString());
+        Assert.Contains($"process {app.ProcessId} exited", error.ToString());
+        Assert.True(doc.RootElement.GetProperty("durationSeconds").GetDouble() < 25);
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_the_session_and_prints_the_report()
+    {
+        using var app = await TargetApp.StartAsync("sync-over-async");
+        using var cts = new CancellationTokenSource();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = new LoopDoctor.Cli.CommandLine.CliConsole(TextWriter.Synchronized(output), TextWriter.Synchronized(error), false);
+        var run = LoopDoctor.Cli.Commands.LoopDoctorCommandLine.InvokeAsync(["monitor", "-p", app.ProcessId.ToString(), "--refresh", "500ms", "--format", "json", "--no-inject"], console, cts.Token);
+        await WaitForAsync(() => error.ToString().Contains("t="), TimeSpan.FromSeconds(20));
+        await cts.CancelAsync();
+        var exit = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((int)ExitCode.FindingsPresent, exit);
+        using var doc = JsonDocument.Parse(output.ToString());
+        Assert.Contains("interrupted", error.ToString());
+        Assert.NotEqual("healthy", doc.RootElement.GetProperty("verdict").GetString());
+
+        // The session is gone: the target still exits promptly when asked.
+        app.Kill();
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < timeout, "condition not met in time");
+            await Task.Delay(50);
+        }
+    }
+}
