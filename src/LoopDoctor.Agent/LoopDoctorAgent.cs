@@ -54,6 +54,20 @@ public sealed class LoopDoctorAgent : IDisposable
         LoopDoctorEventSource.Log.SetAgent(new LoopDoctorEventSource.AgentDescription(Version, Options.Mode.ToString()));
     }
 
+    /// <summary>The thread pool's health over <see cref="LoopDoctorOptions.HealthWindow"/>, from the queue-delay probe.</summary>
+    public ThreadPoolHealth GetThreadPoolHealth()
+    {
+        // Wired to the probes and the runtime listener in the integration step.
+        return ThreadPoolHealthRules.Assess(TimeSpan.Zero, TimeSpan.Zero, 0, null, TimeProvider.System.GetUtcNow(), Options);
+    }
+
+    /// <summary>Probability that load shedding rejects a request now (0 = none, 1 = all).</summary>
+    internal double GetShedProbability() => 0;
+
+    /// <summary>One Prometheus scrape of the agent's meters, in the format the <c>Accept</c> header asks for.</summary>
+    internal ValueTask<MetricsScrapeResult> ScrapeMetricsAsync(string? acceptHeader, CancellationToken cancellationToken)
+        => ValueTask.FromResult(new MetricsScrapeResult(200, "text/plain; version=0.0.4; charset=utf-8", ReadOnlyMemory<byte>.Empty));
+
     internal static string Version { get; } =
         typeof(LoopDoctorAgent).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
@@ -76,3 +90,6 @@ public sealed class LoopDoctorAgent : IDisposable
         _instruments.Dispose();
     }
 }
+
+/// <summary>What a metrics endpoint sends back.</summary>
+internal readonly record struct MetricsScrapeResult(int StatusCode, string ContentType, ReadOnlyMemory<byte> Body);

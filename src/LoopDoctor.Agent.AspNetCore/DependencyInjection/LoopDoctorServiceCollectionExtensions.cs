@@ -1,16 +1,34 @@
 using LoopDoctor.Agent;
-using Microsoft.Extensions.DependencyInjection;
+using LoopDoctor.Agent.AspNetCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary><c>builder.Services.AddLoopDoctor(o => ...)</c>: runs the agent as a hosted service for the app's lifetime.</summary>
+/// <summary><c>builder.Services.AddLoopDoctor(o => ...)</c>: runs the agent for the app's lifetime.</summary>
 public static class LoopDoctorServiceCollectionExtensions
 {
+    /// <summary>
+    /// Registers the LoopDoctor agent: options validated at start-up (a bad option stops the host with a message naming it),
+    /// and a hosted service that starts the agent before the app serves requests and stops it on shutdown.
+    /// If an agent already runs in the process (loaded by a startup hook), it is adopted, not duplicated.
+    /// </summary>
     public static IServiceCollection AddLoopDoctor(this IServiceCollection services, Action<LoopDoctorOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        // STUB: filled in by the integration step (validated options, hosted service).
-        _ = configure;
+
+        var optionsBuilder = services.AddOptions<LoopDoctorOptions>();
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        optionsBuilder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoopDoctorOptions>, LoopDoctorOptionsValidation>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<LoopDoctorAgentLease>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LoopDoctorHostedService>());
         return services;
     }
 }
