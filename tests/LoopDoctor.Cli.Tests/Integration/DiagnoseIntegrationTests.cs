@@ -179,6 +179,33 @@ public class LiveErrorCaseTests
         app.Kill();
     }
 
+    [Fact]
+    public async Task Another_users_process_is_permission_denied()
+    {
+        // Needs root to run the CLI as 'nobody' against our (root-owned) target; CI runs as root.
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+        {
+            return;
+        }
+
+        using var app = await TargetApp.StartAsync("healthy");
+        var cli = Path.Combine(AppContext.BaseDirectory, "loopdoctor.dll");
+        var info = new ProcessStartInfo("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "dotnet", cli, "diagnose", "-p", app.ProcessId.ToString(), "--duration", "1s"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal((int)ExitCode.PermissionDenied, process.ExitCode);
+        Assert.StartsWith($"loopdoctor: Permission denied connecting to process {app.ProcessId}", await stderr);
+        Assert.Single((await stderr).Trim().Split('\n'));
+        Assert.Equal("", await stdout);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
