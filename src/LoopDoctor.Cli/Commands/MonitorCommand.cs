@@ -6,6 +6,7 @@ using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Targets;
+using Spectre.Console;
 
 namespace LoopDoctor.Cli.Commands;
 
@@ -63,10 +64,45 @@ internal static class MonitorCommand
     private static async Task PrintLoopAsync(LiveSession session, DiagnosisPipeline pipeline, TargetProcess target, TimeSpan refresh, CliConsole console, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(refresh);
+        DiagnosisReport Snapshot() => pipeline.BuildReport(new TargetInfo(target.ProcessId, target.Name), session.Elapsed.TotalSeconds, session.Agent);
+        if (console.IsInteractive)
+        {
+            // A terminal: a Spectre.Console live table, redrawn in place. Redirected output gets plain lines instead.
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("", "").HideHeaders();
+            await AnsiConsole.Live(table).StartAsync(async context =>
+            {
+                while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+                {
+                    Fill(table, Snapshot());
+                    context.Refresh();
+                }
+            }).ConfigureAwait(false);
+            return;
+        }
+
         while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
         {
-            var snapshot = pipeline.BuildReport(new TargetInfo(target.ProcessId, target.Name), session.Elapsed.TotalSeconds, session.Agent);
-            await console.Error.WriteLineAsync(FormatLine(snapshot)).ConfigureAwait(false);
+            await console.Error.WriteLineAsync(FormatLine(Snapshot())).ConfigureAwait(false);
+        }
+    }
+
+    private static void Fill(Table table, DiagnosisReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var pool = r.ThreadPool;
+        table.Rows.Clear();
+        table.Title = new TableTitle($"loopdoctor monitor: {r.Target.ProcessName} (pid {r.Target.ProcessId}), Ctrl+C for the diagnosis");
+        var verdictColor = r.Verdict switch { Verdict.Starving => "red", Verdict.Degraded => "yellow", _ => "green" };
+        table.AddRow(new Text("Verdict"), new Markup($"[{verdictColor}]{r.Verdict.Name()}[/] after {r.DurationSeconds.ToString("0.0", inv)} s, agent {r.Agent.Name()}"));
+        table.AddRow(new Text("Pool threads (max)"), new Text(pool.ThreadCountMax.ToString(inv)));
+        table.AddRow(new Text("Queue length (max)"), new Text(pool.QueueLengthMax.ToString(inv)));
+        table.AddRow(new Text("Queue delay"), new Text(pool.QueueDelayMilliseconds is { } d ? $"p50 {d.P50:0.##} ms, p99 {d.P99:0.##} ms, max {d.Max:0.##} ms" : "n/a (no agent)"));
+        table.AddRow(new Text("Injections"), new Text($"{pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking"));
+        foreach (var f in r.Findings.Take(5))
+        {
+            var color = f.Severity switch { Severity.Critical => "red", Severity.Warning => "yellow", _ => "grey" };
+            var site = f.CallSites.Count > 0 ? $" at {f.CallSites[0].Describe()}" : "";
+            table.AddRow(new Markup($"[{color}]{f.Kind}[/]"), new Text($"{f.Count}x, {f.TotalMilliseconds.ToString("0", inv)} ms{site}"));
         }
     }
 
