@@ -1,5 +1,6 @@
 using LoopDoctor.Agent.Diagnostics;
 using LoopDoctor.Agent.Metrics;
+using LoopDoctor.Agent.Prometheus;
 
 namespace LoopDoctor.Agent;
 
@@ -13,12 +14,16 @@ public sealed class LoopDoctorAgent : IDisposable
     private static LoopDoctorAgent? _current;
 
     private readonly LoopDoctorInstruments _instruments;
+    private readonly PrometheusExposition _exposition;
+    private StandaloneMetricsServer? _metricsServer;
     private int _disposed;
 
     private LoopDoctorAgent(LoopDoctorOptions options)
     {
         Options = options;
         _instruments = new LoopDoctorInstruments();
+        // Before any probe records: the SDK drops measurements made before its listener subscribes.
+        _exposition = PrometheusExposition.Create(options, log: AgentLog.Write);
     }
 
     /// <summary>The running agent, or null.</summary>
@@ -51,6 +56,23 @@ public sealed class LoopDoctorAgent : IDisposable
 
     private void StartComponents()
     {
+        if (Options.MetricsUrl is { } url)
+        {
+            try
+            {
+                _metricsServer = StandaloneMetricsServer.Start(url, Options.AllowNonLoopbackBinding, _exposition, AgentLog.Write);
+                if (!MetricsEndpointAddress.Parse(url, Options.AllowNonLoopbackBinding, nameof(Options.MetricsUrl)).IsLoopback)
+                {
+                    AgentLog.Write($"metrics endpoint {url} is bound beyond loopback (AllowNonLoopbackBinding = true)");
+                }
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or InvalidOperationException)
+            {
+                // A taken port must not take the host down with it: run without the endpoint and say why.
+                AgentLog.Write($"metrics endpoint {url} could not start: {e.Message}");
+            }
+        }
+
         LoopDoctorEventSource.Log.SetAgent(new LoopDoctorEventSource.AgentDescription(Version, Options.Mode.ToString()));
     }
 
@@ -66,7 +88,10 @@ public sealed class LoopDoctorAgent : IDisposable
 
     /// <summary>One Prometheus scrape of the agent's meters, in the format the <c>Accept</c> header asks for.</summary>
     internal ValueTask<MetricsScrapeResult> ScrapeMetricsAsync(string? acceptHeader, CancellationToken cancellationToken)
-        => ValueTask.FromResult(new MetricsScrapeResult(200, "text/plain; version=0.0.4; charset=utf-8", ReadOnlyMemory<byte>.Empty));
+        => _exposition.ScrapeAsync(acceptHeader, cancellationToken);
+
+    /// <summary>The standalone endpoint's address when <see cref="LoopDoctorOptions.MetricsUrl"/> is set and it started (the real port when the URL asked for port 0).</summary>
+    public Uri? MetricsEndpoint => _metricsServer?.Url;
 
     internal static string Version { get; } =
         typeof(LoopDoctorAgent).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -87,6 +112,8 @@ public sealed class LoopDoctorAgent : IDisposable
             }
         }
 
+        _metricsServer?.Dispose();
+        _exposition.Dispose();
         _instruments.Dispose();
     }
 }

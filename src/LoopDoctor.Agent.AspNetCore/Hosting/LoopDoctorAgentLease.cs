@@ -3,43 +3,36 @@ using Microsoft.Extensions.Options;
 
 namespace LoopDoctor.Agent.AspNetCore;
 
-/// <summary>
-/// The app's hold on the process-wide agent: starts it on first use, or adopts one a startup hook already started
-/// (and then leaves it running on dispose, since the app did not start it).
-/// </summary>
+/// <summary>The app's hold on the process-wide agent, started on first use (normally by the hosted service).</summary>
 internal sealed class LoopDoctorAgentLease : IDisposable
 {
-    private readonly Lazy<LoopDoctorAgent> _agent;
-    private bool _owned;
+    private readonly Lazy<AgentHold> _hold;
 
     public LoopDoctorAgentLease(IOptions<LoopDoctorOptions> options, ILogger<LoopDoctorAgentLease> logger)
     {
-        _agent = new Lazy<LoopDoctorAgent>(() =>
+        _hold = new Lazy<AgentHold>(() =>
         {
-            if (LoopDoctorAgent.Current is { } existing)
+            var hold = AgentHold.StartOrAdopt(options.Value);
+            if (!hold.Owned)
             {
-                logger.LogInformation("LoopDoctor agent already running ({Mode}); the app's options are not applied.", existing.Options.Mode);
-                return existing;
+                logger.LogInformation("LoopDoctor agent already running ({Mode}); the app's LoopDoctor options are not applied.", hold.Agent.Options.Mode);
             }
-
-            var agent = LoopDoctorAgent.Start(options.Value);
-            _owned = true;
-            if (agent.Options.MetricsUrl is { } url)
+            else if (hold.Agent.MetricsEndpoint is { } url)
             {
                 logger.LogInformation("LoopDoctor standalone metrics endpoint at {Url}", url);
             }
 
-            return agent;
+            return hold;
         }, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    public LoopDoctorAgent Agent => _agent.Value;
+    public LoopDoctorAgent Agent => _hold.Value.Agent;
 
     public void Dispose()
     {
-        if (_agent.IsValueCreated && _owned)
+        if (_hold.IsValueCreated)
         {
-            _agent.Value.Dispose();
+            _hold.Value.Dispose();
         }
     }
 }

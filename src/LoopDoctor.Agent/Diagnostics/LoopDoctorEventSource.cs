@@ -77,4 +77,13 @@ internal sealed class LoopDoctorEventSource : EventSource
             WriteEvent(4, exceptionType, stackTrace, message);
         }
     }
+
+    [Event(5, Level = EventLevel.Warning, Keywords = Keywords.Lifecycle, Message = "{0}")]
+    public void AgentMessage(string message)
+    {
+        if (IsEnabled(EventLevel.Warning, Keywords.Lifecycle))
+        {
+            WriteEvent(5, message);
+        }
+    }
 }

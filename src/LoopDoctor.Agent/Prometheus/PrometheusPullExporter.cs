@@ -1,0 +1,212 @@
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace LoopDoctor.Agent.Prometheus;
+
+/// <summary>Both formats' bytes from one collection. Immutable: cached and handed to concurrent responses.</summary>
+internal sealed class PrometheusSnapshot(byte[] text, byte[] openMetrics)
+{
+    public static readonly PrometheusSnapshot Empty = new([], "# EOF\n"u8.ToArray());
+
+    public byte[] Text { get; } = text;
+    public byte[] OpenMetrics { get; } = openMetrics;
+
+    public byte[] For(PrometheusFormat format) => format == PrometheusFormat.OpenMetrics ? OpenMetrics : Text;
+}
+
+/// <summary>
+/// Pull exporter: the SDK hands it the batch when <see cref="Collect"/> (set by <see cref="BaseExportingMetricReader"/>)
+/// runs, and it serializes the batch at once into both formats — the batch is only valid during
+/// <see cref="Export"/>. Streams that map to the same Prometheus family are grouped so each family gets exactly one
+/// <c># HELP</c>/<c># TYPE</c> (https://prometheus.io/docs/instrumenting/exposition_formats/#grouping-and-sorting,
+/// https://github.com/prometheus/OpenMetrics/blob/v1.0.0/specification/OpenMetrics.md#metricfamily — families
+/// must not interleave).
+/// </summary>
+[ExportModes(ExportModes.Pull)]
+internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetricExporter
+{
+    // Caps the per-stream name cache: instruments are few, but a host creating meters in a loop must not grow it forever.
+    private const int MaxCachedStreams = 4096;
+
+    private readonly Lock _sync = new();
+    private readonly IReadOnlyList<KeyValuePair<string, string>> _constantLabels;
+    private readonly Action<string>? _log;
+    private readonly Dictionary<Metric, PrometheusMetricStream?> _streams = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, FamilyGroup> _familyByName = new(StringComparer.Ordinal);
+    private readonly List<FamilyGroup> _families = [];
+    private readonly HashSet<string> _reportedConflicts = new(StringComparer.Ordinal);
+    private readonly PrometheusBuffer _text = new();
+    private readonly PrometheusBuffer _openMetrics = new();
+    private readonly PrometheusBuffer _scratch = new(1024);
+    private PrometheusSnapshot? _lastSnapshot;
+
+    public PrometheusPullExporter(IReadOnlyList<KeyValuePair<string, string>>? constantLabels = null, Action<string>? log = null)
+    {
+        _constantLabels = constantLabels ?? [];
+        _log = log;
+    }
+
+    /// <summary>Set by the reader; runs a collection that ends in <see cref="Export"/>. Null once the reader is disposed.</summary>
+    public Func<int, bool>? Collect { get; set; }
+
+    /// <summary>The bytes from the most recent <see cref="Export"/>; the collection manager clears it before collecting.</summary>
+    internal PrometheusSnapshot? LastSnapshot
+    {
+        get => Volatile.Read(ref _lastSnapshot);
+        set => Volatile.Write(ref _lastSnapshot, value);
+    }
+
+    /// <summary>Metric streams whose Prometheus names are cached (for tests of the pruning).</summary>
+    internal int CachedStreamCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _streams.Count;
+            }
+        }
+    }
+
+    public override ExportResult Export(in Batch<Metric> batch)
+    {
+        // Collections are serialized by the collection manager; the lock only guards against the SDK's final
+        // collect at shutdown running alongside a scrape.
+        lock (_sync)
+        {
+            try
+            {
+                GroupByFamily(batch);
+                Serialize(_text, PrometheusFormat.Text);
+                Serialize(_openMetrics, PrometheusFormat.OpenMetrics);
+                PrometheusSerializer.WriteEof(_openMetrics);
+                LastSnapshot = new PrometheusSnapshot(_text.WrittenSpan.ToArray(), _openMetrics.WrittenSpan.ToArray());
+                return ExportResult.Success;
+            }
+            catch (Exception ex)
+            {
+                _log?.Invoke($"Prometheus serialization failed: {ex.GetType().Name}: {ex.Message}");
+                return ExportResult.Failure;
+            }
+            finally
+            {
+                foreach (var family in _families)
+                {
+                    family.Streams.Clear();
+                }
+            }
+        }
+    }
+
+    private void GroupByFamily(in Batch<Metric> batch)
+    {
+        foreach (var family in _families)
+        {
+            family.Streams.Clear();
+        }
+
+        var exported = 0;
+        foreach (var metric in batch)
+        {
+            var stream = GetStream(metric);
+            if (stream is null)
+            {
+                continue;
+            }
+
+            // Keyed by the name the text format exposes (x_total for counters), so a counter `x` and a gauge
+            // `x_total` collide here instead of producing two families with the same name.
+            if (!_familyByName.TryGetValue(stream.Family.ExposedName, out var group))
+            {
+                group = new FamilyGroup(stream.Family);
+                _familyByName.Add(stream.Family.ExposedName, group);
+                _families.Add(group);
+            }
+
+            if (!group.Family.IsCompatibleWith(stream.Family))
+            {
+                // Two instruments map to one name with different types/units: one family cannot carry both.
+                if (_reportedConflicts.Add(metric.MeterName + "/" + metric.Name))
+                {
+                    _log?.Invoke($"Prometheus: metric '{metric.Name}' of meter '{metric.MeterName}' maps to '{stream.Family.BaseName}', " +
+                        $"already used by a {group.Family.Type} with unit '{group.Family.Unit}'; it is not exported.");
+                }
+
+                continue;
+            }
+
+            group.Streams.Add((metric, stream));
+            exported++;
+        }
+
+        PruneCaches(exported);
+    }
+
+    /// <summary>
+    /// Forgets streams and families that stopped appearing (their meter was disposed), so a host that creates and drops
+    /// instruments does not make the caches grow for ever. Runs rarely: only when the cache is clearly larger than a batch.
+    /// </summary>
+    private void PruneCaches(int exported)
+    {
+        if (_streams.Count <= (2 * exported) + 64)
+        {
+            return;
+        }
+
+        _streams.Clear();
+        _familyByName.Clear();
+        var kept = 0;
+        for (var i = 0; i < _families.Count; i++)
+        {
+            var group = _families[i];
+            if (group.Streams.Count == 0)
+            {
+                continue;
+            }
+
+            _families[kept++] = group;
+            _familyByName[group.Family.ExposedName] = group;
+            foreach (var (metric, stream) in group.Streams)
+            {
+                _streams[metric] = stream;
+            }
+        }
+
+        _families.RemoveRange(kept, _families.Count - kept);
+    }
+
+    private void Serialize(PrometheusBuffer buffer, PrometheusFormat format)
+    {
+        buffer.Clear();
+        foreach (var group in _families)
+        {
+            var headerWritten = false;
+            foreach (var (metric, stream) in group.Streams)
+            {
+                PrometheusSerializer.WriteMetric(buffer, _scratch, metric, stream, format, ref headerWritten);
+            }
+        }
+    }
+
+    private PrometheusMetricStream? GetStream(Metric metric)
+    {
+        if (_streams.TryGetValue(metric, out var stream))
+        {
+            return stream;
+        }
+
+        stream = PrometheusMetricStream.Create(metric, _constantLabels);
+        if (_streams.Count < MaxCachedStreams)
+        {
+            _streams.Add(metric, stream);
+        }
+
+        return stream;
+    }
+
+    private sealed class FamilyGroup(PrometheusMetricFamily family)
+    {
+        public PrometheusMetricFamily Family { get; } = family;
+        public List<(Metric Metric, PrometheusMetricStream Stream)> Streams { get; } = [];
+    }
+}
