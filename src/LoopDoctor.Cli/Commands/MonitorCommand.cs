@@ -5,12 +5,13 @@ using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sidecar;
 using LoopDoctor.Cli.Targets;
 using Spectre.Console;
 
 namespace LoopDoctor.Cli.Commands;
 
-internal sealed record MonitorOptions(int? ProcessId, string? Name, TimeSpan Refresh, TimeSpan? Duration, ReportFormat Format, string? Output, bool NoInject);
+internal sealed record MonitorOptions(int? ProcessId, string? Name, TimeSpan Refresh, TimeSpan? Duration, ReportFormat Format, string? Output, bool NoInject, int? PrometheusPort = null);
 
 /// <summary>
 /// <c>loopdoctor monitor</c>: a live view (one plain line per refresh on stderr) of the pool and the top culprits;
@@ -41,13 +42,24 @@ internal static class MonitorCommand
         var format = CommonOptions.Format();
         var output = CommonOptions.Output();
         var noInject = CommonOptions.NoInject();
+        var prometheusPort = new Option<int?>("--prometheus-port")
+        {
+            Description = "Also serve the attached process's figures at http://127.0.0.1:PORT/metrics (Prometheus sidecar; 0 picks a free port).",
+        };
+        prometheusPort.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is { } port && (port < 0 || port > 65535))
+            {
+                r.AddError($"--prometheus-port must be between 0 and 65535, not {port}.");
+            }
+        });
         var command = new Command("monitor", "Watch a running .NET process live: queue delay, pool threads, queue length, injections by reason and the top culprit call sites. Ctrl+C prints the full diagnosis.")
         {
-            processId, name, refresh, duration, format, output, noInject,
+            processId, name, refresh, duration, format, output, noInject, prometheusPort,
         };
         CommonOptions.RequireOneTarget(command, processId, name);
         command.SetAction((result, ct) => RunAsync(
-            new MonitorOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(refresh), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject)),
+            new MonitorOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(refresh), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject), result.GetValue(prometheusPort)),
             console, ct));
         return command;
     }
@@ -57,8 +69,24 @@ internal static class MonitorCommand
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
         var refresh = options.Refresh < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : options.Refresh;
         var report = await LiveDiagnosis.RunAsync(target, options.Duration, !options.NoInject, refresh, console,
-            (session, pipeline, ct) => PrintLoopAsync(session, pipeline, target, refresh, console, ct), cancellationToken).ConfigureAwait(false);
+            (session, pipeline, ct) => RunLiveViewAsync(session, pipeline, target, refresh, options.PrometheusPort, console, ct), cancellationToken).ConfigureAwait(false);
         return (int)await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
+    }
+
+    private static async Task RunLiveViewAsync(LiveSession session, DiagnosisPipeline pipeline, TargetProcess target, TimeSpan refresh, int? prometheusPort, CliConsole console, CancellationToken ct)
+    {
+        if (prometheusPort is not { } port)
+        {
+            await PrintLoopAsync(session, pipeline, target, refresh, console, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var info = new TargetInfo(target.ProcessId, target.Name);
+        using var sidecar = PrometheusSidecar.Start(info, port,
+            () => pipeline.BuildReport(info, session.Elapsed.TotalSeconds, session.Agent),
+            message => console.Error.WriteLine($"loopdoctor: metrics endpoint: {message}"));
+        await console.Error.WriteLineAsync($"loopdoctor: serving Prometheus metrics for pid {target.ProcessId} at {sidecar.Url}").ConfigureAwait(false);
+        await PrintLoopAsync(session, pipeline, target, refresh, console, ct).ConfigureAwait(false);
     }
 
     private static async Task PrintLoopAsync(LiveSession session, DiagnosisPipeline pipeline, TargetProcess target, TimeSpan refresh, CliConsole console, CancellationToken ct)

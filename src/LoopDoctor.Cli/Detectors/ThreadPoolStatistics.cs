@@ -157,5 +157,9 @@ internal sealed class ThreadPoolStatistics
         ThreadCountMax,
         ThreadCountMin == int.MaxValue ? 0 : ThreadCountMin,
         QueueLengthMax,
-        new InjectionCounts(StarvationInjections, CooperativeBlockingInjections));
+        new InjectionCounts(StarvationInjections, CooperativeBlockingInjections))
+    {
+        ThreadCountLast = LastThreadCount ?? 0,
+        QueueLengthLast = LastQueueLength ?? 0,
+    };
 }

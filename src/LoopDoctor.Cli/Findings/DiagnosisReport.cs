@@ -26,7 +26,14 @@ internal sealed record ThreadPoolSummary(
     int ThreadCountMax,
     int ThreadCountMin,
     long QueueLengthMax,
-    InjectionCounts Injections);
+    InjectionCounts Injections)
+{
+    /// <summary>The last worker count seen.</summary>
+    public int ThreadCountLast { get; init; }
+
+    /// <summary>The last queue length seen.</summary>
+    public long QueueLengthLast { get; init; }
+}
 
 /// <summary>Everything a reporter prints: the target, the verdict, the findings (most severe first), the pool figures.</summary>
 internal sealed record DiagnosisReport(
