@@ -41,7 +41,14 @@ internal static class LiveDiagnosis
             await console.Error.WriteLineAsync("loopdoctor: signals: " + string.Join(", ", pipeline.SignalCounts.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))).ConfigureAwait(false);
         }
 
-        var agent = session.Agent == AgentPresence.None && pipeline.AgentSeen is not null ? AgentPresence.Embedded : session.Agent;
+        // An agent we did not inject now may have been injected by an earlier loopdoctor run: its AgentStarted says so.
+        var agent = session.Agent switch
+        {
+            AgentPresence.Injected => AgentPresence.Injected,
+            _ when pipeline.AgentSeen is { Mode: "Injected" } => AgentPresence.Injected,
+            _ when pipeline.AgentSeen is not null => AgentPresence.Embedded,
+            _ => session.Agent,
+        };
         var seconds = session.Elapsed.TotalSeconds;
         var report = pipeline.BuildReport(new TargetInfo(target.ProcessId, target.Name), seconds, agent);
         switch (end)

@@ -68,7 +68,8 @@ internal sealed class LiveSession : IDisposable
     public static LiveSession Start(TargetProcess target, DiagnosisPipeline pipeline, LiveSessionOptions options, TextWriter log, TimeProvider? time = null)
     {
         var client = new DiagnosticsClient(target.ProcessId);
-        var agentLoaded = AgentDetection.IsAgentLoaded(target.ProcessId) == true;
+        // Linux answers "is the agent loaded?" from /proc/PID/maps at once; elsewhere we listen for AgentStarted briefly.
+        var agentLoaded = AgentDetection.IsAgentLoaded(target.ProcessId);
         EventPipeSession session;
         try
         {
@@ -79,22 +80,43 @@ internal sealed class LiveSession : IDisposable
             throw Translate(ex, target.ProcessId);
         }
 
+        LiveSession live;
         try
         {
             var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
-            var agent = agentLoaded ? AgentPresence.Embedded : AgentPresence.None;
-            if (!agentLoaded && options.Inject)
-            {
-                agent = TryInject(client, target, log);
-            }
-
-            return new LiveSession(target, session, source, pipeline, agent, time ?? TimeProvider.System);
+            live = new LiveSession(target, session, source, pipeline, agentLoaded == true ? AgentPresence.Embedded : AgentPresence.None, time ?? TimeProvider.System);
         }
         catch (Exception ex)
         {
             session.Dispose();
             throw ex is LoopDoctorException ? ex : Translate(ex, target.ProcessId);
         }
+
+        if (agentLoaded != true && options.Inject)
+        {
+            // Never inject twice: where maps cannot tell, the agent announces itself (AgentStarted) when our session enables its EventSource.
+            if (agentLoaded is null && WaitForAgent(pipeline, TimeSpan.FromSeconds(2)))
+            {
+                live.Agent = AgentPresence.Embedded;
+            }
+            else
+            {
+                live.Agent = TryInject(client, target, log);
+            }
+        }
+
+        return live;
+    }
+
+    private static bool WaitForAgent(DiagnosisPipeline pipeline, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (pipeline.AgentSeen is null && deadline.Elapsed < timeout)
+        {
+            Thread.Sleep(50); // the CLI's own startup path, not a pool thread of a monitored app
+        }
+
+        return pipeline.AgentSeen is not null;
     }
 
     private static AgentPresence TryInject(DiagnosticsClient client, TargetProcess target, TextWriter log)

@@ -84,6 +84,38 @@ public class DiagnoseIntegrationTests
     }
 
     [Fact]
+    public async Task Ps_lists_a_running_target_with_its_name()
+    {
+        using var app = await TargetApp.StartAsync("healthy");
+        var result = await CliRunner.RunAsync("ps");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches($@"(?m)^\s*{app.ProcessId}\s+LoopDoctor\.TestTarget\s+no\s+dotnet .*LoopDoctor\.TestTarget\.dll healthy", result.Out);
+    }
+
+    [Fact]
+    public async Task Fire_and_forget_yields_unobserved_task_exception_through_the_injected_agent()
+    {
+        // Needs the agent's startup hook (StartupHook.Initialize in LoopDoctor.Agent.dll), which lands with the agent;
+        // until then loopdoctor refuses to inject (checked by AgentDetectionTests) and this test has nothing to attach.
+        if (LoopDoctor.Cli.Targets.AgentDetection.FindInjectableAgent(out _) is null)
+        {
+            return;
+        }
+
+        using var app = await TargetApp.StartAsync("fire-and-forget");
+        var result = await CliRunner.RunAsync("diagnose", "-p", app.ProcessId.ToString(), "--duration", "6s", "--format", "json");
+        using var doc = JsonDocument.Parse(result.Out);
+        Assert.Equal("injected", doc.RootElement.GetProperty("agent").GetString());
+        var finding = Finding(doc.RootElement, "unobserved-task-exception");
+        Assert.True(finding.ValueKind == JsonValueKind.Object, result.Out + result.Error);
+        Assert.Equal("System.InvalidOperationException", finding.GetProperty("exceptionType").GetString());
+
+        // Never inject twice: a second run finds the agent already there.
+        var again = await CliRunner.RunAsync("diagnose", "-p", app.ProcessId.ToString(), "--duration", "1s", "--format", "json");
+        Assert.DoesNotContain("injected the LoopDoctor agent", again.Error);
+    }
+
+    [Fact]
     public async Task Analyze_on_a_recorded_trace_gives_the_same_findings()
     {
         using var app = await TargetApp.StartAsync("sync-over-async");
@@ -102,6 +134,13 @@ public class DiagnoseIntegrationTests
             }
 
             app.Kill();
+            var markdown = path + ".md";
+            var md = await CliRunner.RunAsync("analyze", path, "--format", "markdown", "--output", markdown);
+            Assert.Equal((int)ExitCode.FindingsPresent, md.ExitCode);
+            Assert.Equal("", md.Out);
+            Assert.Contains("`blocking-wait`", await File.ReadAllTextAsync(markdown));
+            File.Delete(markdown);
+
             var result = await CliRunner.RunAsync("analyze", path, "--format", "json");
             Assert.Equal((int)ExitCode.FindingsPresent, result.ExitCode);
             using var doc = JsonDocument.Parse(result.Out);
