@@ -41,6 +41,24 @@ internal sealed class TraceEventSignalAdapter
         var clr = source.Clr;
         clr.WaitHandleWaitStart += e => _sink(new WaitStarted(e.TimeStampRelativeMSec, e.ThreadID,
             (int)e.WaitSource == 1 ? WaitSource.MonitorWait : WaitSource.Unknown, StackOf(e)));
+        if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG_STACKS") == "1")
+        {
+            var dumped = 0;
+            clr.WaitHandleWaitStart += e =>
+            {
+                if (dumped++ < 3)
+                {
+                    var raw = new List<string>();
+                    for (var f = e.CallStack(); f is not null; f = f.Caller)
+                    {
+                        raw.Add(string.IsNullOrEmpty(f.CodeAddress.FullMethodName) ? $"0x{f.CodeAddress.Address:x} [{f.CodeAddress.ModuleName}]" : f.CodeAddress.FullMethodName);
+                    }
+
+                    Console.Error.WriteLine($"loopdoctor: wait stack on thread {e.ThreadID} (source {e.WaitSource}):\n    " + string.Join("\n    ", raw));
+                }
+            };
+        }
+
         clr.WaitHandleWaitStop += e => _sink(new WaitStopped(e.TimeStampRelativeMSec, e.ThreadID));
         clr.ContentionStart += e => _sink(new ContentionStarted(e.TimeStampRelativeMSec, e.ThreadID, StackOf(e)));
         clr.ContentionStop += e => _sink(new ContentionStopped(e.TimeStampRelativeMSec, e.ThreadID, e.DurationNs / 1_000_000.0, StackOf(e)));

@@ -108,9 +108,18 @@ internal sealed partial class CallStack
         }
 
         name = name.Trim();
+        // Generic instantiations: Task`1[System.Int32].GetResultCore → Task`1.GetResultCore (innermost brackets first).
+        while (name.Contains('[', StringComparison.Ordinal) && GenericArguments().IsMatch(name))
+        {
+            name = GenericArguments().Replace(name, "");
+        }
+
         name = StateMachineMoveNext().Replace(name, ".$1");
         return name.Replace('+', '.');
     }
+
+    [GeneratedRegex(@"\[[^\[\]]*\]")]
+    private static partial Regex GenericArguments();
 
     [GeneratedRegex(@"\+<([^>]+)>d__\d+\.MoveNext$")]
     private static partial Regex StateMachineMoveNext();

@@ -34,6 +34,8 @@ public class CallStackTests
     [InlineData("MyApp.Orders+<GetAsync>d__3.MoveNext()", "MyApp.Orders.GetAsync")]
     [InlineData("MyApp.Orders.Get(int32,class System.String)", "MyApp.Orders.Get")]
     [InlineData("MyApp.Program+<>c.<Main>b__0_1", "MyApp.Program.<>c.<Main>b__0_1")]
+    [InlineData("System.Threading.Tasks.Task`1[System.Int32].GetResultCore(bool)", "System.Threading.Tasks.Task`1.GetResultCore")]
+    [InlineData("MyApp.Cache`2[System.String,System.Collections.Generic.List`1[System.Int32]].Get()", "MyApp.Cache`2.Get")]
     public void Normalizes_runtime_method_names(string raw, string expected) =>
         Assert.Equal(expected, CallStack.NormalizeMethodName(raw));
 
