@@ -23,10 +23,19 @@ internal sealed class CallSiteAggregator
         entry.Count++;
         entry.TotalMs += durationMs;
         entry.MaxMs = Math.Max(entry.MaxMs, durationMs);
-        entry.BlockingApi ??= blockingApi;
+        entry.BlockingApi = MoreSpecific(entry.BlockingApi, blockingApi);
     }
 
     public bool IsEmpty => _entries.Count == 0;
+
+    /// <summary>
+    /// The more telling of two names for one call site's blocking API: ".Result" beats "Monitor.Wait" (the primitive
+    /// under it, or the fallback when framework frames did not resolve), which beats nothing.
+    /// </summary>
+    public static string? MoreSpecific(string? current, string? candidate) =>
+        candidate is null || current == candidate ? current
+        : current is null || current == "Monitor.Wait" ? candidate
+        : current;
 
     /// <summary>Merged call sites on the threads <paramref name="include"/> accepts, most total time first.</summary>
     public Summary Summarize(Func<int, bool> include, int maxCallSites, IEnumerable<(IReadOnlyList<string> Frames, string? Api, double DurationMs, string? Activity)>? inProgress = null)
@@ -43,7 +52,7 @@ internal sealed class CallSiteAggregator
             m.Count += count;
             m.TotalMs += total;
             m.MaxMs = Math.Max(m.MaxMs, max);
-            m.BlockingApi ??= api;
+            m.BlockingApi = MoreSpecific(m.BlockingApi, api);
         }
 
         foreach (var ((threadId, key), e) in _entries)

@@ -12,6 +12,7 @@ internal sealed class PoolThreadRegistry
 {
     private readonly HashSet<int> _workers = [];
 
+
     public int Count => _workers.Count;
 
     public void Observe(Signal signal)

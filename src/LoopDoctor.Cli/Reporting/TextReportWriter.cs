@@ -19,7 +19,7 @@ internal static class TextReportWriter
         var pool = report.ThreadPool;
         var delay = pool.QueueDelayMilliseconds is { } d
             ? $"queue delay p50 {d.P50.ToString("0.###", inv)} ms, p99 {d.P99.ToString("0.###", inv)} ms, max {d.Max.ToString("0.###", inv)} ms"
-            : "queue delay n/a (no agent)";
+            : "queue delay n/a (needs the agent's probe)";
         w.WriteLine($"Thread pool: {pool.ThreadCountMax} threads max, queue length max {pool.QueueLengthMax}, {delay}, injections: {pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative-blocking");
         var n = 0;
         foreach (var f in report.Findings)

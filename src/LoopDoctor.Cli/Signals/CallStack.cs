@@ -19,7 +19,11 @@ internal sealed partial class CallStack
         {
             if (IsApplicationFrame(frame))
             {
-                app.Add(frame);
+                // Async methods show twice (the stub and its MoveNext, both named after the method): keep one.
+                if (app.Count == 0 || app[^1] != frame)
+                {
+                    app.Add(frame);
+                }
             }
             else if (app.Count == 0 && KnownBlockingApi(frame) is { } api)
             {
@@ -44,6 +48,9 @@ internal sealed partial class CallStack
 
     /// <summary>The sync-over-async or blocking API found on the stack, in user terms (".Result", "Thread.Sleep"), if resolvable.</summary>
     public string? BlockingApi { get; }
+
+    /// <summary>True when the stack is parked in a synchronization wait (task wait, Monitor, WaitHandle, lock): the wait detectors' business.</summary>
+    public bool IsInSynchronizationWait => BlockingApi is not null and not "Thread.Sleep" and not "synchronous I/O";
 
     /// <summary>True when the pool's dispatch loop is on the stack (so this is a thread-pool worker).</summary>
     public bool HasPoolDispatchFrame { get; }
@@ -70,10 +77,10 @@ internal sealed partial class CallStack
           || frame[0] == '?'
           || frame[0] == '<');
 
+    // Only the worker's own loop: PortableThreadPool.GateThread and WorkerThread.MaybeAddWorkingWorker (called by any
+    // thread that queues work) are not workers.
     private static bool IsPoolDispatchFrame(string frame) =>
-        frame.StartsWith("System.Threading.ThreadPoolWorkQueue.Dispatch", StringComparison.Ordinal)
-        || frame.StartsWith("System.Threading.PortableThreadPool", StringComparison.Ordinal)
-        || frame.StartsWith("System.Threading.ThreadPoolWorkQueue.DispatchWorkItem", StringComparison.Ordinal);
+        frame is "System.Threading.ThreadPoolWorkQueue.Dispatch" or "System.Threading.PortableThreadPool.WorkerThread.WorkerThreadStart";
 
     /// <summary>Maps a framework frame to the blocking API a user wrote.</summary>
     public static string? KnownBlockingApi(string frame) => frame switch
@@ -92,6 +99,9 @@ internal sealed partial class CallStack
         _ when frame.StartsWith("System.Threading.WaitHandle.Wait", StringComparison.Ordinal) => "WaitHandle.WaitOne",
         _ when frame.StartsWith("System.IO.", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
         _ when frame.StartsWith("System.Net.Sockets.Socket.Receive", StringComparison.Ordinal) => "synchronous I/O",
+        _ when frame.StartsWith("System.Net.Sockets.Socket.Send", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
+        _ when frame is "System.Net.Http.HttpClient.Send" or "System.Net.Http.HttpMessageInvoker.Send" => "synchronous I/O",
+        _ when frame.StartsWith("System.Net.Sockets.NetworkStream.Read", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
         _ => null,
     };
 

@@ -124,13 +124,30 @@ public class LongCallbackDetectorTests
         Assert.Equal("cpu", finding.CallSites[0].Activity);
         Assert.Equal("MyApp.Pricing.Compute", finding.CallSites[0].Frames[0]);
         Assert.Equal(Advice.LongCallbackCpu, finding.Advice);
+        Assert.Equal(Severity.Warning, finding.Severity);
+    }
+
+    [Fact]
+    public void One_marginal_long_callback_is_info_and_frequent_ones_a_warning()
+    {
+        var s = new SignalBuilder().Worker(7, 0)
+            .Samples(7, 0, 130, SampleKind.Managed, PoolStack(Handler))
+            .Samples(7, 131, 140, SampleKind.External, PoolStack());
+        Assert.Equal(Severity.Info, s.Find(FindingKinds.LongCallback)?.Severity);
+        for (var i = 1; i <= 2; i++)
+        {
+            s.Samples(7, i * 1000, i * 1000 + 130, SampleKind.Managed, PoolStack(Handler))
+             .Samples(7, i * 1000 + 131, i * 1000 + 140, SampleKind.External, PoolStack());
+        }
+
+        Assert.Equal(Severity.Warning, s.Find(FindingKinds.LongCallback)?.Severity);
     }
 
     [Fact]
     public void Thread_sleep_is_blocked_in_native_code()
     {
         var s = new SignalBuilder().Worker(7, 0)
-            .Samples(7, 0, 250, SampleKind.External, PoolStack(Handler))
+            .Samples(7, 0, 250, SampleKind.External, PoolStack("System.Threading.Thread.Sleep", Handler))
             .Samples(7, 251, 260, SampleKind.External, PoolStack());
         var finding = s.Find(FindingKinds.LongCallback);
         Assert.NotNull(finding);
@@ -262,5 +279,32 @@ public class UnobservedTaskExceptionDetectorTests
         Assert.Equal(2, findings[0].Count);
         Assert.Equal("MyApp.Jobs.Sender.SendAsync", findings[0].CallSites[0].Frames[0]);
         Assert.Equal(Severity.Warning, findings[0].Severity);
+    }
+}
+
+public class LongCallbackWaitTests
+{
+    [Fact]
+    public void Native_computing_without_a_blocking_api_counts_as_cpu()
+    {
+        var s = new SignalBuilder().Worker(7, 0)
+            .Samples(7, 0, 300, SampleKind.External, PoolStack("Interop.Crypto.EvpDigestOneShot", "System.Security.Cryptography.SHA256.HashData", SignalBuilder.Handler));
+        Assert.Equal("cpu", s.Find(FindingKinds.LongCallback)?.CallSites[0].Activity);
+    }
+
+    [Fact]
+    public void Threads_that_only_queue_work_or_gate_the_pool_are_not_workers()
+    {
+        var s = new SignalBuilder()
+            .Samples(30, 0, 300, SampleKind.Managed, SignalBuilder.Stack("System.Threading.PortableThreadPool.WorkerThread.MaybeAddWorkingWorker", "System.Threading.ThreadPoolWorkQueue.Enqueue", "MyApp.Worker.Run", "System.Threading.Thread.StartCallback"));
+        Assert.Null(s.Find(FindingKinds.LongCallback));
+    }
+
+    [Fact]
+    public void A_thread_parked_in_a_task_wait_since_before_the_session_is_not_a_long_callback()
+    {
+        var s = new SignalBuilder().Worker(7, 0)
+            .Samples(7, 0, 500, SampleKind.External, PoolStack("System.Threading.Monitor.Wait", "System.Threading.Tasks.Task`1.get_Result", SignalBuilder.Handler));
+        Assert.Null(s.Find(FindingKinds.LongCallback));
     }
 }

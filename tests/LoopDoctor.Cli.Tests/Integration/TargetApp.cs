@@ -17,7 +17,7 @@ internal sealed class TargetApp : IDisposable
         _process = process;
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is not null && Regex.IsMatch(e.Data, @"^ready pid=\d+"))
+            if (e.Data is not null && Regex.IsMatch(e.Data, @"^ready .*pid=\d+"))
             {
                 _ready.TrySetResult();
             }
@@ -42,9 +42,12 @@ internal sealed class TargetApp : IDisposable
         }
     }
 
-    public static async Task<TargetApp> StartAsync(string scenario)
+    public static Task<TargetApp> StartAsync(string scenario) => StartAsync(TargetDll, scenario);
+
+    /// <summary>Runs <c>dotnet DLL ARGS</c> and waits for its "ready ... pid=N" line.</summary>
+    public static async Task<TargetApp> StartAsync(string dll, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet", [TargetDll, scenario])
+        var info = new ProcessStartInfo("dotnet", [dll, .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
