@@ -245,6 +245,58 @@ public class LiveErrorCaseTests
         Assert.Equal("", await stdout);
     }
 
+    [Fact]
+    public async Task Sigterm_to_the_real_cli_stops_the_session_and_prints_the_report()
+    {
+        // The real executable and its signal handling (Ctrl+C is SIGINT; SIGTERM takes the same path and can be sent
+        // to a child reliably, where a non-interactive shell may have SIGINT ignored).
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        using var app = await TargetApp.StartAsync("sync-over-async");
+        var cli = Path.Combine(AppContext.BaseDirectory, "loopdoctor.dll");
+        var info = new ProcessStartInfo("dotnet", [cli, "diagnose", "-p", app.ProcessId.ToString(), "--duration", "2m", "--format", "json", "--no-inject"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var attached = new TaskCompletionSource();
+        var stderr = new System.Text.StringBuilder();
+        var readErr = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(line);
+                }
+
+                if (line.Contains("attached to", StringComparison.Ordinal))
+                {
+                    attached.TrySetResult();
+                }
+            }
+        });
+        await attached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await readErr;
+        Assert.Equal((int)ExitCode.FindingsPresent, process.ExitCode);
+        using var doc = JsonDocument.Parse(await stdout);
+        Assert.True(doc.RootElement.GetProperty("durationSeconds").GetDouble() < 60);
+        Assert.Contains("interrupted", stderr.ToString());
+        Assert.DoesNotContain("   at ", stderr.ToString());
+    }
+
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
