@@ -1,5 +1,6 @@
 using LoopDoctor.Agent.Diagnostics;
 using LoopDoctor.Agent.Metrics;
+using LoopDoctor.Agent.Probes;
 using LoopDoctor.Agent.Prometheus;
 
 namespace LoopDoctor.Agent;
@@ -16,7 +17,11 @@ public sealed class LoopDoctorAgent : IDisposable
     private readonly LoopDoctorInstruments _instruments;
     private readonly PrometheusExposition _exposition;
     private StandaloneMetricsServer? _metricsServer;
+    private AgentProbes? _probes;
     private int _disposed;
+
+    // Load shedding looks at a short window so it stops shedding soon after the pool recovers.
+    private static readonly TimeSpan SheddingWindow = TimeSpan.FromSeconds(2);
 
     private LoopDoctorAgent(LoopDoctorOptions options)
     {
@@ -48,7 +53,16 @@ public sealed class LoopDoctorAgent : IDisposable
             }
 
             var agent = new LoopDoctorAgent(copy);
-            agent.StartComponents();
+            try
+            {
+                agent.StartComponents();
+            }
+            catch
+            {
+                agent.Dispose();
+                throw;
+            }
+
             Volatile.Write(ref _current, agent);
             return agent;
         }
@@ -56,6 +70,10 @@ public sealed class LoopDoctorAgent : IDisposable
 
     private void StartComponents()
     {
+        _probes = AgentProbes.Start(Options, _instruments);
+        _instruments.Meter.CreateObservableGauge("loopdoctor.health.status", () => (int)GetThreadPoolHealth().Status, "{status}",
+            "Thread-pool health as the health check sees it: 0 healthy, 1 degraded, 2 unhealthy.");
+
         if (Options.MetricsUrl is { } url)
         {
             try
@@ -79,12 +97,51 @@ public sealed class LoopDoctorAgent : IDisposable
     /// <summary>The thread pool's health over <see cref="LoopDoctorOptions.HealthWindow"/>, from the queue-delay probe.</summary>
     public ThreadPoolHealth GetThreadPoolHealth()
     {
-        // Wired to the probes and the runtime listener in the integration step.
-        return ThreadPoolHealthRules.Assess(TimeSpan.Zero, TimeSpan.Zero, 0, null, TimeProvider.System.GetUtcNow(), Options);
+        var probe = QueueDelay;
+        var window = probe?.GetSnapshot(Options.HealthWindow);
+        return ThreadPoolHealthRules.Assess(
+            window?.P99 ?? TimeSpan.Zero,
+            probe?.CurrentDelay ?? TimeSpan.Zero,
+            window?.Count ?? 0,
+            lastStarvationInjection: null,
+            TimeProvider.System.GetUtcNow(),
+            Options);
     }
 
-    /// <summary>Probability that load shedding rejects a request now (0 = none, 1 = all).</summary>
-    internal double GetShedProbability() => 0;
+    /// <summary>Probability that load shedding rejects a request now (0 = none, 1 = all): from the larger of the
+    /// outstanding probe's wait and the p99 of the last 2 s.</summary>
+    internal double GetShedProbability()
+    {
+        if (QueueDelay is not { } probe)
+        {
+            return 0;
+        }
+
+        var current = probe.CurrentDelay;
+        var p99 = probe.GetSnapshot(SheddingWindow).P99;
+        return ThreadPoolHealthRules.ShedProbability(current > p99 ? current : p99, Options.LagThreshold);
+    }
+
+    /// <summary>Thread-pool queue delay (enqueue → start of a probe work item), or null when the probe is switched off.</summary>
+    public LagProbe? QueueDelay => _probes?.QueueDelay;
+
+    /// <summary>How late a timer callback fires against its schedule, or null when the probe is switched off.</summary>
+    public LagProbe? TimerLag => _probes?.TimerLag;
+
+    /// <summary>
+    /// Probes any <see cref="TaskScheduler"/> (an actor scheduler, a limited-concurrency scheduler) the same way as the
+    /// thread pool: a task queued every <see cref="LoopDoctorOptions.ProbeInterval"/>, its start delay recorded as
+    /// <c>loopdoctor.scheduler.delay{scheduler=name}</c>. Dispose the probe to stop. One small Task is allocated per sample.
+    /// </summary>
+    public LagProbe ProbeScheduler(TaskScheduler scheduler, string name) => Probes.ProbeScheduler(scheduler, name);
+
+    /// <summary>
+    /// Probes a <see cref="SynchronizationContext"/> (a UI thread, a custom single-threaded loop): a callback posted every
+    /// <see cref="LoopDoctorOptions.ProbeInterval"/>, its start delay recorded as <c>loopdoctor.scheduler.delay{scheduler=name}</c>.
+    /// </summary>
+    public LagProbe ProbeSynchronizationContext(SynchronizationContext context, string name) => Probes.ProbeSynchronizationContext(context, name);
+
+    private AgentProbes Probes => _probes ?? throw new ObjectDisposedException(nameof(LoopDoctorAgent));
 
     /// <summary>One Prometheus scrape of the agent's meters, in the format the <c>Accept</c> header asks for.</summary>
     internal ValueTask<MetricsScrapeResult> ScrapeMetricsAsync(string? acceptHeader, CancellationToken cancellationToken)
@@ -113,6 +170,7 @@ public sealed class LoopDoctorAgent : IDisposable
         }
 
         _metricsServer?.Dispose();
+        _probes?.Dispose();
         _exposition.Dispose();
         _instruments.Dispose();
     }

@@ -30,6 +30,7 @@ internal sealed class LoopDoctorEventSource : EventSource
 
     internal sealed record AgentDescription(string Version, string Mode);
 
+    [NonEvent]  // without it EventSource takes this method for an event with implicit ID 1, clashing with AgentStarted: the source never enables
     internal void SetAgent(AgentDescription? agent)
     {
         _agent = agent;
