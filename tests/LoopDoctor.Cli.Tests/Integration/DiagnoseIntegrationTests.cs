@@ -84,6 +84,19 @@ public class DiagnoseIntegrationTests
     }
 
     [Fact]
+    public async Task An_embedded_agent_is_detected_and_its_queue_delay_yields_high_lag()
+    {
+        using var app = await TargetApp.StartAsync(TargetApp.TargetDll, "sleep", "--agent");
+        var (_, report, error) = await DiagnoseAsync(app);
+        Assert.Equal("embedded", report.GetProperty("agent").GetString());
+        Assert.DoesNotContain("injected the LoopDoctor agent", error);
+        var delay = report.GetProperty("threadPool").GetProperty("queueDelayMilliseconds");
+        Assert.True(delay.ValueKind == JsonValueKind.Object, report.ToString());
+        Assert.True(delay.GetProperty("p99").GetDouble() >= 100, report.ToString());
+        Assert.Equal(JsonValueKind.Object, Finding(report, "high-lag").ValueKind);
+    }
+
+    [Fact]
     public async Task Ps_lists_a_running_target_with_its_name()
     {
         using var app = await TargetApp.StartAsync("healthy");

@@ -1,6 +1,8 @@
 // A tiny target for the CLI's tests: runs one async anti-pattern under its own load on the thread pool
-// and prints "ready pid=N" once running. Usage: LoopDoctor.TestTarget <scenario> (healthy|sync-over-async|lock|sleep|cpu|fire-and-forget).
+// and prints "ready pid=N" once running.
+// Usage: LoopDoctor.TestTarget <scenario> [--agent]  (healthy|sync-over-async|lock|sleep|cpu|fire-and-forget)
 using System.Runtime.CompilerServices;
+using LoopDoctor.Agent;
 
 namespace LoopDoctor.TestTarget;
 
@@ -19,6 +21,7 @@ public static class Program
             "fire-and-forget" => Scenarios.FireAndForget,
             _ => throw new ArgumentException($"unknown scenario {scenario}"),
         };
+        using var agent = args.Contains("--agent") ? StartAgent() : null;
         Console.WriteLine($"ready pid={Environment.ProcessId} scenario={scenario}");
         using var stop = new CancellationTokenSource();
         var inFlight = new List<Task>();
@@ -39,6 +42,10 @@ public static class Program
         }
         return 0;
     }
+
+    // In its own method so LoopDoctor.Agent.dll loads only with --agent (the CLI tells "embedded" from the loaded assembly).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IDisposable StartAgent() => LoopDoctorAgent.Start();
 }
 
 public static class Scenarios
