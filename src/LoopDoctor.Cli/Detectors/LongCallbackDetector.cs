@@ -86,13 +86,20 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
         episode.LastMs = sample.TimestampMs;
         // Outside managed code is "blocked" only in a known blocking call (Thread.Sleep, synchronous I/O); native
         // computing (hashing in OpenSSL, compression) is CPU work like managed code.
-        if (sample.Kind == SampleKind.External && sample.Stack.BlockingApi is not null)
+        if (sample.Kind == SampleKind.Managed)
         {
+            episode.ManagedSamples++;
+        }
+        else if (sample.Stack.BlockingApi is not null || (sample.Stack.Frames.Count > 0 && CallStack.IsApplicationFrame(sample.Stack.Frames[0])))
+        {
+            // A known blocking call, or user code calling straight into unresolved native code: the ReadyToRun frame
+            // of Thread.Sleep or a synchronous read does not always resolve live (measured), native computing
+            // (hashing, compression) normally shows its resolved framework wrapper innermost instead.
             episode.ExternalSamples++;
         }
         else
         {
-            episode.ManagedSamples++;
+            episode.ExternalUnknownSamples++;
         }
 
         episode.BlockingApi = CallSiteAggregator.MoreSpecific(episode.BlockingApi, sample.Stack.BlockingApi);
@@ -182,7 +189,15 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
         public string? BlockingApi { get; set; }
         public int ManagedSamples { get; set; }
         public int ExternalSamples { get; set; }
+
+        /// <summary>Outside managed code without a known blocking call on the stack: native computing, or a blocking call whose frame did not resolve.</summary>
+        public int ExternalUnknownSamples { get; set; }
+
         public double DurationMs => LastMs - StartMs;
-        public bool IsCpu => ManagedSamples >= ExternalSamples;
+
+        // Unknown native samples side with what the rest of the work item shows: blocked if a blocking call was seen.
+        public bool IsCpu => ExternalSamples > 0
+            ? ManagedSamples >= ExternalSamples + ExternalUnknownSamples
+            : true;
     }
 }

@@ -285,6 +285,14 @@ public class UnobservedTaskExceptionDetectorTests
 public class LongCallbackWaitTests
 {
     [Fact]
+    public void User_code_calling_straight_into_unresolved_native_code_is_blocked()
+    {
+        var s = new SignalBuilder().Worker(7, 0)
+            .Samples(7, 0, 300, SampleKind.External, PoolStack(SignalBuilder.Handler));
+        Assert.Equal("blocked", s.Find(FindingKinds.LongCallback)?.CallSites[0].Activity);
+    }
+
+    [Fact]
     public void Native_computing_without_a_blocking_api_counts_as_cpu()
     {
         var s = new SignalBuilder().Worker(7, 0)
