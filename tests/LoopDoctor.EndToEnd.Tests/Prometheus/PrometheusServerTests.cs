@@ -26,15 +26,23 @@ public sealed class PrometheusServerTests(PrometheusStack stack, ITestOutputHelp
 
     private static readonly TimeSpan SignalDeadline = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The burst's stalled probes reach the histogram only once the pool has recovered: measured 5–14 s after the
+    /// stack started, on 2 cores at load average ~11.
+    /// </summary>
+    private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(45);
+
     private PrometheusServer Prometheus => stack.Prometheus;
 
     [Fact]
     public async Task EveryTargetIsScrapedAndUp()
     {
-        var up = await Prometheus.QueryUntilAsync("up", r => r.Count(s => s.Value == 1) == 2, SignalDeadline);
-        Assert.True(up.Count(s => s.Value == 1) == 2, $"up: {Describe(up)}{Environment.NewLine}{stack.DescribeOutputs()}");
-        Assert.Contains(up, s => s.Label("job") == PrometheusStack.BlockingJob && s.Label("instance") == stack.BlockingScrape.Instance);
-        Assert.Contains(up, s => s.Label("job") == PrometheusStack.HealthyJob && s.Label("instance") == stack.HealthyScrape.Instance);
+        var up = await Prometheus.QueryUntilAsync("up", r => r.Count(s => s.Value == 1) == 3, SignalDeadline);
+        Assert.True(up.Count(s => s.Value == 1) == 3, $"up: {Describe(up)}{Environment.NewLine}{stack.DescribeOutputs()}");
+        foreach (var job in new[] { stack.BlockingScrape, stack.HealthyScrape, stack.SidecarScrape })
+        {
+            Assert.Contains(up, s => s.Label("job") == job.Name && s.Label("instance") == job.Instance && s.Value == 1);
+        }
     }
 
     [Fact]
@@ -87,17 +95,20 @@ public sealed class PrometheusServerTests(PrometheusStack stack, ITestOutputHelp
     [Fact]
     public async Task QueueDelayP99IsHighForTheBlockingTargetAndLowForTheHealthyOne()
     {
-        // The user's query. The window spans the whole run: the stack is younger than 30 s when this runs.
-        const string p99 = $"histogram_quantile(0.99, sum by (le, job) (rate({QueueDelayBucket}[30s])))";
+        // The user's query. The window spans the stack's whole life (under a minute), so the burst and its recovery are
+        // in it whenever this test runs.
+        const string p99 = $"histogram_quantile(0.99, sum by (le, job) (rate({QueueDelayBucket}[5m])))";
         double P99Of(IReadOnlyList<PrometheusVectorSample> r, string job) =>
             r.FirstOrDefault(s => s.Label("job") == job)?.Value ?? double.NaN;
 
-        var result = await Prometheus.QueryUntilAsync(p99, r => P99Of(r, PrometheusStack.BlockingJob) > HighSeconds, SignalDeadline);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var result = await Prometheus.QueryUntilAsync(p99, r => P99Of(r, PrometheusStack.BlockingJob) > HighSeconds, RecoveryDeadline);
         var blocking = P99Of(result, PrometheusStack.BlockingJob);
+        output.WriteLine($"blocking p99 above {Ms(HighSeconds)} after {waited.Elapsed.TotalSeconds:0.0} s (stack age {stack.Age.TotalSeconds:0.0} s)");
 
         // As much data for the healthy target as the blocking one needed: at least five scrapes in the window.
         var scrapes = await Prometheus.QueryUntilAsync(
-            $"count_over_time(up{{job=\"{PrometheusStack.HealthyJob}\"}}[30s]) >= 5", r => r.Count > 0, SignalDeadline);
+            $"count_over_time(up{{job=\"{PrometheusStack.HealthyJob}\"}}[5m]) >= 5", r => r.Count > 0, SignalDeadline);
         Assert.True(scrapes.Count > 0, $"the healthy target was not scraped five times{Environment.NewLine}{stack.DescribeOutputs()}");
         result = await Prometheus.QueryAsync(p99);
         var healthy = P99Of(result, PrometheusStack.HealthyJob);
@@ -110,13 +121,48 @@ public sealed class PrometheusServerTests(PrometheusStack stack, ITestOutputHelp
     }
 
     [Fact]
-    public async Task PromtoolFindsNothingOnEitherEndpointsRealOutput()
+    public async Task SidecarServesTheAttachedProcesssInjectionsAndBlockingWaitsWithProcessLabels()
+    {
+        // loopdoctor monitor reads the target over EventPipe (the target has no embedded agent) and serves what it saw.
+        var pid = stack.SidecarTarget.Pid.ToString(CultureInfo.InvariantCulture);
+        var sidecar = $"job=\"{PrometheusStack.SidecarJob}\"";
+        void HasTargetLabels(PrometheusVectorSample s)
+        {
+            Assert.Equal(stack.SidecarScrape.Instance, s.Label("instance"));
+            Assert.Equal(pid, s.Label("process_id"));
+            Assert.Equal("BlockingApp", s.Label("process_name"));
+            Assert.Equal("LoopDoctor.Sidecar", s.Label("otel_scope_name"));
+        }
+
+        var injections = await Prometheus.QueryUntilAsync($"{Injections}{{{sidecar}}}",
+            r => r.Any(s => s.Label("reason") is "starvation" or "cooperative_blocking" && s.Value > 0), SignalDeadline);
+        Assert.True(injections.Any(s => s.Label("reason") is "starvation" or "cooperative_blocking" && s.Value > 0),
+            $"sidecar injections: {Describe(injections)}{Environment.NewLine}{stack.DescribeOutputs()}");
+        Assert.Equal(["cooperative_blocking", "starvation"], injections.Select(s => s.Label("reason")).Order(StringComparer.Ordinal));
+        Assert.All(injections, HasTargetLabels);
+
+        var waits = await Prometheus.QueryUntilAsync($"{BlockingWaits}{{{sidecar}}} > 0", r => r.Count > 0, SignalDeadline);
+        Assert.True(waits.Count > 0, $"sidecar blocking waits: {Describe(await Prometheus.QueryAsync(BlockingWaits))}{Environment.NewLine}{stack.DescribeOutputs()}");
+        Assert.All(waits, HasTargetLabels);
+
+        // The sidecar's verdict as a series: sync-over-async starves the pool.
+        var findings = await Prometheus.QueryUntilAsync($"loopdoctor_findings{{{sidecar},kind=\"thread-pool-starvation\"}}", r => r.Count > 0, SignalDeadline);
+        Assert.True(findings.Count > 0, $"no thread-pool-starvation finding: {Describe(await Prometheus.QueryAsync("loopdoctor_findings"))}");
+        Assert.All(findings, HasTargetLabels);
+        output.WriteLine($"sidecar: {Describe(injections)} {Describe(waits)} {Describe(findings)}");
+    }
+
+    [Fact]
+    public async Task PromtoolFindsNothingOnAnyEndpointsRealOutput()
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
-        foreach (var job in new[] { stack.BlockingScrape, stack.HealthyScrape })
+        foreach (var (job, family) in new[]
+                 {
+                     (stack.BlockingScrape, QueueDelayBucket), (stack.HealthyScrape, QueueDelayBucket), (stack.SidecarScrape, Injections),
+                 })
         {
             var text = await http.GetStringAsync(job.MetricsUrl);
-            Assert.Contains("loopdoctor_thread_pool_queue_delay_seconds_bucket", text, StringComparison.Ordinal);
+            Assert.Contains(family, text, StringComparison.Ordinal);
             var (exitCode, problems) = await PromTool.CheckMetricsAsync(text);
             Assert.True(exitCode == 0 && problems.Length == 0,
                 $"promtool check metrics on {job.Name} ({job.MetricsUrl}) exited {exitCode}:{Environment.NewLine}{string.Join(Environment.NewLine, problems)}");
