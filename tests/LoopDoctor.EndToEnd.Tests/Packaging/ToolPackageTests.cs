@@ -76,7 +76,7 @@ public sealed partial class ToolPackageTests(ITestOutputHelper output) : IAsyncL
         Assert.True(suggest.ExitCode == 0, suggest.Output);
         Assert.Equal("diagnose", suggest.Stdout.Trim());
 
-        await using var target = await BlockingAppTarget.StartAsync("--scenario", "sync-over-async", "--rps", "60", "--duration", "2m", "--drain", "1s");
+        await using var target = await BlockingAppTarget.StartAsync("--scenario", "sync-over-async", "--rps", "60", "--duration", "2m", "--drain", "1s", "--no-agent");
         var pid = target.Pid.ToString(CultureInfo.InvariantCulture);
 
         var ps = await RunAsync(Loopdoctor, ["ps"]);
@@ -92,6 +92,23 @@ public sealed partial class ToolPackageTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
         Assert.Equal(target.Pid, root.GetProperty("target").GetProperty("processId").GetInt32());
         Assert.Equal("BlockingApp", root.GetProperty("target").GetProperty("processName").GetString());
+        // --no-agent: diagnose injects (BlockingApp ships LoopDoctor.Agent.dll itself, so the runtime reuses its copy).
+        Assert.Equal("injected", root.GetProperty("agent").GetString());
+
+        // A process that ships nothing of LoopDoctor: the agent injected into it can only be the package's, and its
+        // dependencies resolve from the tool's folder.
+        using var bare = TestProcess.StartDotnet(RepoPaths.BuiltAssembly("tests/TestTargets/HookTarget", "HookTarget"), []);
+        await bare.WaitForLineAsync("^ready pid=", BlockingAppTarget.StartTimeout);
+        var bareDiagnose = await RunAsync(Loopdoctor, ["diagnose", "-p", bare.Pid.ToString(CultureInfo.InvariantCulture), "--duration", "1s", "--format", "json"]);
+        Assert.True(bareDiagnose.ExitCode is 0 or 1, $"diagnose of HookTarget exited {bareDiagnose.ExitCode}:{Environment.NewLine}{bareDiagnose.Output}");
+        using (var bareReport = JsonDocument.Parse(bareDiagnose.Stdout))
+        {
+            Assert.Equal("injected", bareReport.RootElement.GetProperty("agent").GetString());
+        }
+
+        var mapped = File.ReadLines($"/proc/{bare.Pid}/maps").Select(l => l.IndexOf('/') is var i and >= 0 ? l[i..] : "").Distinct().ToList();
+        Assert.Contains(Path.Combine(installed, "LoopDoctor.Agent.dll"), mapped);
+        output.WriteLine(string.Join(Environment.NewLine, mapped.Where(m => m.StartsWith(installed, StringComparison.Ordinal))));
         var kinds = root.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("kind").GetString()).ToList();
         Assert.True(kinds.Contains("thread-pool-starvation") || kinds.Contains("blocking-wait"),
             $"findings: {string.Join(", ", kinds)}{Environment.NewLine}{diagnose.Stdout}");
