@@ -30,9 +30,9 @@ public sealed partial class ToolPackageTests(ITestOutputHelper output) : IAsyncL
     [Fact]
     public async Task PackedToolInstallsFromTheLocalFolderCompletesAndDiagnosesBlockingApp()
     {
-        // Pack the build the test run already has (the test project references the CLI, so it is built first).
+        // Pack the build the test run already has (the test project references the CLI, so it is built and restored first).
         var pack = await RunAsync(TestProcess.DotnetHost,
-            ["pack", RepoPaths.Combine("src/LoopDoctor.Cli/LoopDoctor.Cli.csproj"), "-c", RepoPaths.Configuration, "--no-build", "-o", Packages]);
+            ["pack", RepoPaths.Combine("src/LoopDoctor.Cli/LoopDoctor.Cli.csproj"), "-c", RepoPaths.Configuration, "--no-build", "--no-restore", "-o", Packages]);
         Assert.True(pack.ExitCode == 0, $"dotnet pack failed:{Environment.NewLine}{pack.Output}");
         var nupkg = Directory.GetFiles(Packages, PackageId + ".*.nupkg").Single(p => !p.EndsWith(".snupkg", StringComparison.Ordinal));
         var version = Path.GetFileNameWithoutExtension(nupkg)[(PackageId.Length + 1)..];
