@@ -19,6 +19,7 @@ public sealed class StallTests(ITestOutputHelper output)
     [Fact]
     public Task Queue_delay_probe_measures_a_300_ms_pool_stall() => Dedicated.RunAsync(() =>
     {
+        WaitForCalmPool();
         using var sampler = new ProbeSampler(Interval);
         var probe = sampler.AddThreadPoolProbe();
         sampler.Start();
@@ -40,6 +41,7 @@ public sealed class StallTests(ITestOutputHelper output)
     [Fact]
     public Task A_1_s_pool_stall_records_corrected_samples_and_current_delay_rises_while_it_lasts() => Dedicated.RunAsync(() =>
     {
+        WaitForCalmPool();
         using var sampler = new ProbeSampler(Interval);
         var probe = sampler.AddThreadPoolProbe();
         sampler.Start();
@@ -81,6 +83,7 @@ public sealed class StallTests(ITestOutputHelper output)
     [Fact]
     public Task Timer_lag_probe_measures_a_pool_stall_and_shows_the_overdue_timer() => Dedicated.RunAsync(() =>
     {
+        WaitForCalmPool();
         using var sampler = new ProbeSampler(Interval);
         var probe = sampler.AddTimerProbe(TimeSpan.FromMilliseconds(20));
         sampler.Start();
@@ -129,6 +132,7 @@ public sealed class StallTests(ITestOutputHelper output)
         listener.Start();
 
         using var loop = new SingleThreadSynchronizationContext();
+        WaitForCalmPool();
         using var sampler = new ProbeSampler(Interval);
         var probe = sampler.AddSynchronizationContextProbe(loop, "ui", new LagProbeOutputs
         {
@@ -151,6 +155,7 @@ public sealed class StallTests(ITestOutputHelper output)
     public Task Task_scheduler_probe_measures_a_blocked_actor_scheduler() => Dedicated.RunAsync(() =>
     {
         using var actor = new SingleThreadTaskScheduler();
+        WaitForCalmPool();
         using var sampler = new ProbeSampler(Interval);
         var probe = sampler.AddSchedulerProbe(actor, "actor");
         sampler.Start();
@@ -171,6 +176,24 @@ public sealed class StallTests(ITestOutputHelper output)
         Assert.True(Poll.Until(() => (snapshot = probe.GetSnapshot(TimeSpan.FromSeconds(10))).Max >= atLeast, Settle),
             $"{probe.Name}: stall never recorded; {snapshot}");
         return snapshot;
+    }
+
+    /// <summary>
+    /// Waits until the pool starts work promptly again (five work items in a row start within 50 ms): a previous test's
+    /// starvation can leave the pool lagging, and that lag would land in this test's window beside the stall.
+    /// </summary>
+    private static void WaitForCalmPool()
+    {
+        int calmInARow = 0;
+        Assert.True(Poll.Until(() =>
+        {
+            var started = new ManualResetEventSlim();  // not disposed: a late item may still set it
+            var queuedAt = Stopwatch.GetTimestamp();
+            ThreadPool.UnsafeQueueUserWorkItem(static e => e.Set(), started, preferLocal: false);
+            var prompt = started.Wait(TimeSpan.FromSeconds(5)) && Stopwatch.GetElapsedTime(queuedAt) < TimeSpan.FromMilliseconds(50);
+            calmInARow = prompt ? calmInARow + 1 : 0;
+            return calmInARow >= 5;
+        }, Settle), "the thread pool never became responsive before the stall");
     }
 
     private static void WaitForSamples(LagProbe probe, int count)
