@@ -46,7 +46,7 @@ internal static partial class BenchReport
         doc.AppendLine();
         doc.AppendLine("## Summary");
         doc.AppendLine();
-        doc.AppendLine($"Last run: `{command}` on {machine}.");
+        doc.AppendLine($"Last run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, `{command}`; machine: {machine}.");
         doc.AppendLine();
         doc.AppendLine("| id | what | figure: median (min–max, n) | goal | status |");
         doc.AppendLine("|---|---|---|---|---|");

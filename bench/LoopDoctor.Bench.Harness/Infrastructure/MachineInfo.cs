@@ -13,8 +13,7 @@ internal static class MachineInfo
         var memory = memKb is null ? "?" : $"{long.Parse(memKb, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:0.0} GiB";
         var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
         return $"{Environment.ProcessorCount} logical cores, {memory} RAM, CPU `{cpu}`; .NET runtime {RuntimeInformation.FrameworkDescription.Replace(".NET ", "")} " +
-               $"(SDK {Sdk()}), {RuntimeInformation.OSDescription}; load average at start {load}; " +
-               $"{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC";
+               $"(SDK {Sdk()}), {RuntimeInformation.OSDescription}; load average at start {load}";
     }
 
     public static string LoadAverage() =>
