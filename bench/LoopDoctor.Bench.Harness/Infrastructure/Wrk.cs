@@ -9,11 +9,16 @@ internal static partial class Wrk
     /// <summary>Connections: /healthy awaits a 20 ms dependency, so 128 connections keep 2 cores saturated.</summary>
     public const int Connections = 128;
 
+    /// <summary>Smoke mode only proves the pipeline: 8 connections (≤ 400 rps) leave the CPU to tests running alongside.</summary>
+    public const int SmokeConnections = 8;
+
+    public static int ConnectionsFor(BenchContext context) => context.Smoke ? SmokeConnections : Connections;
+
     public static async Task<WrkResult> RunAsync(BenchContext context, string url, TimeSpan duration, CancellationToken cancellationToken)
     {
         var wrk = context.Wrk ?? throw new BenchException("wrk is not installed (run.sh installs it with apt-get)");
         // One wrk thread: on 2 cores every thread wrk adds is taken from the server under test.
-        using var process = ChildProcess.Start(wrk, ["-t1", $"-c{Connections}", $"-d{Math.Max(1, (int)duration.TotalSeconds)}s", "--latency", "--timeout", "10s", url]);
+        using var process = ChildProcess.Start(wrk, ["-t1", $"-c{ConnectionsFor(context)}", $"-d{Math.Max(1, (int)duration.TotalSeconds)}s", "--latency", "--timeout", "10s", url]);
         if (!await process.WaitForExitAsync(duration + TimeSpan.FromSeconds(30)).ConfigureAwait(false))
         {
             throw new BenchException($"wrk did not finish: {process.Tail(10)}");

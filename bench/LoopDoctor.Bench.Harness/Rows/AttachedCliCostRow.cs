@@ -27,7 +27,7 @@ internal sealed class AttachedCliCostRow : BenchRow
         }
 
         bool haveTrace = File.Exists(context.DotnetTrace);
-        var warmup = context.Smoke ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(5);
+        var warmup = context.Smoke ? TimeSpan.Zero : TimeSpan.FromSeconds(5);
         var measure = context.Smoke ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(15);
         var rounds = new List<(WrkResult Alone, WrkResult Monitor, WrkResult? Trace)>();
         for (int i = 0; i < context.Pairs; i++)
@@ -49,7 +49,7 @@ internal sealed class AttachedCliCostRow : BenchRow
         section.AppendLine("Per run a fresh BlockingApp (agent embedded) and, when attached, the tool started on it and live before the load:");
         section.AppendLine("`loopdoctor monitor --process-id PID --refresh 1000ms --format json` (waits for its first live line) or");
         section.AppendLine("`dotnet-trace collect -p PID --clrevents waithandle --clreventlevel verbose -o …` (bench/.tools, waits for its output line).");
-        section.AppendLine($"{warmup.TotalSeconds:0} s warm-up, then `wrk -t1 -c{Wrk.Connections} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy`. Order per round: alone, monitor, dotnet-trace.");
+        section.AppendLine($"{warmup.TotalSeconds:0} s warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy`. Order per round: alone, monitor, dotnet-trace.");
         section.AppendLine();
         section.AppendLine("| round | alone rps | monitor rps | ratio | dotnet-trace rps | ratio |");
         section.AppendLine("|---:|---:|---:|---:|---:|---:|");
@@ -93,7 +93,11 @@ internal sealed class AttachedCliCostRow : BenchRow
                     break;
             }
 
+            if (warmup > TimeSpan.Zero)
+        {
             await Wrk.RunAsync(context, app.Url + "/healthy", warmup, cancellationToken);
+        }
+
             var result = await Wrk.RunAsync(context, app.Url + "/healthy", measure, cancellationToken);
             if (tool is { HasExited: true })
             {

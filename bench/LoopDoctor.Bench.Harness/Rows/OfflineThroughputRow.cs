@@ -95,8 +95,9 @@ internal sealed class OfflineThroughputRow : BenchRow
         context.Log($"P6: recording a trace of ≥ {bytes / 1024 / 1024} MB to {context.Relative(path)} ...");
         File.Delete(path);
         using var app = await BlockingAppHost.StartAsync(context, agent: true, cancellationToken);
-        using var broken = OpenLoopLoad.Start(app.Url + "/sync-over-async", 60);
-        using var healthy = OpenLoopLoad.Start(app.Url + "/healthy", 100);
+        // Smoke: a light load; the trace only has to exist and parse.
+        using var broken = OpenLoopLoad.Start(app.Url + "/sync-over-async", context.Smoke ? 5 : 60);
+        using var healthy = OpenLoopLoad.Start(app.Url + "/healthy", context.Smoke ? 10 : 100);
         using var trace = ChildProcess.Start(context.DotnetTrace,
             ["collect", "-p", app.Pid.ToString(CultureInfo.InvariantCulture), "--providers", Providers, "-o", path]);
         var clock = Stopwatch.StartNew();
