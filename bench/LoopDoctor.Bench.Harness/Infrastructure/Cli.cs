@@ -27,12 +27,15 @@ internal static partial class Cli
     /// <summary>A live-view line: the plain line (<c>t=1.0s healthy threads=…</c>) or a JSON object with a verdict.</summary>
     public static bool IsLiveLine(string line) => LiveLine().IsMatch(line) || line.Contains("\"verdict\"", StringComparison.Ordinal);
 
-    /// <summary>A live line that reports starvation or blocking (verdict degraded/starving, or such a finding).</summary>
+    /// <summary>
+    /// A live line with a starvation or blocking verdict: verdict <c>starving</c>, or a thread-pool-starvation /
+    /// blocking-wait finding. Not <c>degraded</c> from high-lag alone: a warming-up app shows that without any blocking.
+    /// </summary>
     public static bool IsStarvationVerdict(string line) => IsLiveLine(line) && Verdict().IsMatch(line);
 
     [GeneratedRegex(@"^t=[\d.]+s ")]
     private static partial Regex LiveLine();
 
-    [GeneratedRegex(@"\b(starving|degraded)\b|thread-pool-starvation|blocking-wait", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\bstarving\b|thread-pool-starvation|blocking-wait", RegexOptions.IgnoreCase)]
     private static partial Regex Verdict();
 }

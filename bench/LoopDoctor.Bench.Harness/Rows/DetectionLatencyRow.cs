@@ -63,7 +63,7 @@ internal sealed class DetectionLatencyRow : BenchRow
         section.AppendLine($"Per run: a fresh BlockingApp (agent embedded), `loopdoctor monitor --process-id PID --refresh {Refresh.TotalMilliseconds:0}ms --format json` attached");
         section.AppendLine($"(waits for its first live line), {healthyPhase.TotalSeconds:0} s of `/healthy` at {HealthyRps} rps (open loop from the harness), then the load switches to");
         section.AppendLine($"`/sync-over-async` at {BrokenRps} rps. Onset = the instant the harness sends the first broken request (logged); detection = the");
-        section.AppendLine("arrival of the first live line whose verdict is degraded/starving or that names thread-pool-starvation / blocking-wait.");
+        section.AppendLine("arrival of the first live line whose verdict is starving or that names a thread-pool-starvation / blocking-wait finding\n(not `degraded` from high-lag alone: a warming-up app shows that without any blocking).");
         section.AppendLine($"The live view refreshes every {Refresh.TotalMilliseconds:0} ms, so the figure has that granularity.");
         section.AppendLine();
         section.AppendLine($"| run | {string.Join(" | ", latencies.Select((_, i) => (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)))} |");
