@@ -7,6 +7,7 @@ namespace LoopDoctor.Bench.Infrastructure;
 /// Writes docs/benchmarks.md: a summary table, then one section per row between <c>&lt;!-- row Pn --&gt;</c> markers.
 /// Rows not run this time (<c>--only</c>) keep their previous section and summary line, each with its own
 /// provenance (command, machine, date), so a partial re-run never mixes figures of different runs silently.
+/// Hand-written sections (a <c>## </c> heading outside the row markers, e.g. "Runtime listener") are kept verbatim at the end.
 /// </summary>
 internal static partial class BenchReport
 {
@@ -27,6 +28,7 @@ internal static partial class BenchReport
             }
         }
 
+        var handWritten = previous is null ? [] : HandWrittenSections(previous);
         var byId = results.ToDictionary(r => r.Id);
         var doc = new StringBuilder();
         doc.AppendLine("# Benchmarks");
@@ -89,7 +91,40 @@ internal static partial class BenchReport
             }
         }
 
-        return doc.ToString();
+        foreach (var section in handWritten)
+        {
+            doc.AppendLine(section.TrimEnd());
+            doc.AppendLine();
+        }
+
+        return doc.ToString().TrimEnd() + "\n";
+    }
+
+    /// <summary>
+    /// <c>## </c> sections outside the row markers that the harness does not generate. "Summary" is generated; the
+    /// unmarked "Agent hot paths" is the pre-harness version of P2 and is replaced by it.
+    /// </summary>
+    private static List<string> HandWrittenSections(string previous)
+    {
+        var rest = SectionBlock().Replace(previous, "");
+        var sections = new List<string>();
+        foreach (var part in Regex.Split(rest, @"(?m)^(?=## )"))
+        {
+            if (!part.StartsWith("## ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var heading = part[3..part.IndexOf('\n', StringComparison.Ordinal)].Trim();
+            if (heading is "Summary" or "Agent hot paths" || Regex.IsMatch(heading, @"^P\d+:"))
+            {
+                continue;
+            }
+
+            sections.Add(part);
+        }
+
+        return sections;
     }
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);

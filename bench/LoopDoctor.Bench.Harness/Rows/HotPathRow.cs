@@ -24,6 +24,10 @@ internal sealed class HotPathRow : BenchRow
         ("TickRecordAndPostListened", "Same + `MeterListener` callback on the `loopdoctor.scheduler.delay` histogram (tagged)", false, true),
         ("ThreadPoolRoundTrip", "Thread-pool probe round trip (tick + `UnsafeQueueUserWorkItem` + pool dispatch + record)", false, true),
         ("CurrentDelay", "`LagProbe.CurrentDelay` (a gauge read)", false, true),
+        ("PoolWaitStartStop", "Listener: WaitHandleWaitStart + Stop on a pool worker (2 events → 1 counted wait)", false, true),
+        ("NonPoolWaitStartStop", "Listener: WaitHandleWaitStart + Stop on a non-pool thread", false, true),
+        ("ContentionStop", "Listener: ContentionStop (counter + duration histogram)", false, true),
+        ("ThreadInjection", "Listener: ThreadPoolWorkerThreadAdjustment, upward (tagged counter)", false, true),
     ];
 
     public override string Id => "P2";
@@ -39,7 +43,8 @@ internal sealed class HotPathRow : BenchRow
         }
 
         // In-process toolchain: no per-run project build (minutes on 2 shared cores); MemoryDiagnoser works the same.
-        string[] filter = context.Smoke ? ["*HistogramBenchmarks.Record*", "*ProbeTickBenchmarks.TickWhileOutstanding*"] : ["*HistogramBenchmarks*", "*ProbeTickBenchmarks*"];
+        string[] filter = context.Smoke ? ["*HistogramBenchmarks.Record*", "*ProbeTickBenchmarks.TickWhileOutstanding*", "*RuntimeEventListenerBenchmarks.ContentionStop*"]
+            : ["*HistogramBenchmarks*", "*ProbeTickBenchmarks*", "*RuntimeEventListenerBenchmarks*"];
         string job = context.Smoke ? "dry" : "short";
         var perRun = new List<Dictionary<string, (double Ns, double Bytes)>>();
         for (int run = 0; run < context.Runs; run++)
@@ -63,7 +68,8 @@ internal sealed class HotPathRow : BenchRow
 
         var section = new StringBuilder();
         section.AppendLine("What the in-process agent costs its host on every record and on every tick of its sampler thread");
-        section.AppendLine("(`bench/LoopDoctor.Benchmarks`: `Histograms/HistogramBenchmarks.cs`, `Probes/ProbeTickBenchmarks.cs`), BenchmarkDotNet 0.14,");
+        section.AppendLine("(`bench/LoopDoctor.Benchmarks`: `Histograms/HistogramBenchmarks.cs`, `Probes/ProbeTickBenchmarks.cs`,");
+        section.AppendLine("`RuntimeEventListenerBenchmarks.cs` for the runtime-events listener's handlers), BenchmarkDotNet 0.14,");
         section.AppendLine($"job `{job}`, in-process toolchain, {context.Runs} runs back to back. Figure = median over the runs of each run's median;");
         section.AppendLine("the allocation column is exact regardless of machine noise.");
         section.AppendLine();
@@ -107,8 +113,9 @@ internal sealed class HotPathRow : BenchRow
         section.AppendLine("  added with one interlocked add, so a 60 s stall at 10 ms (6,000 values) costs about as much as a 1 s one.");
         section.AppendLine("- **A sampler tick is a fraction of a microsecond per probe**: at the default 10 ms interval, ~0.002% of one core.");
         section.AppendLine("  The pool round trip is dominated by waking a parked worker: latency, not CPU the agent spends.");
-        section.AppendLine("- **Listener callback**: the `MeterListener` row is the agent's OpenTelemetry histogram with a listener attached");
-        section.AppendLine("  (what an exporter's subscription costs per sample). The runtime-events `EventListener` (signals) is not on main yet.");
+        section.AppendLine("- **Listener callbacks**: the `MeterListener` row is the agent's OpenTelemetry histogram with a listener attached");
+        section.AppendLine("  (what an exporter's subscription costs per sample). The *Listener:* rows are `RuntimeEventListener`'s handlers per");
+        section.AppendLine("  decoded runtime event; what EventPipe itself costs per event is in \"Runtime listener\" below.");
         section.AppendLine("- The snapshot allocates one bucket array per call; it runs per scrape or health check, not per record.");
         return Result(figure, met, section.ToString(), context);
     }
