@@ -6,10 +6,10 @@ using LoopDoctor.Bench.Rows;
 // Exit codes: 0 every selected row ran (a missed goal is a figure, not an error), 1 a row could not run (the harness
 // is broken: a process would not start, a file is missing), 2 bad arguments.
 
-if (args.Length == 2 && args[0] == "parse-trace")
+if (args.Length == 2 && args[0] is "parse-trace" or "parse-trace-tracelog")
 {
-    // P6's baseline, in its own process like `loopdoctor analyze`: a bare TraceEvent loop over the file.
-    return BareTraceParse.Run(args[1]);
+    // P6's baselines, in their own process like `loopdoctor analyze`: a bare TraceEvent loop over the file, or TraceLog's.
+    return args[0] == "parse-trace" ? BareTraceParse.Run(args[1]) : BareTraceParse.RunThroughTraceLog(args[1]);
 }
 
 BenchRow[] allRows =
