@@ -115,7 +115,7 @@ await File.WriteAllTextAsync(outPath, BenchReport.Render(allRows, results.OrderB
 context.Log($"wrote {outPath}");
 foreach (var r in results.OrderBy(r => r.Id))
 {
-    Console.WriteLine($"{r.Id} {r.Status}: {r.Figure}");
+    Console.WriteLine($"{r.Id} {r.Status}: {(r.Status == RowStatus.Skipped ? r.Figure["skipped: ".Length..] : r.Figure)}");
 }
 
 return failed ? 1 : 0;
