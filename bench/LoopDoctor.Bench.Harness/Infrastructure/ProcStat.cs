@@ -33,6 +33,29 @@ internal static class ProcStat
         return total;
     }
 
+    /// <summary>CPU seconds per thread name (threads of one name summed; names truncated by Linux to 15 characters).</summary>
+    public static Dictionary<string, double> CpuSecondsByThreadName(int pid)
+    {
+        var byName = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                byName[name] = byName.GetValueOrDefault(name) + Parse(File.ReadAllText(Path.Combine(task, "stat")));
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return byName;
+    }
+
+    /// <summary><paramref name="after"/> − <paramref name="before"/> per thread name (threads that ended in between are lost).</summary>
+    public static Dictionary<string, double> Delta(Dictionary<string, double> before, Dictionary<string, double> after) =>
+        after.ToDictionary(kv => kv.Key, kv => kv.Value - before.GetValueOrDefault(kv.Key), StringComparer.Ordinal);
+
     private static double Parse(string stat)
     {
         // Fields after the command name (which may contain spaces) close with ')': state is [0], utime [11], stime [12].

@@ -31,8 +31,19 @@ internal sealed class AgentHostCostRow : BenchRow
         var pairs = new List<(Run On, Run Off)>();
         for (int i = 0; i < context.Pairs; i++)
         {
-            var on = await MeasureAsync(context, agent: true, warmup, measure, cancellationToken);
-            var off = await MeasureAsync(context, agent: false, warmup, measure, cancellationToken);
+            // A B, B A, A B, …: whichever runs first in a pair alternates, so an order effect cancels instead of biasing.
+            Run on, off;
+            if (i % 2 == 0)
+            {
+                on = await MeasureAsync(context, agent: true, warmup, measure, cancellationToken);
+                off = await MeasureAsync(context, agent: false, warmup, measure, cancellationToken);
+            }
+            else
+            {
+                off = await MeasureAsync(context, agent: false, warmup, measure, cancellationToken);
+                on = await MeasureAsync(context, agent: true, warmup, measure, cancellationToken);
+            }
+
             context.Log($"P1: pair {i + 1}: agent on {on.RequestsPerSecond:F0} rps p99 {on.P99Milliseconds:F1} ms | off {off.RequestsPerSecond:F0} rps p99 {off.P99Milliseconds:F1} ms | ratio {on.RequestsPerSecond / off.RequestsPerSecond:F3}");
             pairs.Add((on, off));
         }
@@ -42,7 +53,8 @@ internal sealed class AgentHostCostRow : BenchRow
         var section = new StringBuilder();
         section.AppendLine($"`dotnet samples/BlockingApp/bin/Release/net10.0/BlockingApp.dll --urls http://127.0.0.1:0 [--no-agent]`; per run a fresh process,");
         section.AppendLine($"{warmup.TotalSeconds:0} s wrk warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy` (closed loop at saturation;");
-        section.AppendLine("`/healthy` awaits a 20 ms dependency and reads a 64 KiB file). Order: on, off, on, off, …; ratio = on / off within a pair.");
+        section.AppendLine("`/healthy` awaits a 20 ms dependency and reads a 64 KiB file). Order: on off, off on, on off, … (the first of a pair");
+        section.AppendLine("alternates so an order effect cancels); ratio = on / off within a pair.");
         section.AppendLine();
         section.AppendLine("| pair | agent on: rps | p99 | agent off: rps | p99 | rps ratio | p99 ratio |");
         section.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
@@ -76,6 +88,23 @@ internal sealed class AgentHostCostRow : BenchRow
         section.AppendLine($"- Server CPU per request, on / off: {cpuRatio.Format("0.000")}.");
         section.AppendLine($"- The agent's own threads (`LoopDoctor sampler`, metrics endpoint) during the run: {agentCpuPerSecond.Format("0.0", " ms")} of CPU per second,");
         section.AppendLine($"  {agentShare.Format("0.00", "%")} of the server's CPU. The probe work items it queues (100/s, ~µs each, P2) run on pool threads and are not in this figure.");
+        var cpuPerSecondRatio = Stats.Of(pairs.Select(p => p.On.ProcessCpuSeconds / p.Off.ProcessCpuSeconds));
+        section.AppendLine($"- Server CPU per second of the run, on / off: {cpuPerSecondRatio.Format("0.000")} (the host is shared: a process that wants more CPU gets more).");
+        section.AppendLine();
+        section.AppendLine("Server CPU by thread during the run (ms of CPU per second, median over the runs; Linux truncates names to 15 characters):");
+        section.AppendLine();
+        section.AppendLine("| thread | agent on | agent off |");
+        section.AppendLine("|---|---:|---:|");
+        var names = pairs.SelectMany(p => p.On.CpuByThread.Keys.Concat(p.Off.CpuByThread.Keys)).Distinct()
+            .Select(n => (Name: n, On: Stats.Of(pairs.Select(p => p.On.CpuByThread.GetValueOrDefault(n) * 1000 / measure.TotalSeconds)).Median,
+                          Off: Stats.Of(pairs.Select(p => p.Off.CpuByThread.GetValueOrDefault(n) * 1000 / measure.TotalSeconds)).Median))
+            .Where(t => t.On >= 1 || t.Off >= 1)
+            .OrderByDescending(t => Math.Max(t.On, t.Off));
+        foreach (var (name, onMs, offMs) in names)
+        {
+            section.AppendLine($"| `{name}` | {onMs:0.0} | {offMs:0.0} |");
+        }
+
         section.AppendLine();
         section.AppendLine(Interpret(rpsRatio, p99Ratio, met, Math.Max(cvOn, cvOff)));
         return Result($"rps ratio {rpsRatio.Format("0.000")}; p99 ratio {p99Ratio.Format("0.000")}", met, section.ToString(), context);
@@ -121,13 +150,14 @@ internal sealed class AgentHostCostRow : BenchRow
         }
 
         double processBefore = ProcStat.ProcessCpuSeconds(app.Pid), agentBefore = ProcStat.ThreadsCpuSeconds(app.Pid, "LoopDoctor");
+        var threadsBefore = ProcStat.CpuSecondsByThreadName(app.Pid);
         var result = await Wrk.RunAsync(context, app.Url + "/healthy", measure, cancellationToken);
         double process = ProcStat.ProcessCpuSeconds(app.Pid) - processBefore, agentThreads = ProcStat.ThreadsCpuSeconds(app.Pid, "LoopDoctor") - agentBefore;
-        return new Run(result, process, agentThreads);
+        return new Run(result, process, agentThreads, ProcStat.Delta(threadsBefore, ProcStat.CpuSecondsByThreadName(app.Pid)));
     }
 
     /// <summary>One wrk run and the CPU the server spent during it: all threads, and the agent's own ("LoopDoctor …") threads.</summary>
-    private readonly record struct Run(WrkResult Wrk, double ProcessCpuSeconds, double AgentThreadCpuSeconds)
+    private readonly record struct Run(WrkResult Wrk, double ProcessCpuSeconds, double AgentThreadCpuSeconds, Dictionary<string, double> CpuByThread)
     {
         public double RequestsPerSecond => Wrk.RequestsPerSecond;
         public double P99Milliseconds => Wrk.P99Milliseconds;

@@ -41,7 +41,8 @@ internal sealed class LagAccuracyRow : BenchRow
         section.AppendLine("released, so every probe queued after them waits exactly as long as the stall (`bench/LoopDoctor.Bench.Harness/Infrastructure/PoolStall.cs`).");
         section.AppendLine($"A fresh agent per stall (`LoopDoctorAgent.Start`, `ProbeInterval` = {Interval.TotalMilliseconds} ms, all other options default); after the stall the");
         section.AppendLine("harness reads `agent.QueueDelay.GetCumulativeSnapshot()`. *Error* = reported max − real stall length (queueing of the");
-        section.AppendLine("last blocker → release, on the driving thread). The probe that sees the stall is posted up to one interval after it");
+        section.AppendLine("last blocker → release, on the driving thread). Each stall starts at a random phase of the sampler's 10 ms tick;");
+        section.AppendLine("the probe that sees the stall is posted up to one interval after it");
         section.AppendLine($"begins, so the expected max lies in [stall − {Interval.TotalMilliseconds:0} ms, stall] plus the wake-up of a pool thread after the release.");
         section.AppendLine("*Samples ≥ 10 ms* counts the histogram's samples at or above the interval: the one measured sample plus its");
         section.AppendLine("coordinated-omission corrections (D, D − I, … ≥ I).");
@@ -96,6 +97,9 @@ internal sealed class LagAccuracyRow : BenchRow
         using var agent = LoopDoctorAgent.Start(new LoopDoctorOptions { ProbeInterval = Interval });
         var probe = agent.QueueDelay ?? throw new BenchException("the agent started without a queue-delay probe");
         WaitUntil(() => probe.GetCumulativeSnapshot().Count >= 5, TimeSpan.FromSeconds(10), "the probe's first samples");
+        // The wait above returns just after a sample: start the stall at a random phase of the sampler's tick instead,
+        // as a real stall would (otherwise the next probe is always posted ~one interval after the stall begins).
+        Thread.Sleep(Random.Shared.Next(0, (int)Interval.TotalMilliseconds));
 
         TimeSpan real;
         using (var stall = PoolStall.Begin())
