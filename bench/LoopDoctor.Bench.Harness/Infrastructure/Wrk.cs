@@ -6,8 +6,12 @@ namespace LoopDoctor.Bench.Infrastructure;
 /// <summary>One closed-loop saturation run of wrk (Debian package <c>wrk</c>) against a URL.</summary>
 internal static partial class Wrk
 {
-    /// <summary>Connections: /healthy awaits a 20 ms dependency, so 128 connections keep 2 cores saturated.</summary>
-    public const int Connections = 128;
+    /// <summary>
+    /// Connections: /healthy awaits a 20 ms dependency, so throughput is capped at connections / 20 ms. 128 connections
+    /// (≤ 6,400 rps) left the server at ~0.35 cores, latency-bound; 512 (≤ 25,600 rps) make it CPU-bound: server ~0.85
+    /// cores + wrk ~1 core = both cores (measured with /proc on the 2-core machine).
+    /// </summary>
+    public const int Connections = 512;
 
     /// <summary>Smoke mode only proves the pipeline: 8 connections (≤ 400 rps) leave the CPU to tests running alongside.</summary>
     public const int SmokeConnections = 8;

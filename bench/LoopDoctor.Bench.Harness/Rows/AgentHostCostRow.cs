@@ -52,7 +52,8 @@ internal sealed class AgentHostCostRow : BenchRow
         var p99Ratio = Stats.Of(pairs.Select(p => p.On.P99Milliseconds / p.Off.P99Milliseconds));
         var section = new StringBuilder();
         section.AppendLine($"`dotnet samples/BlockingApp/bin/Release/net10.0/BlockingApp.dll --urls http://127.0.0.1:0 [--no-agent]`; per run a fresh process,");
-        section.AppendLine($"{warmup.TotalSeconds:0} s wrk warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy` (closed loop at saturation;");
+        section.AppendLine($"{warmup.TotalSeconds:0} s wrk warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy` (closed loop; 512 connections");
+        section.AppendLine("make it CPU-bound, the server taking ~0.85 of the 2 cores and wrk the rest; 128 left it latency-bound at ~0.35 cores;");
         section.AppendLine("`/healthy` awaits a 20 ms dependency and reads a 64 KiB file). Order: on off, off on, on off, … (the first of a pair");
         section.AppendLine("alternates so an order effect cancels); ratio = on / off within a pair.");
         section.AppendLine();
