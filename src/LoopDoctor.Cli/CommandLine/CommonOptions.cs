@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using LoopDoctor.Cli.Reporting;
+
+namespace LoopDoctor.Cli.CommandLine;
+
+/// <summary>Options several commands share, built fresh per command (System.CommandLine symbols have one parent).</summary>
+internal static class CommonOptions
+{
+    public static Option<int?> ProcessId() => new("--process-id", "-p")
+    {
+        Description = "The id of the .NET process to attach to (see 'loopdoctor ps').",
+    };
+
+    public static Option<string?> ProcessName() => new("--name", "-n")
+    {
+        Description = "The name of the .NET process to attach to (its executable, or app.dll's name for 'dotnet app.dll').",
+    };
+
+    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue) => new(name)
+    {
+        Description = description + " Accepts 500ms, 10s, 2m or 00:00:10.",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = ParseDuration,
+    };
+
+    public static Option<ReportFormat> Format() => new("--format", "-f")
+    {
+        Description = "Report format: text, json (one object on stdout) or markdown.",
+        DefaultValueFactory = _ => ReportFormat.Text,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "text";
+            if (Enum.TryParse<ReportFormat>(text, ignoreCase: true, out var format) && !int.TryParse(text, out _))
+            {
+                return format;
+            }
+
+            result.AddError($"Unknown format '{text}': use text, json or markdown.");
+            return ReportFormat.Text;
+        },
+    };
+
+    public static Option<string?> Output() => new("--output", "-o")
+    {
+        Description = "Write the report to this file instead of stdout.",
+    };
+
+    public static Option<bool> NoInject() => new("--no-inject")
+    {
+        Description = "Do not load the LoopDoctor agent into a target that runs without it (no queue delay, no unobserved task exceptions then).",
+    };
+
+    /// <summary>Exactly one of --process-id and --name.</summary>
+    public static void RequireOneTarget(Command command, Option<int?> processId, Option<string?> name)
+    {
+        command.Validators.Add(result =>
+        {
+            var hasPid = result.GetResult(processId) is not null;
+            var hasName = result.GetResult(name) is not null;
+            if (hasPid == hasName)
+            {
+                result.AddError("Specify the target with exactly one of --process-id (-p) or --name (-n).");
+            }
+        });
+    }
+
+    private static TimeSpan ParseDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (DurationParser.TryParse(text, out var duration))
+        {
+            return duration;
+        }
+
+        result.AddError($"Invalid duration '{text}': use e.g. 500ms, 10s, 2m or 00:00:10.");
+        return TimeSpan.Zero;
+    }
+}

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using LoopDoctor.Cli.CommandLine;
+using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Sessions;
+
+namespace LoopDoctor.Cli.Commands;
+
+internal sealed record AnalyzeOptions(string TracePath, ReportFormat Format, string? Output);
+
+/// <summary><c>loopdoctor analyze FILE.nettrace</c>: the same detectors over a recorded trace.</summary>
+internal static class AnalyzeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var trace = new Argument<string>("trace") { Description = "A .nettrace file, e.g. from 'dotnet-trace collect' with the providers in the README." };
+        var format = CommonOptions.Format();
+        var output = CommonOptions.Output();
+        var command = new Command("analyze", "Diagnose a recorded .nettrace file with the same detectors as 'diagnose'.") { trace, format, output };
+        command.SetAction((result, ct) => RunAsync(new AnalyzeOptions(result.GetValue(trace)!, result.GetValue(format), result.GetValue(output)), console, ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(AnalyzeOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        var pipeline = new DiagnosisPipeline();
+        var replay = await Task.Run(() => TraceFileSource.Replay(options.TracePath, pipeline), cancellationToken).ConfigureAwait(false);
+        var agent = pipeline.AgentSeen is null ? AgentPresence.None : AgentPresence.Embedded;
+        var report = pipeline.BuildReport(new TargetInfo(replay.ProcessId, replay.ProcessName), replay.DurationSeconds, agent) with { Source = "file" };
+        return (int)await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
+    }
+}

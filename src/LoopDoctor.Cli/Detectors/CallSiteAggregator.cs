@@ -1,0 +1,92 @@
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Signals;
+
+namespace LoopDoctor.Cli.Detectors;
+
+/// <summary>
+/// Sums durations by (thread, call site) so findings can be filtered by thread afterwards and then merged by call site,
+/// ranked by total time. Memory is bounded by threads × distinct call sites, not by event count.
+/// </summary>
+internal sealed class CallSiteAggregator
+{
+    private readonly Dictionary<(int ThreadId, string Key), Entry> _entries = [];
+
+    public void Add(int threadId, IReadOnlyList<string> frames, string? blockingApi, double durationMs, string? activity = null)
+    {
+        var key = string.Join('|', frames) + "#" + activity;
+        if (!_entries.TryGetValue((threadId, key), out var entry))
+        {
+            entry = new Entry(frames, activity);
+            _entries.Add((threadId, key), entry);
+        }
+
+        entry.Count++;
+        entry.TotalMs += durationMs;
+        entry.MaxMs = Math.Max(entry.MaxMs, durationMs);
+        entry.BlockingApi = MoreSpecific(entry.BlockingApi, blockingApi);
+    }
+
+    public bool IsEmpty => _entries.Count == 0;
+
+    /// <summary>
+    /// The more telling of two names for one call site's blocking API: ".Result" beats "Monitor.Wait" (the primitive
+    /// under it, or the fallback when framework frames did not resolve), which beats nothing.
+    /// </summary>
+    public static string? MoreSpecific(string? current, string? candidate) =>
+        candidate is null || current == candidate ? current
+        : current is null || current == "Monitor.Wait" ? candidate
+        : current;
+
+    /// <summary>Merged call sites on the threads <paramref name="include"/> accepts, most total time first.</summary>
+    public Summary Summarize(Func<int, bool> include, int maxCallSites, IEnumerable<(IReadOnlyList<string> Frames, string? Api, double DurationMs, string? Activity)>? inProgress = null)
+    {
+        var merged = new Dictionary<string, Entry>();
+        void Merge(string key, IReadOnlyList<string> frames, string? api, string? activity, long count, double total, double max)
+        {
+            if (!merged.TryGetValue(key, out var m))
+            {
+                m = new Entry(frames, activity);
+                merged.Add(key, m);
+            }
+
+            m.Count += count;
+            m.TotalMs += total;
+            m.MaxMs = Math.Max(m.MaxMs, max);
+            m.BlockingApi = MoreSpecific(m.BlockingApi, api);
+        }
+
+        foreach (var ((threadId, key), e) in _entries)
+        {
+            if (include(threadId))
+            {
+                Merge(key, e.Frames, e.BlockingApi, e.Activity, e.Count, e.TotalMs, e.MaxMs);
+            }
+        }
+
+        foreach (var (frames, api, duration, activity) in inProgress ?? [])
+        {
+            Merge(string.Join('|', frames) + "#" + activity, frames, api, activity, 1, duration, duration);
+        }
+
+        var ranked = merged.Values.OrderByDescending(e => e.TotalMs).ToList();
+        return new Summary(
+            ranked.Sum(e => e.Count),
+            ranked.Sum(e => e.TotalMs),
+            ranked.Count == 0 ? 0 : ranked.Max(e => e.MaxMs),
+            ranked.Take(maxCallSites)
+                .Select(e => new CallSite(e.Frames, e.Count, Math.Round(e.TotalMs, 3)) { BlockingApi = e.BlockingApi, Activity = e.Activity })
+                .ToList());
+    }
+
+    public sealed record Summary(long Count, double TotalMs, double MaxMs, IReadOnlyList<CallSite> CallSites);
+
+    private sealed class Entry(IReadOnlyList<string> frames, string? activity)
+    {
+        public IReadOnlyList<string> Frames { get; } = frames;
+        public string? Activity { get; } = activity;
+        public string? BlockingApi { get; set; }
+        public long Count { get; set; }
+        public double TotalMs { get; set; }
+        public double MaxMs { get; set; }
+    }
+}

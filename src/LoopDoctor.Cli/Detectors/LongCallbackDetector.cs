@@ -1,0 +1,203 @@
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Signals;
+
+namespace LoopDoctor.Cli.Detectors;
+
+/// <summary>
+/// <c>long-callback</c>, the .NET twin of asyncio's debug-mode "Executing &lt;Task&gt; took 0.3 seconds": a pool
+/// thread stayed in one work item longer than the threshold (default 100 ms, asyncio's slow_callback_duration).
+/// From the sample profiler: consecutive samples of one thread whose outermost application frame (the work item's
+/// entry point above the pool's dispatch loop) stays the same form an episode. Managed samples mean CPU; External
+/// samples mean blocked outside managed code (Thread.Sleep, synchronous I/O). Time the thread spent in a blocking
+/// wait or a contended lock is left to those detectors, so one stall is reported once.
+/// </summary>
+internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
+{
+    // Waits shorter than this cannot make up most of a long callback; keeping only longer ones bounds memory.
+    private const double IntervalKeepMs = 20;
+
+    private readonly Dictionary<int, Episode> _current = [];
+    private readonly List<Episode> _long = [];
+    private readonly Dictionary<int, List<(double Start, double End)>> _waitIntervals = [];
+    private readonly Dictionary<int, double> _openWaits = [];
+
+    public void Observe(Signal signal)
+    {
+        switch (signal)
+        {
+            case StackSample sample:
+                OnSample(sample);
+                break;
+            case PoolThreadSeen seen when _current.Remove(seen.ThreadId, out var ended):
+                // The thread dequeued the next work item (or parked): the current one ended, even if it was the same code.
+                Close(ended);
+                break;
+            case WaitStarted wait:
+                _openWaits[wait.ThreadId] = wait.TimestampMs;
+                break;
+            case WaitStopped stop when _openWaits.Remove(stop.ThreadId, out var start):
+                AddInterval(stop.ThreadId, start, stop.TimestampMs);
+                break;
+            case ContentionStopped contention:
+                AddInterval(contention.ThreadId, contention.TimestampMs - contention.DurationMs, contention.TimestampMs);
+                break;
+        }
+    }
+
+    private void AddInterval(int threadId, double start, double end)
+    {
+        if (end - start < IntervalKeepMs)
+        {
+            return;
+        }
+
+        if (!_waitIntervals.TryGetValue(threadId, out var list))
+        {
+            _waitIntervals[threadId] = list = [];
+        }
+
+        list.Add((start, end));
+    }
+
+    private void OnSample(StackSample sample)
+    {
+        // A thread parked in a task wait, Monitor or lock is reported by blocking-wait / lock-contention, even when its
+        // wait began before the session (so no WaitHandleWaitStart was seen): the stack itself says it waits.
+        var key = sample.Kind == SampleKind.External && sample.Stack.IsInSynchronizationWait ? null : sample.Stack.OutermostApplicationFrame;
+        _current.TryGetValue(sample.ThreadId, out var episode);
+        if (episode is not null && (key is null || key != episode.Key))
+        {
+            Close(episode);
+            _current.Remove(sample.ThreadId);
+            episode = null;
+        }
+
+        if (key is null)
+        {
+            return;
+        }
+
+        if (episode is null)
+        {
+            episode = new Episode(sample.ThreadId, key, sample.TimestampMs, sample.Stack.CallSite(options.CallSiteDepth));
+            _current[sample.ThreadId] = episode;
+        }
+
+        episode.LastMs = sample.TimestampMs;
+        // Outside managed code is "blocked" only in a known blocking call (Thread.Sleep, synchronous I/O); native
+        // computing (hashing in OpenSSL, compression) is CPU work like managed code.
+        if (sample.Kind == SampleKind.Managed)
+        {
+            episode.ManagedSamples++;
+        }
+        else if (sample.Stack.BlockingApi is not null || (sample.Stack.Frames.Count > 0 && CallStack.IsApplicationFrame(sample.Stack.Frames[0])))
+        {
+            // A known blocking call, or user code calling straight into unresolved native code: the ReadyToRun frame
+            // of Thread.Sleep or a synchronous read does not always resolve live (measured), native computing
+            // (hashing, compression) normally shows its resolved framework wrapper innermost instead.
+            episode.ExternalSamples++;
+        }
+        else
+        {
+            episode.ExternalUnknownSamples++;
+        }
+
+        episode.BlockingApi = CallSiteAggregator.MoreSpecific(episode.BlockingApi, sample.Stack.BlockingApi);
+        // Keep the deepest call site seen: it names the method actually spinning or sleeping.
+        if (sample.Stack.ApplicationFrames.Count > episode.Frames.Count)
+        {
+            episode.Frames = sample.Stack.CallSite(options.CallSiteDepth);
+        }
+    }
+
+    private void Close(Episode episode)
+    {
+        if (episode.DurationMs >= options.LongCallbackThresholdMs)
+        {
+            _long.Add(episode);
+        }
+    }
+
+    public IEnumerable<Finding> GetFindings(DetectionContext context)
+    {
+        var aggregator = new CallSiteAggregator();
+        var episodes = _long.Concat(_current.Values.Where(e => e.DurationMs >= options.LongCallbackThresholdMs));
+        foreach (var e in episodes)
+        {
+            if (!context.PoolThreads.IsWorker(e.ThreadId) || MostlyWaiting(e))
+            {
+                continue;
+            }
+
+            aggregator.Add(e.ThreadId, e.Frames, e.BlockingApi, e.DurationMs, e.IsCpu ? "cpu" : "blocked");
+        }
+
+        var summary = aggregator.Summarize(_ => true, options.MaxCallSites);
+        if (summary.Count == 0)
+        {
+            yield break;
+        }
+
+        var top = summary.CallSites[0];
+        var cpu = top.Activity == "cpu";
+        var doing = cpu ? "computing on the CPU" : $"blocked in {top.BlockingApi ?? "native code (Thread.Sleep or synchronous I/O)"}";
+        // One or two barely over the threshold (a pool thread's back-to-back short items can merge into one episode:
+        // sampling cannot see the boundary) is info; frequent or clearly long ones are the problem asyncio warns about.
+        var severity = summary.MaxMs >= 10 * options.LongCallbackThresholdMs || summary.TotalMs >= 100 * options.LongCallbackThresholdMs
+            ? Severity.Critical
+            : summary.Count >= 3 || summary.MaxMs >= 2 * options.LongCallbackThresholdMs
+                ? Severity.Warning
+                : Severity.Info;
+        var title = $"Long callbacks: {summary.Count} work items held a pool thread longer than {Format.Ms(options.LongCallbackThresholdMs)} " +
+                    $"(longest {Format.Ms(summary.MaxMs)}), {doing}, at {top.Describe()}";
+        yield return new Finding(FindingKinds.LongCallback, severity, title, cpu ? Advice.LongCallbackCpu : Advice.LongCallbackBlocked,
+            summary.Count, Math.Round(summary.TotalMs, 3), Math.Round(summary.MaxMs, 3), summary.CallSites);
+    }
+
+    private bool MostlyWaiting(Episode e)
+    {
+        if (_openWaits.TryGetValue(e.ThreadId, out var openSince) && openSince <= e.StartMs + e.DurationMs / 2)
+        {
+            return true;
+        }
+
+        if (!_waitIntervals.TryGetValue(e.ThreadId, out var intervals))
+        {
+            return false;
+        }
+
+        double covered = 0;
+        foreach (var (start, end) in intervals)
+        {
+            var overlap = Math.Min(end, e.LastMs) - Math.Max(start, e.StartMs);
+            if (overlap > 0)
+            {
+                covered += overlap;
+            }
+        }
+
+        return covered >= e.DurationMs / 2;
+    }
+
+    private sealed class Episode(int threadId, string key, double startMs, IReadOnlyList<string> frames)
+    {
+        public int ThreadId { get; } = threadId;
+        public string Key { get; } = key;
+        public double StartMs { get; } = startMs;
+        public double LastMs { get; set; } = startMs;
+        public IReadOnlyList<string> Frames { get; set; } = frames;
+        public string? BlockingApi { get; set; }
+        public int ManagedSamples { get; set; }
+        public int ExternalSamples { get; set; }
+
+        /// <summary>Outside managed code without a known blocking call on the stack: native computing, or a blocking call whose frame did not resolve.</summary>
+        public int ExternalUnknownSamples { get; set; }
+
+        public double DurationMs => LastMs - StartMs;
+
+        // Unknown native samples side with what the rest of the work item shows: blocked if a blocking call was seen.
+        public bool IsCpu => ExternalSamples > 0
+            ? ManagedSamples >= ExternalSamples + ExternalUnknownSamples
+            : true;
+    }
+}

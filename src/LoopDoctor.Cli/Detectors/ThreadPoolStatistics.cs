@@ -1,0 +1,202 @@
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Signals;
+
+namespace LoopDoctor.Cli.Detectors;
+
+/// <summary>
+/// The pool's figures over the session, the evidence the starvation and lag detectors weigh: injections by reason
+/// (ThreadPoolWorkerThreadAdjustment/Adjustment), worker counts, queue length (System.Runtime's
+/// <c>dotnet.thread_pool.*</c> instruments), the agent's queue delay and timer lag, and how many pool threads were
+/// blocked at once.
+/// </summary>
+internal sealed class ThreadPoolStatistics
+{
+    public const string RuntimeMeter = "System.Runtime";
+    public const string AgentMeter = "LoopDoctor";
+    public const string QueueLengthInstrument = "dotnet.thread_pool.queue.length";
+    public const string ThreadCountInstrument = "dotnet.thread_pool.thread.count";
+    public const string QueueDelayInstrument = "loopdoctor.thread_pool.queue.delay";
+
+    /// <summary>The agent's gauge of how long its outstanding probe has waited so far: the only delay figure while a
+    /// stall lasts, since the histogram records a probe only once it has run.</summary>
+    public const string QueueDelayCurrentInstrument = "loopdoctor.thread_pool.queue.delay.current";
+    public const string TimerLagInstrument = "loopdoctor.timer.lag";
+
+    private readonly HashSet<int> _blockedThreads = [];
+    private readonly HashSet<string> _histogramsSeen = [];
+    private readonly List<(double Ms, long Count)> _delayP50s = [];
+    private readonly List<double> _delayP99s = [];
+    private readonly List<double> _delayCurrents = [];
+    private readonly List<double> _lagP99s = [];
+
+    public int StarvationInjections { get; private set; }
+    public int CooperativeBlockingInjections { get; private set; }
+    public int ThreadCountMax { get; private set; }
+    public int ThreadCountMin { get; private set; } = int.MaxValue;
+    public int? FirstThreadCount { get; private set; }
+    public int? LastThreadCount { get; private set; }
+    public long QueueLengthMax { get; private set; }
+    public long? FirstQueueLength { get; private set; }
+    public long? LastQueueLength { get; private set; }
+    public int MaxBlockedPoolThreads { get; private set; }
+
+    /// <summary>Worst queue delay seen (ms): the max of the agent's interval p99s and its spike events.</summary>
+    public double? QueueDelayMaxMs { get; private set; }
+
+    /// <summary>The highest per-interval p99 of the agent's queue delay (ms).</summary>
+    public double? QueueDelayP99Ms { get; private set; }
+
+    public double? TimerLagMaxMs { get; private set; }
+    public int QueueDelaySpikes { get; private set; }
+    public int TimerLagSpikes { get; private set; }
+
+    public void Observe(Signal signal)
+    {
+        // The first interval of each histogram covers loopdoctor's own attach (the rundown pauses the target for a moment,
+        // measured up to ~200 ms of queue delay on 2 cores): it says nothing about the app, so it is left out.
+        if (signal is MetricHistogram histogram && _histogramsSeen.Add(histogram.MeterName + "/" + histogram.InstrumentName))
+        {
+            return;
+        }
+
+        switch (signal)
+        {
+            case PoolAdjustment adjustment:
+                if (adjustment.Reason == AdjustmentReason.Starvation)
+                {
+                    StarvationInjections++;
+                }
+                else if (adjustment.Reason == AdjustmentReason.CooperativeBlocking)
+                {
+                    CooperativeBlockingInjections++;
+                }
+
+                ThreadCount(adjustment.NewWorkerThreadCount);
+                break;
+            case PoolThreadSeen { ActiveWorkerCount: { } active }:
+                ThreadCount(active);
+                break;
+            case MetricValue { MeterName: RuntimeMeter, InstrumentName: ThreadCountInstrument } count:
+                ThreadCount((int)count.Value);
+                break;
+            case MetricValue { MeterName: RuntimeMeter, InstrumentName: QueueLengthInstrument } length:
+                var queued = (long)length.Value;
+                QueueLengthMax = Math.Max(QueueLengthMax, queued);
+                FirstQueueLength ??= queued;
+                LastQueueLength = queued;
+                break;
+            case MetricHistogram { MeterName: AgentMeter, InstrumentName: QueueDelayInstrument } delay when delay.Count > 0:
+                // Seconds → ms. p50 is the count-weighted median of the intervals' p50; p99 is the worst interval's.
+                if (delay.Quantiles.TryGetValue(0.5, out var p50))
+                {
+                    _delayP50s.Add((p50 * 1000, delay.Count));
+                }
+
+                if (delay.Quantiles.TryGetValue(0.99, out var p99))
+                {
+                    _delayP99s.Add(p99 * 1000);
+                    QueueDelayP99Ms = Math.Max(QueueDelayP99Ms ?? 0, p99 * 1000);
+                    QueueDelayMaxMs = Math.Max(QueueDelayMaxMs ?? 0, p99 * 1000);
+                }
+
+                break;
+            case MetricValue { MeterName: AgentMeter, InstrumentName: QueueDelayCurrentInstrument } current when current.Value > 0:
+                _delayCurrents.Add(current.Value * 1000);
+                QueueDelayMaxMs = Math.Max(QueueDelayMaxMs ?? 0, current.Value * 1000);
+                break;
+            case MetricHistogram { MeterName: AgentMeter, InstrumentName: TimerLagInstrument } lag when lag.Count > 0:
+                if (lag.Quantiles.TryGetValue(0.99, out var lagP99))
+                {
+                    _lagP99s.Add(lagP99 * 1000);
+                    TimerLagMaxMs = Math.Max(TimerLagMaxMs ?? 0, lagP99 * 1000);
+                }
+
+                break;
+            case QueueDelaySpike spike:
+                QueueDelaySpikes++;
+                QueueDelayMaxMs = Math.Max(QueueDelayMaxMs ?? 0, spike.DelayMs);
+                break;
+            case TimerLagSpike spike:
+                TimerLagSpikes++;
+                TimerLagMaxMs = Math.Max(TimerLagMaxMs ?? 0, spike.LagMs);
+                break;
+            case WaitStarted wait when BlockingWaitDetector.IsUserWait(wait):
+                _blockedThreads.Add(wait.ThreadId);
+                MaxBlockedPoolThreads = Math.Max(MaxBlockedPoolThreads, _blockedThreads.Count);
+                break;
+            case WaitStopped stop:
+                _blockedThreads.Remove(stop.ThreadId);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Queue delay over <paramref name="thresholdMs"/> that is more than a blip: in at least two intervals and half of
+    /// them, or one interval over twice the threshold, or a spike event from the agent. (An attached sampling profiler
+    /// alone adds ~100 ms blips on 2 cores: measured on BlockingApp's fixed twins.)
+    /// </summary>
+    public bool QueueDelaySustainedOver(double thresholdMs)
+        => SustainedOver(_delayP99s, thresholdMs) || QueueDelaySpikes > 0 || _delayCurrents.Count(v => v >= thresholdMs) >= 2;
+
+    public bool TimerLagSustainedOver(double thresholdMs) => SustainedOver(_lagP99s, thresholdMs) || TimerLagSpikes > 0;
+
+    private static bool SustainedOver(List<double> p99s, double thresholdMs)
+    {
+        var over = p99s.Count(v => v >= thresholdMs);
+        return p99s.Any(v => v >= 2 * thresholdMs) || (over >= 2 && over * 2 >= p99s.Count);
+    }
+
+    private void ThreadCount(int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        ThreadCountMax = Math.Max(ThreadCountMax, count);
+        ThreadCountMin = Math.Min(ThreadCountMin, count);
+        FirstThreadCount ??= count;
+        LastThreadCount = count;
+    }
+
+    public Percentiles? QueueDelay
+    {
+        get
+        {
+            if (_delayP50s.Count == 0 && QueueDelayMaxMs is null)
+            {
+                return null;
+            }
+
+            double median = 0;
+            if (_delayP50s.Count > 0)
+            {
+                var sorted = _delayP50s.OrderBy(p => p.Ms).ToList();
+                var half = sorted.Sum(p => p.Count) / 2.0;
+                double seen = 0;
+                foreach (var (ms, count) in sorted)
+                {
+                    seen += count;
+                    if (seen >= half)
+                    {
+                        median = ms;
+                        break;
+                    }
+                }
+            }
+
+            return new Percentiles(Math.Round(median, 3), Math.Round(QueueDelayP99Ms ?? QueueDelayMaxMs ?? 0, 3), Math.Round(QueueDelayMaxMs ?? 0, 3));
+        }
+    }
+
+    public ThreadPoolSummary ToSummary() => new(
+        QueueDelay,
+        ThreadCountMax,
+        ThreadCountMin == int.MaxValue ? 0 : ThreadCountMin,
+        QueueLengthMax,
+        new InjectionCounts(StarvationInjections, CooperativeBlockingInjections))
+    {
+        ThreadCountLast = LastThreadCount ?? 0,
+        QueueLengthLast = LastQueueLength ?? 0,
+    };
+}

@@ -1,0 +1,54 @@
+namespace LoopDoctor.Cli.Findings;
+
+/// <summary>
+/// One-paragraph fixes in .NET terms, translated from the asyncio guides' "never block the event loop" advice
+/// (the thread pool is .NET's event loop: a blocked pool thread is a stalled loop).
+/// </summary>
+internal static class Advice
+{
+    public const string SyncOverAsync =
+        "Do not block a thread-pool thread waiting for async work: replace .Result, .Wait() and GetAwaiter().GetResult() " +
+        "with await all the way up the call chain (make the caller async and return Task). A blocked pool thread cannot run " +
+        "the continuation it waits for, so the pool must inject threads (about one every 0.5 s under starvation) and every " +
+        "request queues behind it. For SemaphoreSlim use await WaitAsync(); if an API is synchronous only, isolate it on a " +
+        "dedicated thread instead of the pool.";
+
+    public const string BlockingWait =
+        "This thread-pool thread blocks in a synchronous wait. Prefer asynchronous waits (await the task, " +
+        "SemaphoreSlim.WaitAsync, await Task.WhenAny with a Task.Delay for a timeout) so the thread returns to the pool " +
+        "while it waits; always put a timeout on waits so one slow dependency cannot hold threads forever.";
+
+    public const string LockContention =
+        "Threads queue for this lock. Keep critical sections short: compute outside the lock and only publish the result inside; " +
+        "never do I/O, sleep or wait for a task while holding a lock. Consider lock-free structures (ConcurrentDictionary, " +
+        "Interlocked, immutable snapshots), finer-grained locks, or SemaphoreSlim with await WaitAsync() when the section " +
+        "must span an await.";
+
+    public const string LongCallbackCpu =
+        "A work item ran on a thread-pool thread for longer than the slow-callback threshold, computing. The pool's threads " +
+        "are shared by every request: offload long CPU work (a bounded Channel consumed by a fixed number of workers, or " +
+        "Task.Factory.StartNew with TaskCreationOptions.LongRunning), bound it (limit input size, add a time budget and a " +
+        "CancellationToken), or split it and await Task.Yield() between chunks.";
+
+    public const string LongCallbackBlocked =
+        "A work item held a thread-pool thread for longer than the slow-callback threshold while blocked outside managed code " +
+        "(Thread.Sleep, synchronous I/O). Use await Task.Delay instead of Thread.Sleep, and the async I/O APIs " +
+        "(ReadAsync, WriteAsync, SendAsync, database async methods) instead of synchronous ones, with a CancellationToken " +
+        "and a timeout.";
+
+    public const string UnobservedTaskException =
+        "A task faulted and nobody observed its exception: a fire-and-forget call lost an error. Await the task, or track " +
+        "background work (a hosted BackgroundService, a Channel consumed by a worker, or keep the Task and await it on " +
+        "shutdown) and wrap the fire-and-forget body in try/catch that logs. Add timeouts so such tasks cannot hang forever.";
+
+    public const string Starvation =
+        "The thread pool is starving: work items wait because every pool thread is busy or blocked, and the runtime is " +
+        "injecting threads to compensate. Fix the blocking call sites listed in this report (await instead of .Result/.Wait(), " +
+        "Task.Delay instead of Thread.Sleep, offload CPU work). Raising ThreadPool.SetMinThreads only hides the problem and " +
+        "costs memory; use it as a stop-gap at most.";
+
+    public const string HighLag =
+        "Work queued to the thread pool (or a timer) started late: the process cannot keep up with its work. Look at the " +
+        "other findings for the blocking or long-running call sites; if there are none, the process is CPU-bound: " +
+        "scale out, reduce work per request, or shed load (AddLoopDoctor load shedding) before latency grows unbounded.";
+}

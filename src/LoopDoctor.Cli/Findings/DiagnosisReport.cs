@@ -1,0 +1,54 @@
+namespace LoopDoctor.Cli.Findings;
+
+internal enum Verdict
+{
+    Healthy,
+    Degraded,
+    Starving,
+}
+
+internal enum AgentPresence
+{
+    None,
+    Embedded,
+    Injected,
+}
+
+internal sealed record TargetInfo(int ProcessId, string ProcessName);
+
+internal sealed record Percentiles(double P50, double P99, double Max);
+
+internal sealed record InjectionCounts(int Starvation, int CooperativeBlocking);
+
+/// <summary>Thread-pool figures over the whole session.</summary>
+internal sealed record ThreadPoolSummary(
+    Percentiles? QueueDelayMilliseconds,
+    int ThreadCountMax,
+    int ThreadCountMin,
+    long QueueLengthMax,
+    InjectionCounts Injections)
+{
+    /// <summary>The last worker count seen.</summary>
+    public int ThreadCountLast { get; init; }
+
+    /// <summary>The last queue length seen.</summary>
+    public long QueueLengthLast { get; init; }
+}
+
+/// <summary>Everything a reporter prints: the target, the verdict, the findings (most severe first), the pool figures.</summary>
+internal sealed record DiagnosisReport(
+    TargetInfo Target,
+    double DurationSeconds,
+    AgentPresence Agent,
+    Verdict Verdict,
+    IReadOnlyList<Finding> Findings,
+    ThreadPoolSummary ThreadPool)
+{
+    /// <summary>"live", or "file" for analyze.</summary>
+    public string Source { get; init; } = "live";
+
+    /// <summary>Set when the session ended early (target exited): the report covers only what was seen.</summary>
+    public string? Incomplete { get; init; }
+
+    public bool HasProblems => Findings.Any(f => f.Severity >= Severity.Warning);
+}

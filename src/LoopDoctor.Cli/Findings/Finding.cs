@@ -1,0 +1,49 @@
+namespace LoopDoctor.Cli.Findings;
+
+/// <summary>Stable finding kinds: CI gates and JSON consumers match on these strings, so they never change.</summary>
+internal static class FindingKinds
+{
+    public const string ThreadPoolStarvation = "thread-pool-starvation";
+    public const string BlockingWait = "blocking-wait";
+    public const string LockContention = "lock-contention";
+    public const string LongCallback = "long-callback";
+    public const string UnobservedTaskException = "unobserved-task-exception";
+    public const string HighLag = "high-lag";
+}
+
+internal enum Severity
+{
+    Info = 0,
+    Warning = 1,
+    Critical = 2,
+}
+
+/// <summary>Where in user code a problem happens, ranked by the time it cost.</summary>
+internal sealed record CallSite(IReadOnlyList<string> Frames, long Count, double TotalMilliseconds)
+{
+    /// <summary>The blocking API the frames call, in user terms (".Result", "Thread.Sleep"), when known.</summary>
+    public string? BlockingApi { get; init; }
+
+    /// <summary>For long callbacks: "cpu" (running managed code) or "blocked" (in native code: sleep, synchronous I/O).</summary>
+    public string? Activity { get; init; }
+
+    public string Describe() => Frames.Count == 0 ? "(no resolvable application frame)" : Frames[0];
+}
+
+/// <summary>One diagnosed problem with its evidence, call sites and the fix.</summary>
+internal sealed record Finding(
+    string Kind,
+    Severity Severity,
+    string Title,
+    string Advice,
+    long Count,
+    double TotalMilliseconds,
+    double MaxMilliseconds,
+    IReadOnlyList<CallSite> CallSites)
+{
+    /// <summary>Unobserved task exceptions only: the exception's type.</summary>
+    public string? ExceptionType { get; init; }
+
+    /// <summary>Plain-words evidence lines ("3 threads injected because of blocking ...").</summary>
+    public IReadOnlyList<string> Evidence { get; init; } = [];
+}

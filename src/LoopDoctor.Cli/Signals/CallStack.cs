@@ -1,0 +1,138 @@
+using System.Text.RegularExpressions;
+
+namespace LoopDoctor.Cli.Signals;
+
+/// <summary>
+/// A call stack as resolved method names, innermost first. Frames that could not be resolved (on .NET 10, the
+/// ReadyToRun framework code comes back as bare addresses over a live session) are left out, so the first
+/// frames are the first resolvable ones.
+/// </summary>
+internal sealed partial class CallStack
+{
+    public static readonly CallStack Empty = new([]);
+
+    public CallStack(IReadOnlyList<string> frames)
+    {
+        Frames = frames;
+        var app = new List<string>(Math.Min(frames.Count, 8));
+        foreach (var frame in frames)
+        {
+            if (IsApplicationFrame(frame))
+            {
+                // Async methods show twice (the stub and its MoveNext, both named after the method): keep one.
+                if (app.Count == 0 || app[^1] != frame)
+                {
+                    app.Add(frame);
+                }
+            }
+            else if (app.Count == 0 && KnownBlockingApi(frame) is { } api)
+            {
+                // The outermost known API below the user's code is what the user wrote (.Result, not Monitor.Wait under it).
+                BlockingApi = api;
+            }
+
+            if (IsPoolDispatchFrame(frame))
+            {
+                HasPoolDispatchFrame = true;
+            }
+        }
+
+        ApplicationFrames = app;
+    }
+
+    /// <summary>Resolved frames, innermost first.</summary>
+    public IReadOnlyList<string> Frames { get; }
+
+    /// <summary>Resolved frames outside the framework (not System.*, Microsoft.*), innermost first: the code a user can fix.</summary>
+    public IReadOnlyList<string> ApplicationFrames { get; }
+
+    /// <summary>The sync-over-async or blocking API found on the stack, in user terms (".Result", "Thread.Sleep"), if resolvable.</summary>
+    public string? BlockingApi { get; }
+
+    /// <summary>True when the stack is parked in a synchronization wait (task wait, Monitor, WaitHandle, lock): the wait detectors' business.</summary>
+    public bool IsInSynchronizationWait => BlockingApi is not null and not "Thread.Sleep" and not "synchronous I/O";
+
+    /// <summary>True when the pool's dispatch loop is on the stack (so this is a thread-pool worker).</summary>
+    public bool HasPoolDispatchFrame { get; }
+
+    /// <summary>The outermost application frame: the work item's entry point in user code.</summary>
+    public string? OutermostApplicationFrame => ApplicationFrames.Count > 0 ? ApplicationFrames[^1] : null;
+
+    /// <summary>The call site: the first <paramref name="depth"/> application frames, innermost first.</summary>
+    public IReadOnlyList<string> CallSite(int depth = 4) =>
+        ApplicationFrames.Count <= depth ? ApplicationFrames : ApplicationFrames.Take(depth).ToArray();
+
+    public static bool IsApplicationFrame(string frame) =>
+        !(frame.StartsWith("System.", StringComparison.Ordinal)
+          || frame.StartsWith("Microsoft.", StringComparison.Ordinal)
+          || frame.StartsWith("Interop", StringComparison.Ordinal)
+          || frame.StartsWith("ILStubClass", StringComparison.Ordinal)
+          || frame.StartsWith("dynamicClass", StringComparison.Ordinal)
+          || frame.StartsWith("LoopDoctor.Agent.", StringComparison.Ordinal)
+          || frame.StartsWith("Internal.", StringComparison.Ordinal)
+          || frame.StartsWith("ROOT", StringComparison.Ordinal)
+          || frame.StartsWith("Thread (", StringComparison.Ordinal)
+          || frame.StartsWith("Process", StringComparison.Ordinal)
+          || frame.Length == 0
+          || frame[0] == '?'
+          || frame[0] == '<');
+
+    // Only the worker's own loop: PortableThreadPool.GateThread and WorkerThread.MaybeAddWorkingWorker (called by any
+    // thread that queues work) are not workers.
+    private static bool IsPoolDispatchFrame(string frame) =>
+        frame is "System.Threading.ThreadPoolWorkQueue.Dispatch" or "System.Threading.PortableThreadPool.WorkerThread.WorkerThreadStart";
+
+    /// <summary>Maps a framework frame to the blocking API a user wrote.</summary>
+    public static string? KnownBlockingApi(string frame) => frame switch
+    {
+        _ when frame.StartsWith("System.Threading.Tasks.Task`1.get_Result", StringComparison.Ordinal) => ".Result",
+        _ when frame.StartsWith("System.Threading.Tasks.Task`1.GetResultCore", StringComparison.Ordinal) => ".Result",
+        _ when frame.StartsWith("System.Runtime.CompilerServices.TaskAwaiter", StringComparison.Ordinal) => "GetAwaiter().GetResult()",
+        _ when frame.StartsWith("System.Runtime.CompilerServices.ValueTaskAwaiter", StringComparison.Ordinal) => "GetAwaiter().GetResult()",
+        _ when frame.StartsWith("System.Threading.Tasks.Task.WaitAll", StringComparison.Ordinal) => "Task.WaitAll()",
+        _ when frame.StartsWith("System.Threading.Tasks.Task.WaitAny", StringComparison.Ordinal) => "Task.WaitAny()",
+        _ when frame.StartsWith("System.Threading.Tasks.Task.Wait", StringComparison.Ordinal) => ".Wait()",
+        _ when frame.StartsWith("System.Threading.SemaphoreSlim.Wait", StringComparison.Ordinal) => "SemaphoreSlim.Wait",
+        _ when frame.StartsWith("System.Threading.Thread.Sleep", StringComparison.Ordinal) => "Thread.Sleep",
+        _ when frame.StartsWith("System.Threading.Monitor.Enter", StringComparison.Ordinal) => "lock (Monitor.Enter)",
+        _ when frame.StartsWith("System.Threading.Monitor.Wait", StringComparison.Ordinal) => "Monitor.Wait",
+        _ when frame.StartsWith("System.Threading.WaitHandle.Wait", StringComparison.Ordinal) => "WaitHandle.WaitOne",
+        _ when frame.StartsWith("System.IO.", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
+        _ when frame.StartsWith("System.Net.Sockets.Socket.Receive", StringComparison.Ordinal) => "synchronous I/O",
+        _ when frame.StartsWith("System.Net.Sockets.Socket.Send", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
+        _ when frame is "System.Net.Http.HttpClient.Send" or "System.Net.Http.HttpMessageInvoker.Send" => "synchronous I/O",
+        _ when frame.StartsWith("System.Net.Sockets.NetworkStream.Read", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
+        _ => null,
+    };
+
+    /// <summary>
+    /// "Namespace.Type.Method" from a runtime method name: drops the signature, turns nested-type '+' into '.',
+    /// and names an async state machine's MoveNext after its method (<c>Type+&lt;Get&gt;d__3.MoveNext</c> → <c>Type.Get</c>).
+    /// </summary>
+    public static string NormalizeMethodName(string name)
+    {
+        var paren = name.IndexOf('(');
+        if (paren > 0)
+        {
+            name = name[..paren];
+        }
+
+        name = name.Trim();
+        // Generic instantiations: Task`1[System.Int32].GetResultCore → Task`1.GetResultCore (innermost brackets first).
+        while (name.Contains('[', StringComparison.Ordinal) && GenericArguments().IsMatch(name))
+        {
+            name = GenericArguments().Replace(name, "");
+        }
+
+        name = StateMachineMoveNext().Replace(name, ".$1");
+        return name.Replace('+', '.');
+    }
+
+    [GeneratedRegex(@"\[[^\[\]]*\]")]
+    private static partial Regex GenericArguments();
+
+    [GeneratedRegex(@"\+<([^>]+)>d__\d+\.MoveNext$")]
+    private static partial Regex StateMachineMoveNext();
+
+    public override string ToString() => string.Join(" <- ", Frames);
+}

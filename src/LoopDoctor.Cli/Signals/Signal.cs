@@ -1,0 +1,78 @@
+namespace LoopDoctor.Cli.Signals;
+
+/// <summary>
+/// A normalized observation from the target, independent of where it came from (live EventPipe session or a
+/// .nettrace file). Timestamps are the event's own, in milliseconds since the trace began: live delivery of
+/// sparse events lags by seconds, so arrival time is never used.
+/// </summary>
+internal abstract record Signal(double TimestampMs, int ThreadId);
+
+/// <summary>How a wait started, from the runtime's WaitHandleWaitStart <c>WaitSource</c> field.</summary>
+internal enum WaitSource
+{
+    Unknown = 0,
+    MonitorWait = 1,
+}
+
+/// <summary>A thread began a blocking wait (WaitHandleWaitStart: WaitHandle.WaitOne, Monitor.Wait, .Result, .Wait(), ...).</summary>
+internal sealed record WaitStarted(double TimestampMs, int ThreadId, WaitSource Source, CallStack Stack) : Signal(TimestampMs, ThreadId);
+
+/// <summary>The thread's blocking wait ended (WaitHandleWaitStop).</summary>
+internal sealed record WaitStopped(double TimestampMs, int ThreadId) : Signal(TimestampMs, ThreadId);
+
+/// <summary>A thread began waiting for a contended lock (ContentionStart).</summary>
+internal sealed record ContentionStarted(double TimestampMs, int ThreadId, CallStack Stack) : Signal(TimestampMs, ThreadId);
+
+/// <summary>The thread acquired the contended lock after <paramref name="DurationMs"/> (ContentionStop <c>DurationNs</c>).</summary>
+internal sealed record ContentionStopped(double TimestampMs, int ThreadId, double DurationMs, CallStack Stack) : Signal(TimestampMs, ThreadId);
+
+/// <summary>The runtime's reason for a thread-pool worker count change (ThreadPoolWorkerThreadAdjustment/Adjustment).</summary>
+internal enum AdjustmentReason
+{
+    Warmup = 0,
+    Initializing = 1,
+    RandomMove = 2,
+    ClimbingMove = 3,
+    ChangePoint = 4,
+    Stabilizing = 5,
+    Starvation = 6,
+    ThreadTimedOut = 7,
+    CooperativeBlocking = 8,
+}
+
+/// <summary>The pool changed its worker thread target.</summary>
+internal sealed record PoolAdjustment(double TimestampMs, int ThreadId, int NewWorkerThreadCount, AdjustmentReason Reason) : Signal(TimestampMs, ThreadId);
+
+/// <summary>Evidence that <see cref="Signal.ThreadId"/> is a thread-pool worker (it dequeued work, started or parked as a worker).</summary>
+internal sealed record PoolThreadSeen(double TimestampMs, int ThreadId, int? ActiveWorkerCount = null) : Signal(TimestampMs, ThreadId);
+
+/// <summary>What a sampled thread was doing (SampleProfiler ThreadSample <c>Type</c>).</summary>
+internal enum SampleKind
+{
+    /// <summary>Running outside managed code: blocked in a syscall (Thread.Sleep, synchronous I/O) or waiting.</summary>
+    External = 1,
+
+    /// <summary>Running managed code (CPU).</summary>
+    Managed = 2,
+}
+
+/// <summary>One sample of one thread's stack from the sample profiler (about every millisecond per managed thread).</summary>
+internal sealed record StackSample(double TimestampMs, int ThreadId, SampleKind Kind, CallStack Stack) : Signal(TimestampMs, ThreadId);
+
+/// <summary>A value published by System.Diagnostics.Metrics (e.g. <c>dotnet.thread_pool.queue.length</c>).</summary>
+internal sealed record MetricValue(double TimestampMs, string MeterName, string InstrumentName, double Value) : Signal(TimestampMs, 0);
+
+/// <summary>A histogram interval published by System.Diagnostics.Metrics: quantiles in the instrument's unit.</summary>
+internal sealed record MetricHistogram(double TimestampMs, string MeterName, string InstrumentName, IReadOnlyDictionary<double, double> Quantiles, long Count) : Signal(TimestampMs, 0);
+
+/// <summary>The LoopDoctor agent runs in the target (LoopDoctor-Agent/AgentStarted).</summary>
+internal sealed record AgentStarted(double TimestampMs, string Version, string Mode) : Signal(TimestampMs, 0);
+
+/// <summary>The agent saw a thread-pool queue delay over its threshold.</summary>
+internal sealed record QueueDelaySpike(double TimestampMs, double DelayMs, double ThresholdMs) : Signal(TimestampMs, 0);
+
+/// <summary>The agent saw a timer fire late by more than its threshold.</summary>
+internal sealed record TimerLagSpike(double TimestampMs, double LagMs, double ThresholdMs) : Signal(TimestampMs, 0);
+
+/// <summary>A faulted task's exception was never observed (the agent's TaskScheduler.UnobservedTaskException handler).</summary>
+internal sealed record UnobservedTaskException(double TimestampMs, string ExceptionType, string StackTrace, string Message) : Signal(TimestampMs, 0);
