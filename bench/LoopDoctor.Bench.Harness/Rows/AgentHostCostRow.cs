@@ -32,21 +32,42 @@ internal sealed class AgentHostCostRow : BenchRow
         for (int i = 0; i < context.Pairs; i++)
         {
             // A B, B A, A B, …: whichever runs first in a pair alternates, so an order effect cancels instead of biasing.
-            Run on, off;
-            if (i % 2 == 0)
+            // A pair whose server died (seen once on the shared machine, cause outside the run) is measured again, once.
+            Run on = default, off = default;
+            for (int attempt = 1; ; attempt++)
             {
-                on = await MeasureAsync(context, agent: true, warmup, measure, cancellationToken);
-                off = await MeasureAsync(context, agent: false, warmup, measure, cancellationToken);
-            }
-            else
-            {
-                off = await MeasureAsync(context, agent: false, warmup, measure, cancellationToken);
-                on = await MeasureAsync(context, agent: true, warmup, measure, cancellationToken);
+                try
+                {
+                    (on, off) = await MeasurePairAsync(context, i, warmup, measure, cancellationToken);
+                    break;
+                }
+                catch (Exception e) when (attempt == 1 && e is BenchException or IOException)
+                {
+                    context.Log($"P1: pair {i + 1} failed, measuring it again: {e.Message.Split('\n')[0]}");
+                }
             }
 
             context.Log($"P1: pair {i + 1}: agent on {on.RequestsPerSecond:F0} rps p99 {on.P99Milliseconds:F1} ms | off {off.RequestsPerSecond:F0} rps p99 {off.P99Milliseconds:F1} ms | ratio {on.RequestsPerSecond / off.RequestsPerSecond:F3}");
             pairs.Add((on, off));
         }
+
+        return Report(context, pairs, warmup, measure);
+    }
+
+    private static async Task<(Run On, Run Off)> MeasurePairAsync(BenchContext context, int i, TimeSpan warmup, TimeSpan measure, CancellationToken cancellationToken)
+    {
+        if (i % 2 == 0)
+        {
+            var on = await MeasureAsync(context, agent: true, warmup, measure, cancellationToken);
+            return (on, await MeasureAsync(context, agent: false, warmup, measure, cancellationToken));
+        }
+
+        var off = await MeasureAsync(context, agent: false, warmup, measure, cancellationToken);
+        return (await MeasureAsync(context, agent: true, warmup, measure, cancellationToken), off);
+    }
+
+    private RowResult Report(BenchContext context, List<(Run On, Run Off)> pairs, TimeSpan warmup, TimeSpan measure)
+    {
 
         var rpsRatio = Stats.Of(pairs.Select(p => p.On.RequestsPerSecond / p.Off.RequestsPerSecond));
         var p99Ratio = Stats.Of(pairs.Select(p => p.On.P99Milliseconds / p.Off.P99Milliseconds));
@@ -153,6 +174,11 @@ internal sealed class AgentHostCostRow : BenchRow
         double processBefore = ProcStat.ProcessCpuSeconds(app.Pid), agentBefore = ProcStat.ThreadsCpuSeconds(app.Pid, "LoopDoctor");
         var threadsBefore = ProcStat.CpuSecondsByThreadName(app.Pid);
         var result = await Wrk.RunAsync(context, app.Url + "/healthy", measure, cancellationToken);
+        if (app.Process.HasExited)
+        {
+            throw new BenchException($"BlockingApp exited during the run (code {app.Process.ExitCode}):\n{app.Process.Tail(10)}");
+        }
+
         double process = ProcStat.ProcessCpuSeconds(app.Pid) - processBefore, agentThreads = ProcStat.ThreadsCpuSeconds(app.Pid, "LoopDoctor") - agentBefore;
         return new Run(result, process, agentThreads, ProcStat.Delta(threadsBefore, ProcStat.CpuSecondsByThreadName(app.Pid)));
     }
