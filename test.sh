@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
-  echo "test.sh: installing Debian package 'prometheus' (promtool, server) ..." >&2
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
+  echo "test.sh: installing Debian packages 'prometheus' (promtool, server) and 'wrk' (benchmark smoke test) ..." >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus wrk >/dev/null
   # The package starts a system service on some machines; the tests start their own servers on ephemeral ports.
   $SUDO systemctl stop prometheus prometheus-node-exporter >/dev/null 2>&1 || true
   pkill -x prometheus-node-exporter >/dev/null 2>&1 || true
