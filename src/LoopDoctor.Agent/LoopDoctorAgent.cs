@@ -2,6 +2,7 @@ using LoopDoctor.Agent.Diagnostics;
 using LoopDoctor.Agent.Metrics;
 using LoopDoctor.Agent.Probes;
 using LoopDoctor.Agent.Prometheus;
+using LoopDoctor.Agent.RuntimeSignals;
 
 namespace LoopDoctor.Agent;
 
@@ -18,6 +19,8 @@ public sealed class LoopDoctorAgent : IDisposable
     private readonly PrometheusExposition _exposition;
     private StandaloneMetricsServer? _metricsServer;
     private AgentProbes? _probes;
+    private RuntimeEventListener? _runtimeEvents;
+    private UnobservedTaskExceptionMonitor? _unobservedExceptions;
     private int _disposed;
 
     // Load shedding looks at a short window so it stops shedding soon after the pool recovers.
@@ -71,6 +74,16 @@ public sealed class LoopDoctorAgent : IDisposable
     private void StartComponents()
     {
         _probes = AgentProbes.Start(Options, _instruments);
+        if (Options.CaptureThreadInjections || Options.CaptureBlockingWaits || Options.CaptureLockContention)
+        {
+            _runtimeEvents = new RuntimeEventListener(Options, _instruments, TimeProvider.System);
+        }
+
+        if (Options.TrackUnobservedTaskExceptions)
+        {
+            _unobservedExceptions = new UnobservedTaskExceptionMonitor(Options, _instruments);
+        }
+
         _instruments.Meter.CreateObservableGauge("loopdoctor.health.status", () => (int)GetThreadPoolHealth().Status, "{status}",
             "Thread-pool health as the health check sees it: 0 healthy, 1 degraded, 2 unhealthy.");
 
@@ -103,7 +116,7 @@ public sealed class LoopDoctorAgent : IDisposable
             window?.P99 ?? TimeSpan.Zero,
             probe?.CurrentDelay ?? TimeSpan.Zero,
             window?.Count ?? 0,
-            lastStarvationInjection: null,
+            _runtimeEvents?.LastStarvationInjection,
             TimeProvider.System.GetUtcNow(),
             Options);
     }
@@ -171,6 +184,8 @@ public sealed class LoopDoctorAgent : IDisposable
 
         _metricsServer?.Dispose();
         _probes?.Dispose();
+        _runtimeEvents?.Dispose();
+        _unobservedExceptions?.Dispose();
         _exposition.Dispose();
         _instruments.Dispose();
     }

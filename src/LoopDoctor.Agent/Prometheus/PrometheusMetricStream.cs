@@ -107,7 +107,7 @@ internal sealed class PrometheusMetricStream
         // `1` → `_ratio` applies to OTel gauges only (not to UpDownCounters that become Prometheus gauges).
         var isOtelGauge = metricType is MetricType.LongGauge or MetricType.DoubleGauge;
         var unitSuffix = PrometheusNaming.UnitSuffix(unit, isOtelGauge);
-        var baseName = PrometheusNaming.FamilyBaseName(name, unitSuffix, type);
+        var baseName = PrometheusNaming.AvoidReservedSuffix(meterName, name, PrometheusNaming.FamilyBaseName(name, unitSuffix, type), type);
         var family = new PrometheusMetricFamily(baseName, type, unitSuffix, description ?? string.Empty);
 
         // https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/#instrumentation-scope-1

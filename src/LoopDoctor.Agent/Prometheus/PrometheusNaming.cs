@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 
 namespace LoopDoctor.Agent.Prometheus;
@@ -209,5 +210,79 @@ internal static class PrometheusNaming
         }
 
         return name;
+    }
+
+    /// <summary>
+    /// promlint (what <c>promtool check metrics</c> runs) reserves suffixes by type: only histograms and summaries may
+    /// end in <c>_count</c>, <c>_sum</c> or <c>_bucket</c>, and only counters in <c>_total</c>
+    /// (https://github.com/prometheus/client_golang/blob/v1.14.0/prometheus/testutil/promlint/promlint.go — lintCounter,
+    /// lintHistogramSummaryReserved; the practice: https://prometheus.io/docs/practices/naming/#metric-names). The reason:
+    /// a gauge <c>foo_count</c> is indistinguishable from the count series of a histogram <c>foo</c>, and PromQL tooling
+    /// treats those suffixes as counter-like. The OTel mapping does produce such names — semantic conventions name
+    /// UpDownCounters <c>*.count</c> (https://opentelemetry.io/docs/specs/semconv/general/naming/#naming-rules-for-counters-and-updowncounters).
+    /// </summary>
+    private static readonly string[] ReservedGaugeSuffixes = ["_total", "_count", "_sum", "_bucket"];
+
+    /// <summary>
+    /// Readable names for the runtime's gauges whose mapped name ends in <c>_count</c>, following Prometheus'
+    /// "plural of the thing being counted" (https://prometheus.io/docs/instrumenting/writing_exporters/#metrics).
+    /// Keyed by instrument name of the <c>System.Runtime</c> meter (https://learn.microsoft.com/dotnet/core/diagnostics/built-in-metrics-runtime).
+    /// The README's "Differences from the OpenTelemetry Prometheus exporter" table lists them; keep the two in step.
+    /// </summary>
+    internal static readonly FrozenDictionary<string, string> RuntimeGaugeNames = new Dictionary<string, string>
+    {
+        ["dotnet.thread_pool.thread.count"] = "dotnet_thread_pool_threads",
+        ["dotnet.timer.count"] = "dotnet_timers",
+        ["dotnet.assembly.count"] = "dotnet_assemblies",
+        ["dotnet.process.cpu.count"] = "dotnet_process_cpus",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>What the generic rename appends to a gauge whose name ends in a reserved suffix: <c>foo_count</c> → <c>foo_count_current</c>.</summary>
+    public const string GaugeReservedSuffixRename = "_current";
+
+    /// <summary>
+    /// The base name to expose, renamed when <paramref name="baseName"/> ends in a suffix promlint reserves for another
+    /// type (<see cref="ReservedGaugeSuffixes"/>), so that <c>promtool check metrics</c> reports nothing:
+    /// <list type="bullet">
+    /// <item>a gauge of the runtime's meter listed in <see cref="RuntimeGaugeNames"/> gets its readable plural name;</item>
+    /// <item>any other gauge keeps its whole name and gets <see cref="GaugeReservedSuffixRename"/> appended, so it stays
+    /// greppable by its OTel name and cannot collide with a histogram's <c>_count</c>/<c>_sum</c>/<c>_bucket</c> series;</item>
+    /// <item>a histogram ending in <c>_total</c> loses it, as a counter's own <c>_total</c> does.</item>
+    /// </list>
+    /// Counters need nothing: their exposed name always ends in <c>_total</c>.
+    /// </summary>
+    public static string AvoidReservedSuffix(string meterName, string otelName, string baseName, PrometheusMetricType type)
+    {
+        switch (type)
+        {
+            case PrometheusMetricType.Gauge:
+                if (!EndsWithAny(baseName, ReservedGaugeSuffixes))
+                {
+                    return baseName;
+                }
+
+                return meterName == PrometheusExposition.RuntimeMeterName && RuntimeGaugeNames.TryGetValue(otelName, out var readable)
+                    ? readable
+                    : baseName + GaugeReservedSuffixRename;
+            case PrometheusMetricType.Histogram:
+                return baseName.EndsWith("_total", StringComparison.Ordinal) && baseName.Length > "_total".Length
+                    ? baseName[..^"_total".Length]
+                    : baseName;
+            default:
+                return baseName;
+        }
+    }
+
+    private static bool EndsWithAny(string name, string[] suffixes)
+    {
+        foreach (var suffix in suffixes)
+        {
+            if (name.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -114,12 +114,14 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
                 continue;
             }
 
-            // Keyed by the name the text format exposes (x_total for counters), so a counter `x` and a gauge
-            // `x_total` collide here instead of producing two families with the same name.
-            if (!_familyByName.TryGetValue(stream.Family.ExposedName, out var group))
+            // Keyed by the base name, which is the OpenMetrics family name of every type (a counter `x` is family `x`
+            // with samples `x_total` there), so a counter `x` and a gauge `x` collide here instead of producing two
+            // OpenMetrics families of one name. With PrometheusNaming.AvoidReservedSuffix (no gauge or histogram ends
+            // in _total, no gauge in _count/_sum/_bucket), distinct base names mean distinct sample names in both formats.
+            if (!_familyByName.TryGetValue(stream.Family.BaseName, out var group))
             {
                 group = new FamilyGroup(stream.Family);
-                _familyByName.Add(stream.Family.ExposedName, group);
+                _familyByName.Add(stream.Family.BaseName, group);
                 _families.Add(group);
             }
 
@@ -165,7 +167,7 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
             }
 
             _families[kept++] = group;
-            _familyByName[group.Family.ExposedName] = group;
+            _familyByName[group.Family.BaseName] = group;
             foreach (var (metric, stream) in group.Streams)
             {
                 _streams[metric] = stream;

@@ -86,7 +86,12 @@ public sealed class AspNetCoreIntegrationTests
         string last = "";
         while (DateTime.UtcNow < deadline)
         {
-            last = await client.GetStringAsync(path);
+            // Any status: /health answers 503 while Unhealthy, and that is a body worth polling past.
+            using (var response = await client.GetAsync(path))
+            {
+                last = await response.Content.ReadAsStringAsync();
+            }
+
             if (condition(last))
             {
                 return last;

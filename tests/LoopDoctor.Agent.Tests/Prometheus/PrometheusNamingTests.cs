@@ -1,5 +1,6 @@
 using System.Text;
 using LoopDoctor.Agent.Prometheus;
+using OpenTelemetry.Metrics;
 
 namespace LoopDoctor.Agent.Tests.Prometheus;
 
@@ -56,6 +57,48 @@ public sealed class PrometheusNamingTests
     [InlineData("only_total", null, "Gauge", "only_total")]
     public void Family_names_add_unit_once_and_strip_counter_total(string name, string? unit, string type, string expected)
         => Assert.Equal(expected, PrometheusNaming.FamilyBaseName(name, unit, Enum.Parse<PrometheusMetricType>(type)));
+
+    [Theory]
+    // The runtime's gauges get readable plurals (README: "Differences from the OpenTelemetry Prometheus exporter").
+    [InlineData("System.Runtime", "dotnet.thread_pool.thread.count", "{thread}", "LongSum", "dotnet_thread_pool_threads", "gauge")]
+    [InlineData("System.Runtime", "dotnet.timer.count", "{timer}", "LongSumNonMonotonic", "dotnet_timers", "gauge")]
+    [InlineData("System.Runtime", "dotnet.assembly.count", "{assembly}", "LongSumNonMonotonic", "dotnet_assemblies", "gauge")]
+    [InlineData("System.Runtime", "dotnet.process.cpu.count", "{cpu}", "LongSumNonMonotonic", "dotnet_process_cpus", "gauge")]
+    // Names that are already fine are left alone, including counters whose base name ends in _count.
+    [InlineData("System.Runtime", "dotnet.thread_pool.queue.length", "{work_item}", "LongSum", "dotnet_thread_pool_queue_length", "gauge")]
+    [InlineData("System.Runtime", "dotnet.thread_pool.work_item.count", "{work_item}", "LongSum", "dotnet_thread_pool_work_item_count_total", "counter")]
+    [InlineData("app", "app.connection.count", "{connection}", "LongSum", "app_connection_count_total", "counter")]
+    [InlineData("app", "app.memory.count", "By", "LongSumNonMonotonic", "app_memory_count_bytes", "gauge")]
+    // Generic fallback: the whole name stays, "_current" is appended.
+    [InlineData("app", "app.connection.count", "{connection}", "LongSumNonMonotonic", "app_connection_count_current", "gauge")]
+    [InlineData("app", "app.queue.sum", null, "DoubleGauge", "app_queue_sum_current", "gauge")]
+    [InlineData("app", "app.le.bucket", null, "LongGauge", "app_le_bucket_current", "gauge")]
+    [InlineData("app", "app.memory.total", null, "LongSumNonMonotonic", "app_memory_total_current", "gauge")]
+    // The explicit names belong to the runtime's meter only.
+    [InlineData("other", "dotnet.timer.count", null, "LongGauge", "dotnet_timer_count_current", "gauge")]
+    // Histograms may end in _count/_sum/_bucket but not _total; a counter's own _total is dropped the same way.
+    [InlineData("app", "app.batch.count", null, "Histogram", "app_batch_count", "histogram")]
+    [InlineData("app", "app.request.total", null, "Histogram", "app_request", "histogram")]
+    public void Names_ending_in_a_suffix_reserved_for_another_type_are_renamed(
+        string meter, string name, string? unit, string metricType, string exposedName, string prometheusType)
+    {
+        var stream = PrometheusMetricStream.Create(name, unit, "help", Enum.Parse<MetricType>(metricType), meter, null, []);
+        Assert.NotNull(stream);
+        Assert.Equal(exposedName, stream.Family.ExposedName);
+        Assert.Equal(prometheusType, stream.Family.Type.ToString().ToLowerInvariant());
+    }
+
+    [Fact]
+    public void Every_explicit_runtime_name_is_a_gauge_name_promlint_accepts()
+    {
+        foreach (var (otelName, prometheusName) in PrometheusNaming.RuntimeGaugeNames)
+        {
+            Assert.StartsWith("dotnet_", prometheusName);
+            Assert.Equal(prometheusName, PrometheusNaming.SanitizeMetricName(prometheusName));
+            Assert.DoesNotMatch("_(total|count|sum|bucket)$", prometheusName);
+            Assert.EndsWith(".count", otelName);
+        }
+    }
 
     [Theory]
     [InlineData(null, false)]

@@ -1,0 +1,11 @@
+using System.Diagnostics;
+
+namespace BlockingApp.Scenarios;
+
+/// <summary>What every scenario endpoint answers: which twin ran and how long it took on the server.</summary>
+public sealed record ScenarioResponse(string Scenario, bool Fixed, double ElapsedMs, string Detail)
+{
+    public static IResult Ok(string scenario, bool isFixed, long startedTimestamp, string detail) =>
+        Results.Ok(new ScenarioResponse(scenario, isFixed,
+            Math.Round(Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, 3), detail));
+}

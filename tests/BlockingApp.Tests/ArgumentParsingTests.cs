@@ -1,0 +1,165 @@
+using System.Net;
+using BlockingApp.Cli;
+using BlockingApp.Load;
+
+namespace BlockingApp.Tests;
+
+public class DurationParserTests
+{
+    [Theory]
+    [InlineData("500ms", 500)]
+    [InlineData("10s", 10_000)]
+    [InlineData("1.5s", 1_500)]
+    [InlineData("2m", 120_000)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("00:00:10", 10_000)]
+    [InlineData("00:01:30.5", 90_500)]
+    [InlineData(" 3S ", 3_000)]
+    public void Parses(string text, double expectedMilliseconds)
+    {
+        Assert.True(DurationParser.TryParse(text, out var duration));
+        Assert.Equal(expectedMilliseconds, duration.TotalMilliseconds, precision: 6);
+    }
+
+    [Theory]
+    [InlineData("10")]      // no unit: seconds or milliseconds?
+    [InlineData("")]
+    [InlineData("s")]
+    [InlineData("-5s")]
+    [InlineData("0s")]
+    [InlineData("00:00:00")]
+    [InlineData("ten seconds")]
+    [InlineData("5d")]
+    [InlineData("1e3ms")]
+    [InlineData("9999h")]   // beyond a week
+    public void Rejects(string text) => Assert.False(DurationParser.TryParse(text, out _));
+
+    [Theory]
+    [InlineData(2_000, "2s")]
+    [InlineData(500, "500ms")]
+    [InlineData(1_500, "1500ms")]
+    public void FormatsWhatItParses(double milliseconds, string expected)
+    {
+        var formatted = DurationParser.Format(TimeSpan.FromMilliseconds(milliseconds));
+        Assert.Equal(expected, formatted);
+        Assert.True(DurationParser.TryParse(formatted, out var back));
+        Assert.Equal(milliseconds, back.TotalMilliseconds, precision: 6);
+    }
+}
+
+public class AppArgumentsParserTests
+{
+    [Fact]
+    public void NoArguments_ServesOnAnEphemeralLoopbackPortWithTheAgent()
+    {
+        var parsed = AppArgumentsParser.Parse([]);
+        Assert.Equal(AppMode.Serve, parsed.Mode);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 0), parsed.Listen);
+        Assert.False(parsed.NoAgent);
+        Assert.Null(parsed.Duration);
+    }
+
+    [Fact]
+    public void Scenario_ServesAndDrives()
+    {
+        var parsed = AppArgumentsParser.Parse(["--scenario", "sync-over-async", "--fixed", "--rps=20", "--duration", "2s", "--urls", "http://localhost:5123"]);
+        Assert.Equal(AppMode.ServeAndDrive, parsed.Mode);
+        Assert.Equal("sync-over-async", parsed.Scenario!.Name);
+        Assert.True(parsed.Fixed);
+        Assert.Equal(20, parsed.RequestsPerSecond);
+        Assert.Equal(TimeSpan.FromSeconds(2), parsed.Duration);
+        Assert.Equal(AppArguments.DefaultDrain, parsed.Drain);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 5123), parsed.Listen);
+    }
+
+    [Fact]
+    public void Load_DrivesAnotherInstance()
+    {
+        var parsed = AppArgumentsParser.Parse(["load", "--url", "http://127.0.0.1:5000", "--scenario", "SLEEP", "--drain", "500ms"]);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), parsed.Drain);
+        Assert.Equal(AppMode.Drive, parsed.Mode);
+        Assert.Equal(new Uri("http://127.0.0.1:5000/"), parsed.TargetUrl);
+        Assert.Equal("sleep", parsed.Scenario!.Name);
+        Assert.Equal(AppArguments.DefaultRps, parsed.RequestsPerSecond);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public void Help(string flag) => Assert.True(AppArgumentsParser.Parse([flag]).ShowHelp);
+
+    [Theory]
+    [InlineData("unknown option '--bogus'", "--bogus")]
+    [InlineData("unexpected argument 'serve'", "serve")]
+    [InlineData("--rps needs a value", "--scenario", "sleep", "--rps")]
+    [InlineData("--rps must be a number greater than 0 and at most 5000 (got 'abc')", "--scenario", "sleep", "--rps", "abc")]
+    [InlineData("--rps must be a number greater than 0 and at most 5000 (got '0')", "--scenario", "sleep", "--rps", "0")]
+    [InlineData("--rps must be a number greater than 0 and at most 5000 (got '-5')", "--scenario", "sleep", "--rps", "-5")]
+    [InlineData("--duration must be a positive duration", "--duration", "10")]
+    [InlineData("unknown scenario 'nope'", "--scenario", "nope")]
+    [InlineData("--rps needs --scenario", "--rps", "5")]
+    [InlineData("--fixed needs --scenario", "--fixed")]
+    [InlineData("--scenario is given twice", "--scenario", "sleep", "--scenario", "cpu")]
+    [InlineData("--urls must be a loopback address", "--urls", "http://10.1.2.3:80")]
+    [InlineData("--urls must be an http:// address", "--urls", "https://127.0.0.1:0")]
+    [InlineData("--urls takes one address", "--urls", "http://127.0.0.1:0;http://127.0.0.1:1")]
+    [InlineData("--load-shedding needs the agent", "--load-shedding", "--no-agent")]
+    [InlineData("'load' needs --url", "load", "--scenario", "sleep")]
+    [InlineData("'load' needs --scenario", "load", "--url", "http://127.0.0.1:5000")]
+    [InlineData("--urls applies to the server", "load", "--url", "http://127.0.0.1:5000", "--scenario", "sleep", "--urls", "http://127.0.0.1:0")]
+    [InlineData("--url must be an http:// or https:// base address", "load", "--url", "ftp://x", "--scenario", "sleep")]
+    [InlineData("--url belongs to 'load'", "--url", "http://127.0.0.1:5000")]
+    [InlineData("--fixed takes no value", "--fixed=yes")]
+    [InlineData("--drain must be a positive duration", "--scenario", "sleep", "--drain", "0s")]
+    [InlineData("--drain needs --scenario", "--drain", "1s")]
+    [InlineData("--metrics-url needs the agent", "--metrics-url", "http://127.0.0.1:0/metrics", "--no-agent")]
+    [InlineData("--metrics-url must be a loopback http:// URL", "--metrics-url", "http://10.0.0.1:9464/metrics")]
+    [InlineData("--metrics-url applies to the server", "load", "--url", "http://127.0.0.1:5000", "--scenario", "sleep", "--metrics-url", "http://127.0.0.1:0/metrics")]
+    public void RejectsWithOnePreciseLine(string expectedStart, params string[] args)
+    {
+        var error = Assert.Throws<UsageException>(() => AppArgumentsParser.Parse(args));
+        Assert.StartsWith(expectedStart, error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+}
+
+public class OpenLoopScheduleTests
+{
+    [Fact]
+    public void SendsRateTimesDurationRequestsEvenlySpaced()
+    {
+        var schedule = new OpenLoopSchedule(20, TimeSpan.FromSeconds(2));
+        Assert.Equal(40, schedule.PlannedRequests);
+        Assert.Equal(TimeSpan.Zero, schedule.DueTime(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(50), schedule.DueTime(1));
+        Assert.Equal(TimeSpan.FromMilliseconds(1950), schedule.DueTime(39));
+    }
+
+    [Fact]
+    public void FractionalRatesAndDurations()
+    {
+        Assert.Equal(3, new OpenLoopSchedule(0.5, TimeSpan.FromSeconds(7)).PlannedRequests);
+        Assert.Equal(15, new OpenLoopSchedule(30, TimeSpan.FromMilliseconds(500)).PlannedRequests);
+        Assert.Equal(TimeSpan.FromSeconds(2), new OpenLoopSchedule(0.5, null).DueTime(1));
+    }
+
+    [Fact]
+    public void WithoutDurationRunsUntilStopped() => Assert.Equal(long.MaxValue, new OpenLoopSchedule(50, null).PlannedRequests);
+}
+
+public class LatencyStatisticsTests
+{
+    [Fact]
+    public void NearestRankPercentiles()
+    {
+        var values = Enumerable.Range(1, 100).Select(i => (double)i).ToArray();
+        Assert.Equal(50, LatencyStatistics.Percentile(values, 50));
+        Assert.Equal(99, LatencyStatistics.Percentile(values, 99));
+        Assert.Equal(100, LatencyStatistics.Percentile(values, 100));
+        Assert.Equal(7, LatencyStatistics.Percentile([7], 99));
+        Assert.Equal(2, LatencyStatistics.Percentile([1, 2, 3], 50));
+    }
+
+    [Fact]
+    public void EmptyIsNaN() => Assert.True(double.IsNaN(LatencyStatistics.Percentile([], 50)));
+}

@@ -1,0 +1,57 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using BlockingApp.Scenarios;
+
+namespace BlockingApp.Tests;
+
+/// <summary>The catalog is what the CLI's tests check call sites against: every name in it must be a real, un-inlined method.</summary>
+public class ScenarioCatalogTests
+{
+    public static TheoryData<string> Scenarios() => [.. ScenarioCatalog.Names];
+
+    [Fact]
+    public void HasEveryEndpointOfTheIssueOnce()
+    {
+        Assert.Equal(
+            ["healthy", "sync-over-async", "wait", "sleep", "cpu", "lock", "sync-io", "fire-and-forget", "too-many-tasks", "timeout"],
+            ScenarioCatalog.Names);
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public void CulpritAndFixAreNamedNonInlinedMethods(string name)
+    {
+        var scenario = ScenarioCatalog.Find(name)!;
+        foreach (var method in new[] { scenario.Culprit, scenario.FixedMethod }.OfType<string>())
+        {
+            var resolved = Resolve(method);
+            Assert.True(resolved.MethodImplementationFlags.HasFlag(MethodImplAttributes.NoInlining), $"{method} lacks [MethodImpl(NoInlining)]");
+            Assert.DoesNotContain('<', resolved.Name); // not a lambda or local function
+        }
+    }
+
+    [Fact]
+    public void CulpritsAreDistinct()
+    {
+        var culprits = ScenarioCatalog.All.Select(s => s.Culprit).OfType<string>().ToList();
+        Assert.Equal(9, culprits.Count);
+        Assert.Equal(culprits.Count, culprits.Distinct().Count());
+        Assert.All(culprits, c => Assert.StartsWith("BlockingApp.Scenarios.", c));
+    }
+
+    [Fact]
+    public void FindingKindsAreTheProductsVocabulary()
+    {
+        string[] known = ["thread-pool-starvation", "blocking-wait", "lock-contention", "long-callback", "unobserved-task-exception", "high-lag"];
+        Assert.All(ScenarioCatalog.All.SelectMany(s => s.ExpectedFindings), kind => Assert.Contains(kind, known));
+    }
+
+    private static MethodInfo Resolve(string fullName)
+    {
+        var dot = fullName.LastIndexOf('.');
+        var type = typeof(ScenarioCatalog).Assembly.GetType(fullName[..dot], throwOnError: true)!;
+        var methods = type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance)
+            .Where(m => m.Name == fullName[(dot + 1)..]).ToList();
+        return Assert.Single(methods);
+    }
+}
