@@ -1,0 +1,56 @@
+using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Targets;
+
+namespace LoopDoctor.Cli.Launch;
+
+/// <summary>
+/// run and check: start the command suspended, start the EventPipe session while its runtime waits before Main, then
+/// resume it, so the session sees the program from its first instruction (startup hook, JIT of Main, first requests).
+/// </summary>
+internal sealed class LaunchedSession : IAsyncDisposable
+{
+    private LaunchedSession(LaunchedChild child, LiveSession session)
+    {
+        Child = child;
+        Session = session;
+    }
+
+    public LaunchedChild Child { get; }
+
+    public LiveSession Session { get; }
+
+    public static async Task<LaunchedSession> StartAsync(IReadOnlyList<string> command, DiagnosisPipeline pipeline, TimeSpan metricsRefresh, TextWriter? stdoutTo, TextWriter log, CancellationToken cancellationToken)
+    {
+        var child = await LaunchedChild.StartAsync(command, stdoutTo, LaunchedChild.DefaultConnectTimeout, log, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The suspended runtime still serves its default diagnostics port (by pid), which the session uses; the agent
+            // comes from DOTNET_STARTUP_HOOKS, so nothing is injected.
+            var target = TargetProcess.Describe(child.TargetPid);
+            var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume);
+            return new LaunchedSession(child, session);
+        }
+        catch
+        {
+            await child.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The startup-hook agent, reported as "injected" (loopdoctor loaded it) once seen: its AgentStarted may precede the
+    /// EventSource's enabling, so its queue-delay histogram counts as a sighting too.
+    /// </summary>
+    public static AgentPresence AgentOf(DiagnosisPipeline pipeline) =>
+        pipeline.AgentSeen is not null || pipeline.SignalCounts.Keys.Any(k => k.StartsWith("MetricHistogram:" + ThreadPoolStatistics.QueueDelayInstrument, StringComparison.Ordinal))
+            ? AgentPresence.Injected
+            : AgentPresence.None;
+
+    public async ValueTask DisposeAsync()
+    {
+        Session.Dispose();
+        await Child.DisposeAsync().ConfigureAwait(false);
+    }
+}
