@@ -22,7 +22,7 @@ internal sealed record Baseline(IReadOnlyDictionary<string, IReadOnlyList<string
     public bool Accepts(string kind, string key) => CallSites.TryGetValue(kind, out var keys) && keys.Contains(key, StringComparer.Ordinal);
 
     /// <summary>The culprits of a report: warning/critical findings only (info is noise), with their normalized call sites.</summary>
-    public static Baseline FromReport(DiagnosisReport report)
+    public static Baseline FromReport(DiagnosisReport report, (double P50, double P99)? queueDelay)
     {
         var sites = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var culprit in Culprits.Of(report))
@@ -35,7 +35,7 @@ internal sealed record Baseline(IReadOnlyDictionary<string, IReadOnlyList<string
             keys.Add(culprit.Key);
         }
 
-        var delay = report.ThreadPool.QueueDelayMilliseconds is { } d ? new AcceptedQueueDelay(Math.Round(d.P50, 1), Math.Round(d.P99, 1)) : null;
+        var delay = queueDelay is { } d ? new AcceptedQueueDelay(Math.Round(d.P50, 1), Math.Round(d.P99, 1)) : null;
         return new Baseline(sites.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value.ToList(), StringComparer.Ordinal), delay);
     }
 
@@ -138,7 +138,13 @@ internal static class Culprits
         {
             if (finding.CallSites.Count == 0)
             {
-                yield return new Culprit(finding.Kind, CallSiteKey.NoCallSite, finding.Severity, finding, null);
+                // Symptoms without a call site (starvation, lag) are judged by the queue-delay rules and --fail-on, not as
+                // culprits: their presence near a threshold varies with the machine's load. An exception type is a culprit.
+                if (finding.ExceptionType is { } type)
+                {
+                    yield return new Culprit(finding.Kind, type, finding.Severity, finding, null);
+                }
+
                 continue;
             }
 

@@ -9,8 +9,8 @@ namespace LoopDoctor.Cli.Baselines;
 /// </summary>
 internal static partial class CallSiteKey
 {
-    /// <summary>The key of findings that name no call site (starvation, lag): the kind itself is the culprit.</summary>
-    public const string NoCallSite = "(no call site)";
+    /// <summary>The key of a call site without a resolvable application frame.</summary>
+    public const string NoCallSite = "(no application frame)";
 
     public static string Normalize(string frame)
     {

@@ -32,9 +32,9 @@ internal static class CheckOutput
         var r = result.Report;
         w.WriteLine($"loopdoctor check: {(result.Passed ? "PASSED" : "FAILED")} — {r.Target.ProcessName} (pid {r.Target.ProcessId}), {r.DurationSeconds.ToString("0.0", inv)} s observed, first {result.WarmupSeconds.ToString("0.#", inv)} s not judged (warm-up)");
         w.WriteLine($"baseline: {(result.BaselinePath is null ? "none" : result.BaselinePath + (result.BaselineFound ? "" : " (not found: every culprit is new)"))}");
-        if (r.ThreadPool.QueueDelayMilliseconds is { } d)
+        if (r.ThreadPool.QueueDelayMilliseconds is { } d && result.JudgedQueueDelay is { } j)
         {
-            w.WriteLine(string.Create(inv, $"queue delay: p50 {d.P50:0.##} ms, p99 {d.P99:0.##} ms, max {d.Max:0.##} ms"));
+            w.WriteLine(string.Create(inv, $"queue delay: judged p50 {j.P50:0.#} ms, p99 {j.P99:0.#} ms (median of 1 s intervals); worst interval p99 {d.P99:0.##} ms"));
         }
 
         foreach (var rule in result.Rules)
@@ -55,7 +55,7 @@ internal static class CheckOutput
         w.WriteLine($"### LoopDoctor check: {(result.Passed ? "✅ passed" : "❌ failed")}");
         w.WriteLine();
         w.WriteLine($"`{Escape(r.Target.ProcessName)}` (pid {r.Target.ProcessId}), {r.DurationSeconds.ToString("0.0", inv)} s observed, warm-up {result.WarmupSeconds.ToString("0.#", inv)} s excluded" +
-                    (r.ThreadPool.QueueDelayMilliseconds is { } d ? string.Create(inv, $"; queue delay p99 {d.P99:0.##} ms") : "") + ".");
+                    (result.JudgedQueueDelay is { } d ? string.Create(inv, $"; judged queue-delay p99 {d.P99:0.#} ms") : "") + ".");
         w.WriteLine();
         w.WriteLine("| rule | result | details |");
         w.WriteLine("|---|---|---|");
@@ -94,12 +94,12 @@ internal static class CheckOutput
             json.WriteNumber("processId", r.Target.ProcessId);
             json.WriteString("processName", r.Target.ProcessName);
             json.WriteEndObject();
-            if (r.ThreadPool.QueueDelayMilliseconds is { } d)
+            if (r.ThreadPool.QueueDelayMilliseconds is { } d && result.JudgedQueueDelay is { } j)
             {
                 json.WriteStartObject("queueDelayMilliseconds");
-                json.WriteNumber("p50", d.P50);
-                json.WriteNumber("p99", d.P99);
-                json.WriteNumber("max", d.Max);
+                json.WriteNumber("p50", j.P50);
+                json.WriteNumber("p99", j.P99);
+                json.WriteNumber("worstIntervalP99", d.P99);
                 json.WriteEndObject();
             }
             else

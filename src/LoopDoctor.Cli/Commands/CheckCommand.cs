@@ -22,7 +22,8 @@ internal sealed record CheckOptions(
     TimeSpan Duration,
     TimeSpan Warmup,
     string? JUnitPath,
-    ReportFormat Format);
+    ReportFormat Format,
+    TimeSpan ConnectTimeout);
 
 /// <summary>
 /// <c>loopdoctor check</c>: the CI gate. Runs the command under the agent (as run does) or observes -p PID for --duration,
@@ -51,10 +52,11 @@ internal static class CheckCommand
         var warmup = CommonOptions.Duration("--warmup", "The first part of --duration that is not judged (startup: JIT, connection pools, caches).", TimeSpan.FromSeconds(2));
         var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML file: one test case per rule, failures with the call site and the fix." };
         var format = CommonOptions.Format();
+        var connectTimeout = RunCommand.ConnectTimeoutOption();
         var command = new Command("check", "CI regression gate: run a command under the agent (or observe -p PID) and fail on a new culprit call site, a --fail-on finding kind, " +
                                            "or a queue-delay p99 over the threshold or the baseline's tolerance. Exit codes: 0 passed, 8 regression, other: could not run.")
         {
-            commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, format,
+            commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, format, connectTimeout,
         };
         command.Validators.Add(result =>
         {
@@ -73,7 +75,7 @@ internal static class CheckCommand
         command.SetAction((result, ct) => RunAsync(
             new CheckOptions(result.GetValue(commandArgument) ?? [], result.GetValue(processId), result.GetValue(baseline), result.GetValue(update),
                 result.GetValue(maxP99)?.TotalMilliseconds, result.GetValue(failOn) ?? [], result.GetValue(duration), result.GetValue(warmup),
-                result.GetValue(junit), result.GetValue(format)),
+                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout)),
             console, ct));
         return command;
     }
@@ -83,7 +85,20 @@ internal static class CheckCommand
         var warmupMs = options.Warmup.TotalMilliseconds;
         // Event timestamps count from the session's start; the pool-thread registry and the agent's announcement are
         // evidence about the process, not findings, so they are kept from the start.
-        var pipeline = new DiagnosisPipeline { Admit = s => s.TimestampMs >= warmupMs || s is PoolThreadSeen or AgentStarted };
+        var intervals = new QueueDelayIntervals();
+        var pipeline = new DiagnosisPipeline
+        {
+            Admit = s =>
+            {
+                if (s.TimestampMs < warmupMs)
+                {
+                    return s is PoolThreadSeen or AgentStarted;
+                }
+
+                intervals.Observe(s);
+                return true;
+            },
+        };
         var report = options.ProcessId is { } pid
             ? await ObserveProcessAsync(pid, pipeline, options, console, cancellationToken).ConfigureAwait(false)
             : await ObserveCommandAsync(pipeline, options, console, cancellationToken).ConfigureAwait(false);
@@ -93,7 +108,7 @@ internal static class CheckCommand
         Baseline baseline;
         if (options.UpdateBaseline && path is not null)
         {
-            baseline = Baseline.FromReport(report);
+            baseline = Baseline.FromReport(report, intervals.Typical());
             baseline.Save(path);
             found = true;
             await console.Error.WriteLineAsync($"loopdoctor: baseline written to {path} ({baseline.CallSites.Sum(p => p.Value.Count)} accepted call site(s)).").ConfigureAwait(false);
@@ -103,8 +118,8 @@ internal static class CheckCommand
             baseline = found ? Baseline.Load(path!) : Baseline.Empty;
         }
 
-        var rules = CheckJudge.Judge(report, baseline, found, new CheckThresholds(options.MaxQueueDelayP99Ms, options.FailOn));
-        var result = new CheckResult(report, rules, path, found, options.Warmup.TotalSeconds);
+        var rules = CheckJudge.Judge(report, intervals.Typical(), baseline, found, new CheckThresholds(options.MaxQueueDelayP99Ms, options.FailOn));
+        var result = new CheckResult(report, intervals.Typical(), rules, path, found, options.Warmup.TotalSeconds);
         CheckOutput.Write(result, options.Format, console.Out);
         await console.Out.FlushAsync().ConfigureAwait(false);
         if (options.JUnitPath is { } junit)
@@ -119,7 +134,7 @@ internal static class CheckCommand
     private static async Task<DiagnosisReport> ObserveCommandAsync(DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         // The program's stdout goes to our stderr: check's stdout is the verdict (text, JSON or Markdown) alone.
-        await using var launched = await LaunchedSession.StartAsync(options.Command, pipeline, TimeSpan.FromSeconds(1), console.Error, console.Error, cancellationToken).ConfigureAwait(false);
+        await using var launched = await LaunchedSession.StartAsync(options.Command, options.ConnectTimeout, pipeline, TimeSpan.FromSeconds(1), console.Error, console.Error, cancellationToken).ConfigureAwait(false);
         var child = launched.Child;
         await console.Error.WriteLineAsync($"loopdoctor: checking {child.Name} (pid {child.TargetPid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
         var end = await launched.Session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);

@@ -9,7 +9,7 @@ using LoopDoctor.Cli.Reporting;
 
 namespace LoopDoctor.Cli.Commands;
 
-internal sealed record RunOptions(IReadOnlyList<string> Command, TimeSpan? Duration, TimeSpan Refresh, ReportFormat Format, string? Output, IReadOnlyList<string> FailOn);
+internal sealed record RunOptions(IReadOnlyList<string> Command, TimeSpan? Duration, TimeSpan Refresh, ReportFormat Format, string? Output, IReadOnlyList<string> FailOn, TimeSpan ConnectTimeout);
 
 /// <summary>
 /// <c>loopdoctor run -- COMMAND</c>: starts a .NET program with the agent as a startup hook and the EventPipe session
@@ -29,13 +29,14 @@ internal static class RunCommand
         var output = CommonOptions.Output();
         output.Description = "Write the diagnosis to this file (default: stderr, so the program's stdout stays its own).";
         var failOn = FailOnOption("Exit with 8 instead of the program's exit code when a warning/critical finding of these kinds was found");
+        var connectTimeout = ConnectTimeoutOption();
         var command = new Command("run", "Run a .NET program with the LoopDoctor agent and an EventPipe session from its first instruction (nothing missed at startup). " +
                                          "Usage: loopdoctor run [options] -- dotnet MyApp.dll | ./MyApp | dotnet run --project X. Exits with the program's exit code.")
         {
-            commandArgument, duration, refresh, format, output, failOn,
+            commandArgument, duration, refresh, format, output, failOn, connectTimeout,
         };
         command.SetAction((result, ct) => RunAsync(
-            new RunOptions(result.GetValue(commandArgument) ?? [], result.GetValue(duration), result.GetValue(refresh), result.GetValue(format), result.GetValue(output), result.GetValue(failOn) ?? []),
+            new RunOptions(result.GetValue(commandArgument) ?? [], result.GetValue(duration), result.GetValue(refresh), result.GetValue(format), result.GetValue(output), result.GetValue(failOn) ?? [], result.GetValue(connectTimeout)),
             console, ct));
         return command;
     }
@@ -43,7 +44,7 @@ internal static class RunCommand
     public static async Task<int> RunAsync(RunOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var pipeline = new DiagnosisPipeline();
-        await using var launched = await LaunchedSession.StartAsync(options.Command, pipeline, TimeSpan.FromSeconds(1), stdoutTo: null, console.Error, cancellationToken).ConfigureAwait(false);
+        await using var launched = await LaunchedSession.StartAsync(options.Command, options.ConnectTimeout, pipeline, TimeSpan.FromSeconds(1), stdoutTo: null, console.Error, cancellationToken).ConfigureAwait(false);
         var child = launched.Child;
         var what = options.Duration is { } d ? $"for {d.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s" : "until it exits";
         await console.Error.WriteLineAsync($"loopdoctor: running {child.Name} (pid {child.TargetPid}) with the agent, observing {what}...").ConfigureAwait(false);
@@ -84,6 +85,10 @@ internal static class RunCommand
         {
         }
     }
+
+    internal static Option<TimeSpan> ConnectTimeoutOption() =>
+        CommonOptions.Duration("--connect-timeout", "How long the program may take to connect to loopdoctor's diagnostics port (its runtime does so before Main) before it is judged not .NET " +
+                                                    "and stopped. Not applied to 'dotnet run', which builds first.", LaunchedChild.DefaultConnectTimeout);
 
     /// <summary>Everything after <c>--</c>: the program and its arguments.</summary>
     internal static Argument<string[]> CommandArgument() => new("command")

@@ -21,9 +21,9 @@ internal sealed class LaunchedSession : IAsyncDisposable
 
     public LiveSession Session { get; }
 
-    public static async Task<LaunchedSession> StartAsync(IReadOnlyList<string> command, DiagnosisPipeline pipeline, TimeSpan metricsRefresh, TextWriter? stdoutTo, TextWriter log, CancellationToken cancellationToken)
+    public static async Task<LaunchedSession> StartAsync(IReadOnlyList<string> command, TimeSpan connectTimeout, DiagnosisPipeline pipeline, TimeSpan metricsRefresh, TextWriter? stdoutTo, TextWriter log, CancellationToken cancellationToken)
     {
-        var child = await LaunchedChild.StartAsync(command, stdoutTo, LaunchedChild.DefaultConnectTimeout, log, cancellationToken).ConfigureAwait(false);
+        var child = await LaunchedChild.StartAsync(command, stdoutTo, connectTimeout, log, cancellationToken).ConfigureAwait(false);
         try
         {
             // The suspended runtime still serves its default diagnostics port (by pid), which the session uses; the agent
