@@ -24,7 +24,27 @@ internal static class RunCommand
         var commandArgument = CommandArgument();
         var duration = OptionalDuration("--duration", "Print the diagnosis after this long (like diagnose --duration); the program keeps running. Default: when it exits.");
         duration.Aliases.Add("-d");
-        var refresh = CommonOptions.Duration("--refresh", "How often to print a live line on stderr (0 = never).", TimeSpan.FromSeconds(5));
+        var refresh = new Option<TimeSpan>("--refresh")
+        {
+            Description = "How often to print a live line on stderr (0 = never). Accepts 500ms, 10s, 2m or 00:00:10.",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (text is "0" or "0s" or "0ms")
+                {
+                    return TimeSpan.Zero;
+                }
+
+                if (DurationParser.TryParse(text, out var d))
+                {
+                    return d;
+                }
+
+                r.AddError($"Invalid duration '{text}': use e.g. 500ms, 10s, 2m or 00:00:10 (0 = no live lines).");
+                return TimeSpan.Zero;
+            },
+        };
         var format = CommonOptions.Format();
         var output = CommonOptions.Output();
         output.Description = "Write the diagnosis to this file (default: stderr, so the program's stdout stays its own).";

@@ -1,5 +1,5 @@
 // A console child for `loopdoctor run` / `check` tests. Usage:
-//   RunTarget exit N      prints "hello from RunTarget pid=P" and exits with N at once
+//   RunTarget exit N      prints "hello from RunTarget pid=P agent=True|False" and exits with N at once
 //   RunTarget echo        reads one line from stdin, prints "echo: LINE", exits 0
 //   RunTarget wait        prints "ready pid=P", waits (at most 60 s) for Ctrl+C/SIGTERM, prints "stopping on SIGNAL", exits 42
 using System.Runtime.InteropServices;
@@ -8,7 +8,9 @@ var mode = args.Length > 0 ? args[0] : "exit";
 switch (mode)
 {
     case "exit":
-        Console.WriteLine($"hello from RunTarget pid={Environment.ProcessId}");
+        // agent=True when a startup hook loaded LoopDoctor.Agent before Main (loopdoctor run's DOTNET_STARTUP_HOOKS).
+        var agent = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "LoopDoctor.Agent");
+        Console.WriteLine($"hello from RunTarget pid={Environment.ProcessId} agent={agent}");
         return args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 0;
     case "echo":
         Console.WriteLine($"echo: {Console.ReadLine()}");
