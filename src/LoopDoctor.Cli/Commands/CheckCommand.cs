@@ -82,6 +82,10 @@ internal static class CheckCommand
 
     public static async Task<int> RunAsync(CheckOptions options, CliConsole console, CancellationToken cancellationToken)
     {
+        // A bad baseline is known before anything starts.
+        var path = options.BaselinePath;
+        var found = path is not null && File.Exists(path);
+        var baseline = found && !options.UpdateBaseline ? Baseline.Load(path!) : Baseline.Empty;
         var warmupMs = options.Warmup.TotalMilliseconds;
         // Event timestamps count from the session's start; the pool-thread registry and the agent's announcement are
         // evidence about the process, not findings, so they are kept from the start.
@@ -103,19 +107,12 @@ internal static class CheckCommand
             ? await ObserveProcessAsync(pid, pipeline, options, console, cancellationToken).ConfigureAwait(false)
             : await ObserveCommandAsync(pipeline, options, console, cancellationToken).ConfigureAwait(false);
 
-        var path = options.BaselinePath;
-        var found = path is not null && File.Exists(path);
-        Baseline baseline;
         if (options.UpdateBaseline && path is not null)
         {
             baseline = Baseline.FromReport(report, intervals.Typical());
             baseline.Save(path);
             found = true;
             await console.Error.WriteLineAsync($"loopdoctor: baseline written to {path} ({baseline.CallSites.Sum(p => p.Value.Count)} accepted call site(s)).").ConfigureAwait(false);
-        }
-        else
-        {
-            baseline = found ? Baseline.Load(path!) : Baseline.Empty;
         }
 
         var rules = CheckJudge.Judge(report, intervals.Typical(), baseline, found, new CheckThresholds(options.MaxQueueDelayP99Ms, options.FailOn));
