@@ -64,7 +64,19 @@ internal static class RunCommand
     public static async Task<int> RunAsync(RunOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var pipeline = new DiagnosisPipeline();
-        await using var launched = await LaunchedSession.StartAsync(options.Command, options.ConnectTimeout, pipeline, TimeSpan.FromSeconds(1), stdoutTo: null, console.Error, cancellationToken).ConfigureAwait(false);
+        LaunchedSession started;
+        try
+        {
+            started = await LaunchedSession.StartAsync(options.Command, options.ConnectTimeout, pipeline, TimeSpan.FromSeconds(1), stdoutTo: null, console.Error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LoopDoctorException ex) when (ex.Data[LaunchedSession.ChildExitCodeKey] is int childExitCode)
+        {
+            // The program ran and exited before the session was up: still its exit code, with a word about the missing report.
+            await console.Error.WriteLineAsync($"loopdoctor: {ex.Message}").ConfigureAwait(false);
+            return childExitCode;
+        }
+
+        await using var launched = started;
         var child = launched.Child;
         var what = options.Duration is { } d ? $"for {d.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s" : "until it exits";
         await console.Error.WriteLineAsync($"loopdoctor: running {child.Name} (pid {child.TargetPid}) with the agent, observing {what}...").ConfigureAwait(false);

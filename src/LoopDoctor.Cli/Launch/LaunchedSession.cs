@@ -11,6 +11,11 @@ namespace LoopDoctor.Cli.Launch;
 /// </summary>
 internal sealed class LaunchedSession : IAsyncDisposable
 {
+    /// <summary>Exception.Data key: the program's exit code when it exited before the session started (run passes it on).</summary>
+    public const string ChildExitCodeKey = "loopdoctor.childExitCode";
+
+    private static readonly TimeSpan StartGraceAfterExit = TimeSpan.FromSeconds(5);
+
     private LaunchedSession(LaunchedChild child, LiveSession session)
     {
         Child = child;
@@ -29,7 +34,24 @@ internal sealed class LaunchedSession : IAsyncDisposable
             // The suspended runtime still serves its default diagnostics port (by pid), which the session uses; the agent
             // comes from DOTNET_STARTUP_HOOKS, so nothing is injected.
             var target = TargetProcess.Describe(child.TargetPid);
-            var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume);
+            // A program that exits right after Resume can leave the stream's opening read waiting (seen under load):
+            // never wait for the session's start longer than a grace period after the program is gone.
+            var starting = Task.Factory.StartNew(
+                () => LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var exited = child.WaitForExitAsync(CancellationToken.None);
+            if (await Task.WhenAny(starting, exited).ConfigureAwait(false) != starting &&
+                await Task.WhenAny(starting, Task.Delay(StartGraceAfterExit, CancellationToken.None)).ConfigureAwait(false) != starting)
+            {
+                _ = starting.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                throw new LoopDoctorException(ExitCode.TargetExited,
+                    $"{target.Name} (pid {child.TargetPid}) exited with code {exited.Result} before the session could start.")
+                {
+                    Data = { [ChildExitCodeKey] = exited.Result },
+                };
+            }
+
+            var session = await starting.ConfigureAwait(false);
             return new LaunchedSession(child, session);
         }
         catch
