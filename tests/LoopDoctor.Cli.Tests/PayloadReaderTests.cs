@@ -21,3 +21,31 @@ public class PayloadReaderTests
         Assert.Equal(0, reader.ReadInt64());
     }
 }
+
+public class AgentEventShapeTests
+{
+    private static byte[] Payload(params object[] fields)
+    {
+        var bytes = new List<byte>();
+        foreach (var field in fields)
+        {
+            bytes.AddRange(field switch
+            {
+                string s => Encoding.Unicode.GetBytes(s + "\0"),
+                int i => BitConverter.GetBytes(i),
+                long l => BitConverter.GetBytes(l),
+                _ => throw new ArgumentException("field"),
+            });
+        }
+
+        return bytes.ToArray();
+    }
+
+    [Fact]
+    public void Self_describing_agent_events_are_recognized_by_their_payload_shape()
+    {
+        Assert.Equal(TraceEventSignalAdapter.AgentStartedId, TraceEventSignalAdapter.InferAgentEvent(Payload("0.1.0", "Injected", 4242)));
+        Assert.Equal(TraceEventSignalAdapter.UnobservedTaskExceptionId, TraceEventSignalAdapter.InferAgentEvent(Payload("System.InvalidOperationException", "   at A.B()", "")));
+        Assert.Equal(0, TraceEventSignalAdapter.InferAgentEvent(Payload(250_000L, 100_000L)));
+    }
+}

@@ -42,11 +42,10 @@ internal static class LiveDiagnosis
         }
 
         // An agent we did not inject now may have been injected by an earlier loopdoctor run: its AgentStarted says so.
-        var agent = session.Agent switch
+        var agent = pipeline.AgentSeen switch
         {
-            AgentPresence.Injected => AgentPresence.Injected,
-            _ when pipeline.AgentSeen is { Mode: "Injected" } => AgentPresence.Injected,
-            _ when pipeline.AgentSeen is not null => AgentPresence.Embedded,
+            { Mode: "Injected" } => AgentPresence.Injected,
+            not null when session.Agent != AgentPresence.Injected => AgentPresence.Embedded,
             _ => session.Agent,
         };
         var seconds = session.Elapsed.TotalSeconds;

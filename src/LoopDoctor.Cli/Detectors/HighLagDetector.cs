@@ -21,18 +21,20 @@ internal sealed class HighLagDetector : IDetector
         var delay = pool.QueueDelayMaxMs ?? 0;
         var lag = pool.TimerLagMaxMs ?? 0;
         var worst = Math.Max(delay, lag);
-        if (worst < options.LagWarningMs)
+        var delayLags = pool.QueueDelaySustainedOver(options.LagWarningMs);
+        var timerLags = pool.TimerLagSustainedOver(options.LagWarningMs);
+        if (!delayLags && !timerLags)
         {
             yield break;
         }
 
         var parts = new List<string>();
-        if (delay >= options.LagWarningMs)
+        if (delayLags)
         {
             parts.Add($"thread-pool work waited up to {Format.Ms(delay)} to start" + (pool.QueueDelaySpikes > 0 ? $" ({pool.QueueDelaySpikes} probes over the threshold)" : ""));
         }
 
-        if (lag >= options.LagWarningMs)
+        if (timerLags)
         {
             parts.Add($"timers fired up to {Format.Ms(lag)} late" + (pool.TimerLagSpikes > 0 ? $" ({pool.TimerLagSpikes} times over the threshold)" : ""));
         }

@@ -50,7 +50,7 @@ internal sealed class StarvationDetector : IDetector
             score++;
         }
 
-        if (pool.QueueDelayP99Ms is { } p99 && p99 >= options.LagWarningMs)
+        if (pool.QueueDelayP99Ms is { } p99 && pool.QueueDelaySustainedOver(options.LagWarningMs))
         {
             evidence.Add($"Queued work waited up to {Format.Ms(pool.QueueDelayMaxMs ?? p99)} before starting (p99 {Format.Ms(p99)}, from the agent's probe).");
             score += p99 >= options.LagCriticalMs ? 3 : 1;

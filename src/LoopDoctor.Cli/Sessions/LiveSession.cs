@@ -87,7 +87,7 @@ internal sealed class LiveSession : IDisposable
         {
             onSessionStarted?.Invoke();
             var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
-            live = new LiveSession(target, session, source, pipeline, agentLoaded == true ? AgentPresence.Embedded : AgentPresence.None, time ?? TimeProvider.System);
+            live = new LiveSession(target, session, source, pipeline, AgentPresence.None, time ?? TimeProvider.System);
         }
         catch (Exception ex)
         {
@@ -95,17 +95,23 @@ internal sealed class LiveSession : IDisposable
             throw ex is LoopDoctorException ? ex : Translate(ex, target.ProcessId);
         }
 
-        if (agentLoaded != true && options.Inject)
+        // Linux tells from /proc/PID/maps whether LoopDoctor.Agent.dll is loaded at all; loaded is not running (an app may
+        // reference the agent without starting it), so then we wait briefly for the running agent's AgentStarted. The
+        // hook itself is idempotent (it does nothing when an agent runs), so a wrong guess never makes a second agent.
+        if (agentLoaded == true || agentLoaded is null)
         {
-            // Never inject twice: where maps cannot tell, the agent announces itself (AgentStarted) when our session enables its EventSource.
-            if (agentLoaded is null && WaitForAgent(pipeline, TimeSpan.FromSeconds(2)))
+            if (WaitForAgent(pipeline, TimeSpan.FromSeconds(2)))
             {
-                live.Agent = AgentPresence.Embedded;
+                live.Agent = pipeline.AgentSeen is { Mode: "Injected" } ? AgentPresence.Injected : AgentPresence.Embedded;
+                return live;
             }
-            else
-            {
-                live.Agent = TryInject(client, target, log);
-            }
+
+            live.Agent = AgentPresence.None;
+        }
+
+        if (options.Inject)
+        {
+            live.Agent = TryInject(client, target, log);
         }
 
         return live;
@@ -150,6 +156,11 @@ internal sealed class LiveSession : IDisposable
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(duration ?? Timeout.InfiniteTimeSpan, _time, cts.Token);
+        if (duration is { } d && d >= TimeSpan.FromSeconds(2) && Agent != AgentPresence.None)
+        {
+            _ = InduceGarbageCollectionAsync(d - TimeSpan.FromSeconds(1), cts.Token);
+        }
+
         var first = await Task.WhenAny(delay, _processing).ConfigureAwait(false);
         var end = first == _processing
             ? SessionEnd.TargetExited
@@ -163,6 +174,34 @@ internal sealed class LiveSession : IDisposable
 
         return end;
     }
+
+    /// <summary>
+    /// Unobserved task exceptions surface only when the GC finalizes the faulted tasks, which a quiet app may not do for
+    /// minutes. One second before the end, a short second session with the runtime's GCHeapCollect keyword (what
+    /// dotnet-gcdump uses) induces one blocking collection, so the agent reports them within this session.
+    /// </summary>
+    private async Task InduceGarbageCollectionAsync(TimeSpan after, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(after, _time, cancellationToken).ConfigureAwait(false);
+            var client = new DiagnosticsClient(Target.ProcessId);
+            using var gc = client.StartEventPipeSession(
+                new EventPipeProvider(SessionProviders.RuntimeProvider, System.Diagnostics.Tracing.EventLevel.Informational, GcKeyword | GcHeapCollectKeyword),
+                requestRundown: false, circularBufferMB: 16);
+            var drain = gc.EventStream.CopyToAsync(Stream.Null, cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(false);
+            await gc.StopAsync(cancellationToken).ConfigureAwait(false);
+            await drain.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ServerNotAvailableException or ServerErrorException or IOException or TimeoutException or ObjectDisposedException or UnsupportedCommandException)
+        {
+            // Best effort: the report is still right about everything else.
+        }
+    }
+
+    private const long GcKeyword = 0x1;
+    private const long GcHeapCollectKeyword = 0x800000;
 
     /// <summary>Stops the session so the runtime flushes its buffers, then waits for the reader to drain them.</summary>
     public async Task StopAsync()

@@ -28,6 +28,9 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
 
     public void SkipString() => ReadString();
 
+    /// <summary>Bytes not read yet.</summary>
+    public readonly int Remaining => _data.Length - _offset;
+
     public int ReadInt32()
     {
         if (_offset + 4 > _data.Length)

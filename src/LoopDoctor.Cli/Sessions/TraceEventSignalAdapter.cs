@@ -22,10 +22,10 @@ internal sealed class TraceEventSignalAdapter
     private const int UpDownCounterRateValuePublished = 16;
 
     // LoopDoctor-Agent event ids (src/LoopDoctor.Agent/Diagnostics/LoopDoctorEventSource.cs).
-    private const int AgentStartedId = 1;
+    internal const int AgentStartedId = 1;
     private const int QueueDelaySpikeId = 2;
     private const int TimerLagSpikeId = 3;
-    private const int UnobservedTaskExceptionId = 4;
+    internal const int UnobservedTaskExceptionId = 4;
 
     // EventSource GUIDs derive from the name; under TraceLog these events arrive as "Provider(guid)/EventID(n)".
     private static readonly Guid MetricsGuid = TraceEventProviders.GetEventSourceGuidFromName(SessionProviders.MetricsProvider);
@@ -84,6 +84,7 @@ internal sealed class TraceEventSignalAdapter
 
     private void OnAnyEvent(TraceEvent e)
     {
+
         try
         {
             if (e.ProviderGuid == MetricsGuid || e.ProviderName == SessionProviders.MetricsProvider)
@@ -157,8 +158,31 @@ internal sealed class TraceEventSignalAdapter
     private void OnAgentEvent(TraceEvent e)
     {
         var t = e.TimeStampRelativeMSec;
-        var payload = new PayloadReader(e.EventData());
-        switch ((int)e.ID)
+        var data = e.EventData();
+        var id = (int)e.ID;
+        // The agent's EventSource is self-describing (EtwSelfDescribingEventFormat): over EventPipe its events carry
+        // per-process metadata ids (measured: 156, 157, ...) instead of the declared ones, and TraceEvent 4.0 shows
+        // neither event nor payload names. So the declared ids are trusted only in their range, and otherwise the event
+        // is recognized by its payload's shape: AgentStarted (string, string, int32), UnobservedTaskException (3 strings).
+        // The two spike events (int64, int64) cannot be told apart by shape and are skipped then: the histograms carry the delay.
+        if (id is >= AgentStartedId and <= UnobservedTaskExceptionId && !string.IsNullOrEmpty(e.EventName) && !e.EventName.StartsWith("EventID(", StringComparison.Ordinal))
+        {
+            id = e.EventName switch
+            {
+                "AgentStarted" => AgentStartedId,
+                "QueueDelaySpike" => QueueDelaySpikeId,
+                "TimerLagSpike" => TimerLagSpikeId,
+                "UnobservedTaskException" => UnobservedTaskExceptionId,
+                _ => id,
+            };
+        }
+        else if (id is < AgentStartedId or > UnobservedTaskExceptionId || data.Length != ExpectedLength(id, data))
+        {
+            id = InferAgentEvent(data);
+        }
+
+        var payload = new PayloadReader(data);
+        switch (id)
         {
             case AgentStartedId:
                 _sink(new AgentStarted(t, payload.ReadString(), payload.ReadString()));
@@ -173,6 +197,28 @@ internal sealed class TraceEventSignalAdapter
                 _sink(new UnobservedTaskException(t, payload.ReadString(), payload.ReadString(), payload.ReadString()));
                 break;
         }
+    }
+
+    /// <summary>The payload length the declared event <paramref name="id"/> would have, or -1 when it does not fit.</summary>
+    private static int ExpectedLength(int id, ReadOnlySpan<byte> data) => id switch
+    {
+        QueueDelaySpikeId or TimerLagSpikeId => 16,
+        _ => InferAgentEvent(data) == id ? data.Length : -1,
+    };
+
+    /// <summary>AgentStarted or UnobservedTaskException from the payload's shape; 0 when neither.</summary>
+    internal static int InferAgentEvent(ReadOnlySpan<byte> data)
+    {
+        var reader = new PayloadReader(data);
+        reader.SkipString();
+        reader.SkipString();
+        if (reader.Remaining == 4)
+        {
+            return AgentStartedId;
+        }
+
+        reader.SkipString();
+        return reader.Remaining == 0 && data.Length > 6 ? UnobservedTaskExceptionId : 0;
     }
 
     private static bool TryDouble(string text, out double value) =>

@@ -249,7 +249,10 @@ public class StarvationDetectorTests
     public void The_agents_queue_delay_feeds_percentiles_and_high_lag()
     {
         var s = new SignalBuilder();
-        for (var i = 0; i < 10; i++)
+        // The first interval covers our own attach and is ignored.
+        s.Add(new MetricHistogram(0, ThreadPoolStatistics.AgentMeter, ThreadPoolStatistics.QueueDelayInstrument,
+            new Dictionary<double, double> { [0.5] = 9, [0.95] = 9, [0.99] = 9 }, 100));
+        for (var i = 1; i <= 10; i++)
         {
             s.Add(new MetricHistogram(i * 1000, ThreadPoolStatistics.AgentMeter, ThreadPoolStatistics.QueueDelayInstrument,
                 new Dictionary<double, double> { [0.5] = 0.002, [0.95] = 0.1, [0.99] = i == 5 ? 1.5 : 0.2 }, 100));
@@ -314,5 +317,24 @@ public class LongCallbackWaitTests
         var s = new SignalBuilder().Worker(7, 0)
             .Samples(7, 0, 500, SampleKind.External, PoolStack("System.Threading.Monitor.Wait", "System.Threading.Tasks.Task`1.get_Result", SignalBuilder.Handler));
         Assert.Null(s.Find(FindingKinds.LongCallback));
+    }
+}
+
+public class LagBlipTests
+{
+    [Fact]
+    public void A_single_marginal_queue_delay_interval_is_not_lag()
+    {
+        var s = new SignalBuilder();
+        var p99s = new[] { 0.5, 0.01, 0.105, 0.01, 0.01 };
+        for (var i = 0; i < p99s.Length; i++)
+        {
+            s.Add(new MetricHistogram(i * 1000, ThreadPoolStatistics.AgentMeter, ThreadPoolStatistics.QueueDelayInstrument,
+                new Dictionary<double, double> { [0.5] = 0.001, [0.99] = p99s[i] }, 100));
+        }
+
+        var report = s.Report();
+        Assert.Empty(report.Findings);
+        Assert.Equal(105, report.ThreadPool.QueueDelayMilliseconds!.P99, 3);
     }
 }
