@@ -407,7 +407,8 @@ public sealed class TestProcess : IDisposable, IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
 
-    private static string DotnetHost { get; } = FindDotnetHost();
+    /// <summary>The dotnet host running the tests (the one <see cref="StartDotnet"/> uses).</summary>
+    public static string DotnetHost { get; } = FindDotnetHost();
 
     private static string FindDotnetHost()
     {

@@ -16,12 +16,17 @@ internal sealed class ThreadPoolStatistics
     public const string QueueLengthInstrument = "dotnet.thread_pool.queue.length";
     public const string ThreadCountInstrument = "dotnet.thread_pool.thread.count";
     public const string QueueDelayInstrument = "loopdoctor.thread_pool.queue.delay";
+
+    /// <summary>The agent's gauge of how long its outstanding probe has waited so far: the only delay figure while a
+    /// stall lasts, since the histogram records a probe only once it has run.</summary>
+    public const string QueueDelayCurrentInstrument = "loopdoctor.thread_pool.queue.delay.current";
     public const string TimerLagInstrument = "loopdoctor.timer.lag";
 
     private readonly HashSet<int> _blockedThreads = [];
     private readonly HashSet<string> _histogramsSeen = [];
     private readonly List<(double Ms, long Count)> _delayP50s = [];
     private readonly List<double> _delayP99s = [];
+    private readonly List<double> _delayCurrents = [];
     private readonly List<double> _lagP99s = [];
 
     public int StarvationInjections { get; private set; }
@@ -95,6 +100,10 @@ internal sealed class ThreadPoolStatistics
                 }
 
                 break;
+            case MetricValue { MeterName: AgentMeter, InstrumentName: QueueDelayCurrentInstrument } current when current.Value > 0:
+                _delayCurrents.Add(current.Value * 1000);
+                QueueDelayMaxMs = Math.Max(QueueDelayMaxMs ?? 0, current.Value * 1000);
+                break;
             case MetricHistogram { MeterName: AgentMeter, InstrumentName: TimerLagInstrument } lag when lag.Count > 0:
                 if (lag.Quantiles.TryGetValue(0.99, out var lagP99))
                 {
@@ -126,7 +135,8 @@ internal sealed class ThreadPoolStatistics
     /// them, or one interval over twice the threshold, or a spike event from the agent. (An attached sampling profiler
     /// alone adds ~100 ms blips on 2 cores: measured on BlockingApp's fixed twins.)
     /// </summary>
-    public bool QueueDelaySustainedOver(double thresholdMs) => SustainedOver(_delayP99s, thresholdMs) || QueueDelaySpikes > 0;
+    public bool QueueDelaySustainedOver(double thresholdMs)
+        => SustainedOver(_delayP99s, thresholdMs) || QueueDelaySpikes > 0 || _delayCurrents.Count(v => v >= thresholdMs) >= 2;
 
     public bool TimerLagSustainedOver(double thresholdMs) => SustainedOver(_lagP99s, thresholdMs) || TimerLagSpikes > 0;
 

@@ -1,0 +1,16 @@
+using System.Text.RegularExpressions;
+using LoopDoctor.Testing;
+
+namespace LoopDoctor.EndToEnd.Tests.Infrastructure;
+
+/// <summary>The built <c>loopdoctor</c> CLI (src/LoopDoctor.Cli/bin/...), run as <c>dotnet loopdoctor.dll ...</c>.</summary>
+public static partial class LoopDoctorCli
+{
+    public static string Dll => RepoPaths.BuiltAssembly("src/LoopDoctor.Cli", "loopdoctor");
+
+    public static TestProcess Start(params string[] arguments) => TestProcess.StartDotnet(Dll, arguments);
+
+    /// <summary><c>loopdoctor: serving Prometheus metrics for pid 1234 at http://127.0.0.1:40299/metrics</c> (stderr).</summary>
+    [GeneratedRegex(@"serving Prometheus metrics for pid (?<pid>[0-9]+) at (?<url>http://127\.0\.0\.1:[1-9][0-9]{0,4}/\S*)$")]
+    public static partial Regex SidecarLine();
+}
