@@ -136,6 +136,19 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_running_process_is_checked_by_pid_with_the_agent_injected()
+    {
+        using var app = await TargetApp.StartAsync("sync-over-async");
+        var (exit, output, error) = await LoopDoctorExe.RunAsync(
+            ["check", "-p", app.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--baseline", PathOf("missing.json"), "--duration", "5s", "--warmup", "1s", "--format", "json"]);
+
+        Assert.True(exit == (int)ExitCode.RegressionFound, output + error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Contains(doc.RootElement.GetProperty("culprits").EnumerateArray(),
+            c => c.GetProperty("kind").GetString() == "blocking-wait" && c.GetProperty("callSite").GetString() == "LoopDoctor.TestTarget.Scenarios.SyncOverAsync");
+    }
+
+    [Fact]
     public async Task A_missing_process_exits_3()
     {
         var (exit, _, error) = await LoopDoctorExe.RunAsync(["check", "-p", "2147483000", "--duration", "2s", "--warmup", "1s"]);
