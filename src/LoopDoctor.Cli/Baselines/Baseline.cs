@@ -132,6 +132,9 @@ internal static class Culprits
     /// <summary>Call sites below this share of their finding's time are not culprits (they come and go between runs).</summary>
     public const double MinimumShare = 0.2;
 
+    /// <summary>A call site must cost at least this much in the judged window (asyncio's slow-callback threshold): marginal ones flicker.</summary>
+    public const double MinimumMilliseconds = 100;
+
     public static IEnumerable<Culprit> Of(DiagnosisReport report)
     {
         foreach (var finding in report.Findings.Where(f => f.Severity >= Severity.Warning))
@@ -158,7 +161,13 @@ internal static class Culprits
                     continue;
                 }
 
-                var key = site.Frames.Count == 0 ? CallSiteKey.NoCallSite : CallSiteKey.Normalize(site.Frames[0]);
+                // No application frame: nothing to fix or accept by name, and it comes and goes with stack resolution.
+                if (site.Frames.Count == 0 || (finding.Kind != FindingKinds.UnobservedTaskException && site.TotalMilliseconds < MinimumMilliseconds))
+                {
+                    continue;
+                }
+
+                var key = CallSiteKey.Normalize(site.Frames[0]);
                 if (seen.Add(key))
                 {
                     yield return new Culprit(finding.Kind, key, finding.Severity, finding, site);

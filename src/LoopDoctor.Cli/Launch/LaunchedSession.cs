@@ -14,6 +14,8 @@ internal sealed class LaunchedSession : IAsyncDisposable
     /// <summary>Exception.Data key: the program's exit code when it exited before the session started (run passes it on).</summary>
     public const string ChildExitCodeKey = "loopdoctor.childExitCode";
 
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan StartGraceAfterExit = TimeSpan.FromSeconds(5);
 
     private LaunchedSession(LaunchedChild child, LiveSession session)
@@ -40,7 +42,14 @@ internal sealed class LaunchedSession : IAsyncDisposable
                 () => LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             var exited = child.WaitForExitAsync(CancellationToken.None);
-            if (await Task.WhenAny(starting, exited).ConfigureAwait(false) != starting &&
+            var first = await Task.WhenAny(starting, exited, Task.Delay(StartTimeout, CancellationToken.None)).ConfigureAwait(false);
+            if (first != starting && first != exited)
+            {
+                _ = starting.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                throw new LoopDoctorException(ExitCode.SessionFailed, $"The EventPipe session on {target.Name} (pid {child.TargetPid}) did not start within {StartTimeout.TotalSeconds:0} s.");
+            }
+
+            if (first == exited &&
                 await Task.WhenAny(starting, Task.Delay(StartGraceAfterExit, CancellationToken.None)).ConfigureAwait(false) != starting)
             {
                 _ = starting.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);

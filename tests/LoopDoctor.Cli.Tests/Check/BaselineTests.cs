@@ -32,6 +32,7 @@ public class BaselineTests
         var report = Report(
             F("lock-contention", Severity.Warning, ("Z.Type.Method", 500)),
             F("blocking-wait", Severity.Critical, ("B.Type.Second", 300), ("A.Type.First(System.Int32)", 400), ("C.Type.Tiny", 10)),
+            F("long-callback", Severity.Warning, ("Below.Minimum.Method", 99)),
             F("long-callback", Severity.Info, ("Ignored.Info.Method", 900)),
             F("thread-pool-starvation", Severity.Critical));
         var baseline = Baseline.FromReport(report, (0.12, 15.26));

@@ -20,43 +20,6 @@ public class RunCommandTests
     }
 
     [Fact]
-    public async Task Stdin_passes_through_to_the_child()
-    {
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { LoopDoctorExe.Dll, "run", "--refresh", "0", "--", "dotnet", LoopDoctorExe.RunTargetDll, "echo" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var run = System.Diagnostics.Process.Start(info)!;
-        var error = run.StandardError.ReadToEndAsync();
-        await run.StandardInput.WriteLineAsync("hello through loopdoctor");
-        run.StandardInput.Close();
-        var output = await run.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(LoopDoctorExe.Timeout);
-        try
-        {
-            await run.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!run.HasExited)
-            {
-                run.Kill(entireProcessTree: true);
-            }
-        }
-
-        Assert.True(run.ExitCode == 0, await error);
-        Assert.Contains("echo: hello through loopdoctor", output);
-    }
-
-    [Fact]
     public async Task Apphost_executable_runs_and_its_exit_code_passes_through()
     {
         var (exit, output, error) = await LoopDoctorExe.RunAsync(["run", "--refresh", "0", "--", LoopDoctorExe.RunTargetAppHost, "exit", "5"]);
