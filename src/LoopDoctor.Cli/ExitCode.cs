@@ -28,4 +28,13 @@ internal enum ExitCode
 
     /// <summary>analyze: the trace file is missing, unreadable or not a .nettrace.</summary>
     InvalidTraceFile = 7,
+
+    /// <summary>check: a rule failed (new culprit call site, a --fail-on kind, queue delay over threshold or baseline); run --fail-on: a listed kind was found.</summary>
+    RegressionFound = 8,
+
+    /// <summary>run/check: the command is not a .NET program (it exited or timed out without its runtime connecting to loopdoctor's diagnostics port).</summary>
+    NotDotNet = 9,
+
+    /// <summary>run/check: the command could not be started (not found, not executable) or the agent is missing.</summary>
+    LaunchFailed = 10,
 }

@@ -15,6 +15,8 @@ internal static class LoopDoctorCommandLine
             MonitorCommand.Create(console),
             AnalyzeCommand.Create(console),
             DemoCommand.Create(console),
+            RunCommand.Create(console),
+            CheckCommand.Create(console),
         };
 
     public static async Task<int> InvokeAsync(string[] args, CliConsole console, CancellationToken cancellationToken)

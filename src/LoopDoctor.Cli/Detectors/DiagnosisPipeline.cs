@@ -36,6 +36,9 @@ internal sealed class DiagnosisPipeline
 
     public long SignalCount { get; private set; }
 
+    /// <summary>When set, signals it rejects are not observed (check: the warm-up period is not judged).</summary>
+    public Func<Signal, bool>? Admit { get; init; }
+
     /// <summary>Signals seen by type (LOOPDOCTOR_DEBUG=1 prints them): tells a missing provider from a quiet target.</summary>
     public Dictionary<string, long> SignalCounts { get; } = [];
 
@@ -53,6 +56,11 @@ internal sealed class DiagnosisPipeline
 
     public void Observe(Signal signal)
     {
+        if (Admit is { } admit && !admit(signal))
+        {
+            return;
+        }
+
         lock (_lock)
         {
             SignalCount++;

@@ -65,7 +65,9 @@ internal sealed class LiveSession : IDisposable
     public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
 
     /// <summary>Connects, starts the session (and injects the agent when asked and absent), and starts reading.</summary>
-    public static LiveSession Start(TargetProcess target, DiagnosisPipeline pipeline, LiveSessionOptions options, TextWriter log, TimeProvider? time = null)
+    /// <param name="onSessionStarted">Called once the EventPipe session runs, before its stream is read (run/check resume a
+    /// runtime suspended at startup here: the stream's header only comes once it runs).</param>
+    public static LiveSession Start(TargetProcess target, DiagnosisPipeline pipeline, LiveSessionOptions options, TextWriter log, TimeProvider? time = null, Action? onSessionStarted = null)
     {
         var client = new DiagnosticsClient(target.ProcessId);
         // Linux answers "is the agent loaded?" from /proc/PID/maps at once; elsewhere we listen for AgentStarted briefly.
@@ -83,6 +85,7 @@ internal sealed class LiveSession : IDisposable
         LiveSession live;
         try
         {
+            onSessionStarted?.Invoke();
             var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
             live = new LiveSession(target, session, source, pipeline, AgentPresence.None, time ?? TimeProvider.System);
         }

@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Globalization;
+using LoopDoctor.Cli.Baselines;
+using LoopDoctor.Cli.CommandLine;
+using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Launch;
+using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Signals;
+using LoopDoctor.Cli.Targets;
+
+namespace LoopDoctor.Cli.Commands;
+
+internal sealed record CheckOptions(
+    IReadOnlyList<string> Command,
+    int? ProcessId,
+    string? BaselinePath,
+    bool UpdateBaseline,
+    double? MaxQueueDelayP99Ms,
+    IReadOnlyList<string> FailOn,
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    string? JUnitPath,
+    ReportFormat Format,
+    TimeSpan ConnectTimeout);
+
+/// <summary>
+/// <c>loopdoctor check</c>: the CI gate. Runs the command under the agent (as run does) or observes -p PID for --duration,
+/// ignores the first --warmup (by event timestamps), then judges the findings against the baseline and thresholds
+/// (Baselines/CheckJudge). Exit codes: 0 passed, 8 a rule failed, anything else the check could not run (docs/ci.md).
+/// </summary>
+internal static class CheckCommand
+{
+    public const string DefaultBaseline = "loopdoctor-baseline.json";
+
+    public static Command Create(CliConsole console)
+    {
+        var commandArgument = RunCommand.CommandArgument();
+        var processId = CommonOptions.ProcessId();
+        processId.Description = "Observe this running .NET process instead of starting a command.";
+        var baseline = new Option<string>("--baseline", "-b")
+        {
+            Description = "The baseline file: accepted culprit call sites per finding kind and queue-delay percentiles. A missing file is an empty baseline.",
+            DefaultValueFactory = _ => DefaultBaseline,
+        };
+        var update = new Option<bool>("--update-baseline") { Description = "Accept the current state: write it to the baseline file (then judge the other rules)." };
+        var maxP99 = RunCommand.OptionalDuration("--max-queue-delay-p99", "Fail when the thread-pool queue-delay p99 is over this (e.g. 50ms).");
+        var failOn = RunCommand.FailOnOption("Fail when a warning/critical finding of these kinds is found, even if the baseline accepts it");
+        var duration = CommonOptions.Duration("--duration", "How long to observe, warm-up included.", TimeSpan.FromSeconds(20));
+        duration.Aliases.Add("-d");
+        var warmup = CommonOptions.Duration("--warmup", "The first part of --duration that is not judged (startup: JIT, connection pools, caches).", TimeSpan.FromSeconds(2));
+        var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML file: one test case per rule, failures with the call site and the fix." };
+        var format = CommonOptions.Format();
+        var connectTimeout = RunCommand.ConnectTimeoutOption();
+        var command = new Command("check", "CI regression gate: run a command under the agent (or observe -p PID) and fail on a new culprit call site, a --fail-on finding kind, " +
+                                           "or a queue-delay p99 over the threshold or the baseline's tolerance. Exit codes: 0 passed, 8 regression, other: could not run.")
+        {
+            commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, format, connectTimeout,
+        };
+        command.Validators.Add(result =>
+        {
+            var hasCommand = result.GetValue(commandArgument) is { Length: > 0 };
+            var hasPid = result.GetResult(processId) is not null;
+            if (hasCommand == hasPid)
+            {
+                result.AddError("Give check either a command after '--' or --process-id (-p), not both.");
+            }
+
+            if (result.GetValue(warmup) >= result.GetValue(duration))
+            {
+                result.AddError("--warmup must be shorter than --duration.");
+            }
+        });
+        command.SetAction((result, ct) => RunAsync(
+            new CheckOptions(result.GetValue(commandArgument) ?? [], result.GetValue(processId), result.GetValue(baseline), result.GetValue(update),
+                result.GetValue(maxP99)?.TotalMilliseconds, result.GetValue(failOn) ?? [], result.GetValue(duration), result.GetValue(warmup),
+                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout)),
+            console, ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(CheckOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        // A bad baseline is known before anything starts.
+        var path = options.BaselinePath;
+        var found = path is not null && File.Exists(path);
+        var baseline = found && !options.UpdateBaseline ? Baseline.Load(path!) : Baseline.Empty;
+        var warmupMs = options.Warmup.TotalMilliseconds;
+        // Event timestamps count from the session's start; the pool-thread registry and the agent's announcement are
+        // evidence about the process, not findings, so they are kept from the start.
+        var intervals = new QueueDelayIntervals();
+        var pipeline = new DiagnosisPipeline
+        {
+            Admit = s =>
+            {
+                if (s.TimestampMs < warmupMs)
+                {
+                    return s is PoolThreadSeen or AgentStarted;
+                }
+
+                intervals.Observe(s);
+                return true;
+            },
+        };
+        var report = options.ProcessId is { } pid
+            ? await ObserveProcessAsync(pid, pipeline, options, console, cancellationToken).ConfigureAwait(false)
+            : await ObserveCommandAsync(pipeline, options, console, cancellationToken).ConfigureAwait(false);
+
+        if (options.UpdateBaseline && path is not null)
+        {
+            baseline = Baseline.FromReport(report, intervals.Typical());
+            baseline.Save(path);
+            found = true;
+            await console.Error.WriteLineAsync($"loopdoctor: baseline written to {path} ({baseline.CallSites.Sum(p => p.Value.Count)} accepted call site(s)).").ConfigureAwait(false);
+        }
+
+        var rules = CheckJudge.Judge(report, intervals.Typical(), baseline, found, new CheckThresholds(options.MaxQueueDelayP99Ms, options.FailOn));
+        var result = new CheckResult(report, intervals.Typical(), rules, path, found, options.Warmup.TotalSeconds);
+        CheckOutput.Write(result, options.Format, console.Out);
+        await console.Out.FlushAsync().ConfigureAwait(false);
+        if (options.JUnitPath is { } junit)
+        {
+            CheckOutput.WriteJUnit(result, junit);
+        }
+
+        CheckOutput.AppendStepSummary(result, console.Error);
+        return (int)(result.Passed ? ExitCode.Ok : ExitCode.RegressionFound);
+    }
+
+    private static async Task<DiagnosisReport> ObserveCommandAsync(DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        // The program's stdout goes to our stderr: check's stdout is the verdict (text, JSON or Markdown) alone.
+        await using var launched = await LaunchedSession.StartAsync(options.Command, options.ConnectTimeout, pipeline, TimeSpan.FromSeconds(1), console.Error, console.Error, cancellationToken).ConfigureAwait(false);
+        var child = launched.Child;
+        await console.Error.WriteLineAsync($"loopdoctor: checking {child.Name} (pid {child.TargetPid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
+        var end = await launched.Session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);
+        var elapsed = launched.Session.Elapsed.TotalSeconds;
+        if (end == SessionEnd.TargetExited || child.HasExited)
+        {
+            var code = await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw new LoopDoctorException(ExitCode.TargetExited,
+                $"{child.Name} exited with code {code} after {Seconds(TimeSpan.FromSeconds(elapsed))} s, before the {Seconds(options.Duration)} s check ended: nothing to judge (the check could not run).");
+        }
+
+        if (end == SessionEnd.Cancelled)
+        {
+            throw new LoopDoctorException(ExitCode.SessionFailed, "Interrupted before the check ended: nothing judged (the check could not run).");
+        }
+
+        var exitCode = await child.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await console.Error.WriteLineAsync($"loopdoctor: stopped {child.Name} (exit code {exitCode}).").ConfigureAwait(false);
+        return pipeline.BuildReport(new TargetInfo(child.TargetPid, child.Name), elapsed, LaunchedSession.AgentOf(pipeline));
+    }
+
+    private static async Task<DiagnosisReport> ObserveProcessAsync(int pid, DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        var target = TargetProcess.Resolve(pid, null);
+        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1)), console.Error);
+        await console.Error.WriteLineAsync($"loopdoctor: checking {target.Name} (pid {pid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
+        var end = await session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);
+        switch (end)
+        {
+            case SessionEnd.TargetExited:
+                throw new LoopDoctorException(ExitCode.TargetExited,
+                    $"Process {pid} exited after {Seconds(session.Elapsed)} s, before the {Seconds(options.Duration)} s check ended: nothing to judge (the check could not run).");
+            case SessionEnd.Cancelled:
+                throw new LoopDoctorException(ExitCode.SessionFailed, "Interrupted before the check ended: nothing judged (the check could not run).");
+        }
+
+        var agent = session.Agent != AgentPresence.None ? session.Agent : pipeline.AgentSeen is not null ? AgentPresence.Embedded : AgentPresence.None;
+        return pipeline.BuildReport(new TargetInfo(pid, target.Name), session.Elapsed.TotalSeconds, agent);
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+}
