@@ -50,6 +50,11 @@ internal static class LiveDiagnosis
         };
         var seconds = session.Elapsed.TotalSeconds;
         var report = pipeline.BuildReport(new TargetInfo(target.ProcessId, target.Name), seconds, agent);
+        var lost = session.EventsLost;
+        if (lost > 0)
+        {
+            await console.Error.WriteLineAsync($"loopdoctor: the session lost {lost} events (the target produced them faster than they could be read); counts are lower bounds.").ConfigureAwait(false);
+        }
         switch (end)
         {
             case SessionEnd.TargetExited:
@@ -61,6 +66,6 @@ internal static class LiveDiagnosis
                 break;
         }
 
-        return report;
+        return report.WithEventsLost(lost);
     }
 }

@@ -32,6 +32,7 @@ internal sealed class LiveSession : IDisposable
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     private readonly EventPipeSession _session;
+    private readonly TraceLogEventSource _source;
     private readonly Task _processing;
     private readonly TimeProvider _time;
     private readonly long _startedAt;
@@ -41,6 +42,7 @@ internal sealed class LiveSession : IDisposable
     {
         Target = target;
         _session = session;
+        _source = source;
         _time = time;
         Agent = agent;
         _ = new TraceEventSignalAdapter(source, pipeline.Observe);
@@ -63,6 +65,25 @@ internal sealed class LiveSession : IDisposable
     public AgentPresence Agent { get; private set; }
 
     public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
+
+    /// <summary>
+    /// Events the runtime dropped for this session: TraceEvent counts the gaps in EventPipe's per-thread sequence
+    /// numbers (EventPipeEventSource.EventsLost, surfaced by the TraceLog source and its TraceLog).
+    /// </summary>
+    public long EventsLost
+    {
+        get
+        {
+            try
+            {
+                return Math.Max(_source.EventsLost, _source.TraceLog?.EventsLost ?? 0);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+            {
+                return 0;
+            }
+        }
+    }
 
     /// <summary>Connects, starts the session (and injects the agent when asked and absent), and starts reading.</summary>
     public static LiveSession Start(TargetProcess target, DiagnosisPipeline pipeline, LiveSessionOptions options, TextWriter log, TimeProvider? time = null)
