@@ -129,7 +129,7 @@ internal sealed class LiveSession : IDisposable
 
         if (options.Inject)
         {
-            live.Agent = TryInject(client, target, log);
+            live.Agent = TryInject(client.ApplyStartupHook, target.ProcessId, AgentDetection.FindInjectableAgent(out var problem), problem, log);
         }
 
         return live;
@@ -146,9 +146,13 @@ internal sealed class LiveSession : IDisposable
         return pipeline.AgentSeen is not null;
     }
 
-    private static AgentPresence TryInject(DiagnosticsClient client, TargetProcess target, TextWriter log)
+    /// <summary>
+    /// Injects the verified agent (<paramref name="path"/> null: not injectable, <paramref name="problem"/> says why). Any
+    /// refusal by the target (a runtime without ApplyStartupHook answers UnsupportedCommand; an old or failing one a
+    /// server error) is one line on <paramref name="log"/>, and the session continues without the agent.
+    /// </summary>
+    internal static AgentPresence TryInject(Action<string> applyStartupHook, int processId, string? path, string? problem, TextWriter log)
     {
-        var path = AgentDetection.FindInjectableAgent(out var problem);
         if (path is null)
         {
             log.WriteLine($"loopdoctor: not injecting the agent: {problem}.");
@@ -158,16 +162,23 @@ internal sealed class LiveSession : IDisposable
         try
         {
             var stopwatch = Stopwatch.StartNew();
-            client.ApplyStartupHook(path);
-            log.WriteLine($"loopdoctor: injected the LoopDoctor agent into {target.ProcessId} in {stopwatch.ElapsedMilliseconds} ms (--no-inject to skip).");
+            applyStartupHook(path);
+            log.WriteLine($"loopdoctor: injected the LoopDoctor agent into {processId} in {stopwatch.ElapsedMilliseconds} ms (--no-inject to skip).");
             return AgentPresence.Injected;
         }
-        catch (Exception ex) when (ex is ServerErrorException or UnsupportedCommandException or ServerNotAvailableException or IOException)
+        catch (UnsupportedCommandException)
         {
-            log.WriteLine($"loopdoctor: could not inject the agent ({ex.Message}); continuing without it.");
+            log.WriteLine($"loopdoctor: process {processId}'s runtime cannot load a startup hook at run time (ApplyStartupHook needs .NET 8 or later); continuing without the agent.");
+            return AgentPresence.None;
+        }
+        catch (Exception ex) when (ex is ServerErrorException or ServerNotAvailableException or IOException or TimeoutException)
+        {
+            log.WriteLine($"loopdoctor: could not inject the agent into {processId} ({OneLine(ex.Message)}); continuing without it.");
             return AgentPresence.None;
         }
     }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
     /// <summary>Runs until <paramref name="duration"/> elapses, <paramref name="cancellationToken"/> fires or the target exits; then stops.</summary>
     public async Task<SessionEnd> RunAsync(TimeSpan? duration, CancellationToken cancellationToken)
