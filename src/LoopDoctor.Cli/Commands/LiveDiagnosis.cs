@@ -59,7 +59,7 @@ internal static class LiveDiagnosis
         {
             case SessionEnd.TargetExited:
                 await console.Error.WriteLineAsync($"loopdoctor: process {target.ProcessId} exited after {seconds:0.0} s; the report covers what was seen until then.").ConfigureAwait(false);
-                report = report with { Incomplete = $"the target exited after {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s" };
+                report = report with { TargetExited = true, Incomplete = $"the target exited after {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s" };
                 break;
             case SessionEnd.Cancelled:
                 await console.Error.WriteLineAsync($"loopdoctor: interrupted after {seconds:0.0} s; session stopped.").ConfigureAwait(false);

@@ -56,6 +56,9 @@ internal sealed record DiagnosisReport(
     /// </summary>
     public long EventsLost { get; init; }
 
+    /// <summary>The target exited mid-session (exit code 6).</summary>
+    public bool TargetExited { get; init; }
+
     /// <summary>Marks the report incomplete when events were lost (unless it already is, for a more serious reason).</summary>
     public DiagnosisReport WithEventsLost(long eventsLost) => eventsLost <= 0
         ? this

@@ -66,6 +66,27 @@ public sealed class SoakTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Events_dropped_by_a_full_buffer_are_counted_and_mark_the_report_partial()
+    {
+        // A 1 MB runtime buffer (instead of 256 MB) cannot absorb the flood between reads: the runtime drops events.
+        using var target = TestProcess.StartDotnet(TargetApp.TargetDll, ["flood-waits"], Chatty);
+        var pid = (await target.WaitForLineAsync(@"^ready pid=(\d+)", TimeSpan.FromSeconds(30))).Groups[1].Value;
+        await target.WaitForLineAsync(@"^waits/s=\d+", TimeSpan.FromSeconds(10));
+        var options = new TestProcessOptions { MaxCapturedLines = 20_000 };
+        options.Environment["LOOPDOCTOR_CIRCULAR_BUFFER_MB"] = "1";
+        using var cli = TestProcess.StartDotnet(CliDll, ["diagnose", "-p", pid, "--duration", "5s", "--format", "json", "--no-inject"], options);
+        var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var report = ParseReport(cli);
+        var lost = report.GetProperty("eventsLost").GetInt64();
+        output.WriteLine($"eventsLost {lost}; exit {exit}");
+
+        Assert.True(exit is 0 or 1, $"exit {exit}: {cli.DescribeOutput()}"); // partial, not failed
+        Assert.True(lost > 0, $"no loss reported with a 1 MB buffer: {cli.DescribeOutput()}");
+        Assert.Contains($"lost {lost} events", report.GetProperty("incomplete").GetString());
+        Assert.Contains(cli.StderrLines, l => l.Contains($"the session lost {lost} events", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Monitor_for_two_minutes_keeps_memory_flat_and_leaves_the_target_healthy_after_detach()
     {
         if (!OperatingSystem.IsLinux())
