@@ -50,17 +50,22 @@ internal static class LiveDiagnosis
         };
         var seconds = session.Elapsed.TotalSeconds;
         var report = pipeline.BuildReport(new TargetInfo(target.ProcessId, target.Name), seconds, agent);
+        var lost = session.EventsLost;
+        if (lost > 0)
+        {
+            await console.Error.WriteLineAsync($"loopdoctor: the session lost {lost} events (the target produced them faster than they could be read); counts are lower bounds.").ConfigureAwait(false);
+        }
         switch (end)
         {
             case SessionEnd.TargetExited:
                 await console.Error.WriteLineAsync($"loopdoctor: process {target.ProcessId} exited after {seconds:0.0} s; the report covers what was seen until then.").ConfigureAwait(false);
-                report = report with { Incomplete = $"the target exited after {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s" };
+                report = report with { TargetExited = true, Incomplete = $"the target exited after {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s" };
                 break;
             case SessionEnd.Cancelled:
                 await console.Error.WriteLineAsync($"loopdoctor: interrupted after {seconds:0.0} s; session stopped.").ConfigureAwait(false);
                 break;
         }
 
-        return report;
+        return report.WithEventsLost(lost);
     }
 }

@@ -29,7 +29,8 @@ internal static class ReportOutput
             await console.Error.WriteLineAsync($"loopdoctor: report written to {outputPath} (verdict: {report.Verdict.Name()}).").ConfigureAwait(false);
         }
 
-        if (report.Incomplete is not null)
+        // Lost events make a report partial, not a failed session: the exit code still says what was found.
+        if (report.TargetExited || (report.Incomplete is not null && report.EventsLost == 0))
         {
             return ExitCode.TargetExited;
         }

@@ -5,19 +5,43 @@ namespace LoopDoctor.Cli.Detectors;
 
 /// <summary>
 /// Sums durations by (thread, call site) so findings can be filtered by thread afterwards and then merged by call site,
-/// ranked by total time. Memory is bounded by threads × distinct call sites, not by event count.
+/// ranked by total time. Memory is bounded by event count never: at most <see cref="MaxEntries"/> (thread, call site)
+/// pairs are kept apart; later new pairs are counted in one "other call sites" entry per thread, so totals stay right
+/// under an event flood or a long monitor whose stacks keep changing.
 /// </summary>
-internal sealed class CallSiteAggregator
+internal sealed class CallSiteAggregator(int maxEntries = CallSiteAggregator.MaxEntries)
 {
+    /// <summary>Distinct (thread, call site) pairs kept by default: a few hundred KB at most.</summary>
+    public const int MaxEntries = 4096;
+
+    /// <summary>The frame naming the overflow entry.</summary>
+    public const string OtherCallSites = "(other call sites)";
+
+    private static readonly IReadOnlyList<string> OtherFrames = [OtherCallSites];
+
     private readonly Dictionary<(int ThreadId, string Key), Entry> _entries = [];
+
+    /// <summary>Call-site observations folded into "other" because the cap was reached.</summary>
+    public long Overflowed { get; private set; }
 
     public void Add(int threadId, IReadOnlyList<string> frames, string? blockingApi, double durationMs, string? activity = null)
     {
         var key = string.Join('|', frames) + "#" + activity;
         if (!_entries.TryGetValue((threadId, key), out var entry))
         {
-            entry = new Entry(frames, activity);
-            _entries.Add((threadId, key), entry);
+            if (_entries.Count >= maxEntries)
+            {
+                Overflowed++;
+                key = OtherCallSites + "#" + activity;
+                frames = OtherFrames;
+                blockingApi = null;
+            }
+
+            if (!_entries.TryGetValue((threadId, key), out entry))
+            {
+                entry = new Entry(frames, activity);
+                _entries.Add((threadId, key), entry);
+            }
         }
 
         entry.Count++;

@@ -16,8 +16,13 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
     // Waits shorter than this cannot make up most of a long callback; keeping only longer ones bounds memory.
     private const double IntervalKeepMs = 20;
 
+    // Per thread, the waits kept for the "mostly waiting" test: enough for any one episode, bounded for a long monitor.
+    private const int MaxIntervalsPerThread = 256;
+
     private readonly Dictionary<int, Episode> _current = [];
-    private readonly List<Episode> _long = [];
+
+    // Closed long episodes are aggregated at once (not kept): memory stays bounded however long the session runs.
+    private readonly CallSiteAggregator _long = new();
     private readonly Dictionary<int, List<(double Start, double End)>> _waitIntervals = [];
     private readonly Dictionary<int, double> _openWaits = [];
 
@@ -54,6 +59,11 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
         if (!_waitIntervals.TryGetValue(threadId, out var list))
         {
             _waitIntervals[threadId] = list = [];
+        }
+
+        if (list.Count >= MaxIntervalsPerThread)
+        {
+            list.RemoveAt(0);
         }
 
         list.Add((start, end));
@@ -112,27 +122,25 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
 
     private void Close(Episode episode)
     {
-        if (episode.DurationMs >= options.LongCallbackThresholdMs)
+        if (episode.DurationMs >= options.LongCallbackThresholdMs && !MostlyWaiting(episode))
         {
-            _long.Add(episode);
+            _long.Add(episode.ThreadId, episode.Frames, episode.BlockingApi, episode.DurationMs, episode.IsCpu ? "cpu" : "blocked");
+        }
+
+        // Waits that ended before this episode's end cannot overlap a later episode of the same thread.
+        if (_waitIntervals.TryGetValue(episode.ThreadId, out var intervals))
+        {
+            intervals.RemoveAll(i => i.End <= episode.LastMs);
         }
     }
 
     public IEnumerable<Finding> GetFindings(DetectionContext context)
     {
-        var aggregator = new CallSiteAggregator();
-        var episodes = _long.Concat(_current.Values.Where(e => e.DurationMs >= options.LongCallbackThresholdMs));
-        foreach (var e in episodes)
-        {
-            if (!context.PoolThreads.IsWorker(e.ThreadId) || MostlyWaiting(e))
-            {
-                continue;
-            }
-
-            aggregator.Add(e.ThreadId, e.Frames, e.BlockingApi, e.DurationMs, e.IsCpu ? "cpu" : "blocked");
-        }
-
-        var summary = aggregator.Summarize(_ => true, options.MaxCallSites);
+        var inProgress = _current.Values
+            .Where(e => e.DurationMs >= options.LongCallbackThresholdMs && context.PoolThreads.IsWorker(e.ThreadId) && !MostlyWaiting(e))
+            .Select(e => (e.Frames, e.BlockingApi, e.DurationMs, (string?)(e.IsCpu ? "cpu" : "blocked")))
+            .ToList();
+        var summary = _long.Summarize(context.PoolThreads.IsWorker, options.MaxCallSites, inProgress);
         if (summary.Count == 0)
         {
             yield break;

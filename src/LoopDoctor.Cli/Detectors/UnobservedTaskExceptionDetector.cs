@@ -9,6 +9,11 @@ namespace LoopDoctor.Cli.Detectors;
 /// </summary>
 internal sealed class UnobservedTaskExceptionDetector(DetectorOptions options) : IDetector
 {
+    // Caps keep memory bounded when an app throws endless distinct exceptions; the overflow is counted as "other".
+    internal const int MaxTypes = 256;
+    internal const int MaxSitesPerType = 256;
+    internal const string OtherTypes = "(other exception types)";
+
     private readonly Dictionary<string, (long Count, Dictionary<string, (IReadOnlyList<string> Frames, long Count)> Sites)> _byType = [];
 
     public void Observe(Signal signal)
@@ -18,15 +23,22 @@ internal sealed class UnobservedTaskExceptionDetector(DetectorOptions options) :
             return;
         }
 
-        if (!_byType.TryGetValue(e.ExceptionType, out var entry))
+        var type = _byType.Count >= MaxTypes && !_byType.ContainsKey(e.ExceptionType) ? OtherTypes : e.ExceptionType;
+        if (!_byType.TryGetValue(type, out var entry))
         {
             entry = (0, []);
         }
 
         var frames = ParseStackTrace(e.StackTrace, options.CallSiteDepth);
         var key = string.Join('|', frames);
+        if (entry.Sites.Count >= MaxSitesPerType && !entry.Sites.ContainsKey(key))
+        {
+            frames = [CallSiteAggregator.OtherCallSites];
+            key = CallSiteAggregator.OtherCallSites;
+        }
+
         entry.Sites[key] = entry.Sites.TryGetValue(key, out var site) ? (site.Frames, site.Count + 1) : (frames, 1);
-        _byType[e.ExceptionType] = (entry.Count + 1, entry.Sites);
+        _byType[type] = (entry.Count + 1, entry.Sites);
     }
 
     public IEnumerable<Finding> GetFindings(DetectionContext context)

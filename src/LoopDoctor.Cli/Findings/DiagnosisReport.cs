@@ -50,5 +50,23 @@ internal sealed record DiagnosisReport(
     /// <summary>Set when the session ended early (target exited): the report covers only what was seen.</summary>
     public string? Incomplete { get; init; }
 
+    /// <summary>
+    /// Events the runtime dropped because loopdoctor could not read them fast enough (EventPipe's per-thread sequence
+    /// numbers show the gaps); 0 when the session saw everything. Counts in the report are then lower bounds.
+    /// </summary>
+    public long EventsLost { get; init; }
+
+    /// <summary>The target exited mid-session (exit code 6).</summary>
+    public bool TargetExited { get; init; }
+
+    /// <summary>Marks the report incomplete when events were lost (unless it already is, for a more serious reason).</summary>
+    public DiagnosisReport WithEventsLost(long eventsLost) => eventsLost <= 0
+        ? this
+        : this with
+        {
+            EventsLost = eventsLost,
+            Incomplete = Incomplete ?? $"the session lost {eventsLost} events (the target produced them faster than loopdoctor could read them); counts are lower bounds",
+        };
+
     public bool HasProblems => Findings.Any(f => f.Severity >= Severity.Warning);
 }

@@ -44,6 +44,8 @@ internal static class JsonReportWriter
             json.WriteNull("incomplete");
         }
 
+        json.WriteNumber("eventsLost", report.EventsLost);
+
         json.WriteStartArray("findings");
         foreach (var finding in report.Findings)
         {

@@ -15,6 +15,11 @@ internal static class TextReportWriter
             w.WriteLine($"PARTIAL REPORT: {incomplete}");
         }
 
+        if (report.EventsLost > 0)
+        {
+            w.WriteLine($"Warning: {report.EventsLost} events lost by the session; counts below are lower bounds.");
+        }
+
         w.WriteLine($"Verdict: {report.Verdict.Name().ToUpperInvariant()}" + (report.Findings.Count == 0 ? " - no problem found." : ""));
         var pool = report.ThreadPool;
         var delay = pool.QueueDelayMilliseconds is { } d

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Reflection;
+using Microsoft.Diagnostics.Tracing;
 using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Targets;
@@ -31,7 +33,15 @@ internal sealed class LiveSession : IDisposable
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The runtime-side buffer (MB) that absorbs bursts while loopdoctor reads; when it fills, the runtime drops events and
+    /// the report says how many. LOOPDOCTOR_CIRCULAR_BUFFER_MB overrides it (tests shrink it to provoke losses).
+    /// </summary>
+    internal static int CircularBufferMB =>
+        int.TryParse(Environment.GetEnvironmentVariable("LOOPDOCTOR_CIRCULAR_BUFFER_MB"), out var mb) && mb > 0 ? mb : 256;
+
     private readonly EventPipeSession _session;
+    private readonly TraceLogEventSource _source;
     private readonly Task _processing;
     private readonly TimeProvider _time;
     private readonly long _startedAt;
@@ -41,6 +51,7 @@ internal sealed class LiveSession : IDisposable
     {
         Target = target;
         _session = session;
+        _source = source;
         _time = time;
         Agent = agent;
         _ = new TraceEventSignalAdapter(source, pipeline.Observe);
@@ -64,6 +75,33 @@ internal sealed class LiveSession : IDisposable
 
     public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
 
+    // In real time, TraceLog's own EventsLost stays 0 (measured, TraceEvent 4.0.0: a 1 MB buffer under a flood lost 3/4 of
+    // the waits and it said 0); the EventPipeEventSource it reads from counts the sequence-number gaps. TraceLog keeps that
+    // source private, hence reflection; if a TraceEvent update renames the field we fall back to the public counts.
+    private static readonly FieldInfo? RawEventSourceField =
+        typeof(TraceLog).GetField("rawEventSourceToConvert", BindingFlags.Instance | BindingFlags.NonPublic);
+
+    /// <summary>
+    /// Events the runtime dropped for this session: EventPipeEventSource counts the gaps in EventPipe's per-thread
+    /// sequence numbers (reported in its sequence-point blocks).
+    /// </summary>
+    public long EventsLost
+    {
+        get
+        {
+            try
+            {
+                var log = _source.TraceLog;
+                var raw = RawEventSourceField?.GetValue(log) as TraceEventSource;
+                return Math.Max(Math.Max(_source.EventsLost, log?.EventsLost ?? 0), raw?.EventsLost ?? 0);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or TargetException or FieldAccessException)
+            {
+                return 0;
+            }
+        }
+    }
+
     /// <summary>Connects, starts the session (and injects the agent when asked and absent), and starts reading.</summary>
     /// <param name="onSessionStarted">Called once the EventPipe session runs, before its stream is read (run/check resume a
     /// runtime suspended at startup here: the stream's header only comes once it runs).</param>
@@ -75,7 +113,7 @@ internal sealed class LiveSession : IDisposable
         EventPipeSession session;
         try
         {
-            session = client.StartEventPipeSession(SessionProviders.Create(options.MetricsRefresh), requestRundown: false, circularBufferMB: 256);
+            session = client.StartEventPipeSession(SessionProviders.Create(options.MetricsRefresh), requestRundown: false, circularBufferMB: CircularBufferMB);
         }
         catch (Exception ex)
         {
@@ -111,7 +149,7 @@ internal sealed class LiveSession : IDisposable
 
         if (options.Inject)
         {
-            live.Agent = TryInject(client, target, log);
+            live.Agent = TryInject(client.ApplyStartupHook, target.ProcessId, AgentDetection.FindInjectableAgent(out var problem), problem, log);
         }
 
         return live;
@@ -128,9 +166,13 @@ internal sealed class LiveSession : IDisposable
         return pipeline.AgentSeen is not null;
     }
 
-    private static AgentPresence TryInject(DiagnosticsClient client, TargetProcess target, TextWriter log)
+    /// <summary>
+    /// Injects the verified agent (<paramref name="path"/> null: not injectable, <paramref name="problem"/> says why). Any
+    /// refusal by the target (a runtime without ApplyStartupHook answers UnsupportedCommand; an old or failing one a
+    /// server error) is one line on <paramref name="log"/>, and the session continues without the agent.
+    /// </summary>
+    internal static AgentPresence TryInject(Action<string> applyStartupHook, int processId, string? path, string? problem, TextWriter log)
     {
-        var path = AgentDetection.FindInjectableAgent(out var problem);
         if (path is null)
         {
             log.WriteLine($"loopdoctor: not injecting the agent: {problem}.");
@@ -140,16 +182,23 @@ internal sealed class LiveSession : IDisposable
         try
         {
             var stopwatch = Stopwatch.StartNew();
-            client.ApplyStartupHook(path);
-            log.WriteLine($"loopdoctor: injected the LoopDoctor agent into {target.ProcessId} in {stopwatch.ElapsedMilliseconds} ms (--no-inject to skip).");
+            applyStartupHook(path);
+            log.WriteLine($"loopdoctor: injected the LoopDoctor agent into {processId} in {stopwatch.ElapsedMilliseconds} ms (--no-inject to skip).");
             return AgentPresence.Injected;
         }
-        catch (Exception ex) when (ex is ServerErrorException or UnsupportedCommandException or ServerNotAvailableException or IOException)
+        catch (UnsupportedCommandException)
         {
-            log.WriteLine($"loopdoctor: could not inject the agent ({ex.Message}); continuing without it.");
+            log.WriteLine($"loopdoctor: process {processId}'s runtime cannot load a startup hook at run time (ApplyStartupHook needs .NET 8 or later); continuing without the agent.");
+            return AgentPresence.None;
+        }
+        catch (Exception ex) when (ex is ServerErrorException or ServerNotAvailableException or IOException or TimeoutException)
+        {
+            log.WriteLine($"loopdoctor: could not inject the agent into {processId} ({OneLine(ex.Message)}); continuing without it.");
             return AgentPresence.None;
         }
     }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
     /// <summary>Runs until <paramref name="duration"/> elapses, <paramref name="cancellationToken"/> fires or the target exits; then stops.</summary>
     public async Task<SessionEnd> RunAsync(TimeSpan? duration, CancellationToken cancellationToken)

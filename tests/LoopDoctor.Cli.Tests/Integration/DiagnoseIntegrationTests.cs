@@ -97,6 +97,17 @@ public class DiagnoseIntegrationTests
     }
 
     [Fact]
+    public async Task A_target_with_the_agent_embedded_is_not_injected_again()
+    {
+        // Injection allowed (no --no-inject): the running agent is detected and nothing is injected.
+        using var app = await TargetApp.StartAsync(TargetApp.TargetDll, "healthy", "--agent");
+        var result = await CliRunner.RunAsync("diagnose", "-p", app.ProcessId.ToString(), "--duration", "3s", "--format", "json");
+        using var doc = JsonDocument.Parse(result.Out);
+        Assert.Equal("embedded", doc.RootElement.GetProperty("agent").GetString());
+        Assert.DoesNotContain("inject", result.Error);
+    }
+
+    [Fact]
     public async Task Ps_lists_a_running_target_with_its_name()
     {
         using var app = await TargetApp.StartAsync("healthy");

@@ -1,6 +1,8 @@
 // A tiny target for the CLI's tests: runs one async anti-pattern under its own load on the thread pool
 // and prints "ready pid=N" once running.
-// Usage: LoopDoctor.TestTarget <scenario> [--agent]  (healthy|sync-over-async|lock|sleep|cpu|fire-and-forget)
+// Usage: LoopDoctor.TestTarget <scenario> [--agent]  (healthy|sync-over-async|lock|sleep|cpu|fire-and-forget|flood-waits)
+// flood-waits: a few pool work items in tight Monitor.Wait/Pulse ping-pong (real blocking waits, each a
+// WaitHandleWaitStart/Stop pair on a pool thread); prints "waits/s=N" once a second.
 using System.Runtime.CompilerServices;
 using LoopDoctor.Agent;
 
@@ -19,11 +21,18 @@ public static class Program
             "sleep" => Scenarios.SleepInCallback,
             "cpu" => Scenarios.CpuInCallback,
             "fire-and-forget" => Scenarios.FireAndForget,
+            "flood-waits" => () => Task.CompletedTask,
             _ => throw new ArgumentException($"unknown scenario {scenario}"),
         };
         using var agent = args.Contains("--agent") ? StartAgent() : null;
         Console.WriteLine($"ready pid={Environment.ProcessId} scenario={scenario}");
         using var stop = new CancellationTokenSource();
+        if (scenario == "flood-waits")
+        {
+            await WaitFlood.RunAsync(pairs: 2);
+            return 0;
+        }
+
         var inFlight = new List<Task>();
         while (!stop.IsCancellationRequested)
         {
@@ -107,5 +116,55 @@ public static class Scenarios
     {
         await Task.Yield();
         throw new InvalidOperationException("fire-and-forget failed");
+    }
+}
+
+/// <summary>
+/// Event flood for the CLI's hardening tests: pairs of pool work items hand a token back and forth with
+/// Monitor.Wait/Pulse, so every hand-off is a real blocking wait on a pool thread (WaitHandleWaitStart/Stop).
+/// Two pairs keep the two cores busy without starving the pool.
+/// </summary>
+public static class WaitFlood
+{
+    private static long _waits;
+
+    public static async Task RunAsync(int pairs)
+    {
+        for (var i = 0; i < pairs; i++)
+        {
+            var gate = new object();
+            var turn = new int[1];
+            _ = Task.Run(() => PingPong(gate, turn, 0));
+            _ = Task.Run(() => PingPong(gate, turn, 1));
+        }
+
+        var last = 0L;
+        while (true)
+        {
+            await Task.Delay(1000);
+            var now = Interlocked.Read(ref _waits);
+            Console.WriteLine($"waits/s={now - last}");
+            last = now;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PingPong(object gate, int[] turn, int me)
+    {
+        lock (gate)
+        {
+            while (true)
+            {
+                while (turn[0] != me)
+                {
+                    // The timeout keeps a lost pulse from parking the pair forever.
+                    Monitor.Wait(gate, 10);
+                    Interlocked.Increment(ref _waits);
+                }
+
+                turn[0] = 1 - me;
+                Monitor.Pulse(gate);
+            }
+        }
     }
 }
