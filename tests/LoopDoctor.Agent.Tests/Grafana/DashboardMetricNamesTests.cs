@@ -6,6 +6,8 @@ using System.Text.RegularExpressions;
 using LoopDoctor.Agent.Tests.Prometheus;
 using Xunit.Abstractions;
 
+using PromTool = LoopDoctor.Testing.PromTool;
+
 namespace LoopDoctor.Agent.Tests.Grafana;
 
 /// <summary>

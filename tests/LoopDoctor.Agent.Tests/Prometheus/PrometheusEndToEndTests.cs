@@ -8,6 +8,8 @@ using LoopDoctor.Agent.Metrics;
 using LoopDoctor.Agent.Prometheus;
 using Xunit.Abstractions;
 
+using PromTool = LoopDoctor.Testing.PromTool;
+
 namespace LoopDoctor.Agent.Tests.Prometheus;
 
 /// <summary>
