@@ -12,7 +12,8 @@ namespace BlockingApp.Scenarios;
 /// </summary>
 public static class LockScenario
 {
-    internal static readonly TimeSpan SlowWork = TimeSpan.FromMilliseconds(25);
+    // Two ledgers per request, each holding the lock this long: ~24 ms of lock time per request (saturates near 40 rps).
+    internal static readonly TimeSpan SlowWork = TimeSpan.FromMilliseconds(12);
 
     // A plain object and the C# lock statement: Monitor, whose contention the runtime reports (ContentionStart/Stop).
     private static readonly object TotalsGate = new();
@@ -22,11 +23,29 @@ public static class LockScenario
     public static async Task<IResult> HandleAsync(CancellationToken requestAborted, [FromQuery(Name = "fixed")] bool isFixed = false)
     {
         var started = Stopwatch.GetTimestamp();
-        var total = isFixed ? await RecalculateTotalsAsync(requestAborted) : RecalculateTotalsUnderLock();
+        var total = isFixed ? await RecalculateLedgersAsync(requestAborted) : await RecalculateLedgersInParallel();
         return ScenarioResponse.Ok("lock", isFixed, started, $"total={total}");
     }
 
     /// <summary>The culprit: holds a contended lock across 25 ms of blocking work.</summary>
+    /// <summary>
+    /// Recalculates two ledgers at once, both under the same lock: every request contends with itself, whatever the
+    /// arrival pattern (a fixed-rate client alone would rarely make 25 ms sections overlap).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static async Task<long> RecalculateLedgersInParallel()
+    {
+        var ledgers = await Task.WhenAll(Task.Run(RecalculateTotalsUnderLock), Task.Run(RecalculateTotalsUnderLock));
+        return Math.Max(ledgers[0], ledgers[1]);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static async Task<long> RecalculateLedgersAsync(CancellationToken cancellationToken)
+    {
+        var ledgers = await Task.WhenAll(RecalculateTotalsAsync(cancellationToken), RecalculateTotalsAsync(cancellationToken));
+        return Math.Max(ledgers[0], ledgers[1]);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static long RecalculateTotalsUnderLock()
     {
