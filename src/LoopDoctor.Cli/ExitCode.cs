@@ -23,7 +23,7 @@ internal enum ExitCode
     /// <summary>The EventPipe session could not start or broke.</summary>
     SessionFailed = 5,
 
-    /// <summary>The target exited mid-session; the partial report was printed.</summary>
+    /// <summary>The target exited mid-session, or (analyze) the trace file ends early; the partial report was printed.</summary>
     TargetExited = 6,
 
     /// <summary>analyze: the trace file is missing, unreadable or not a .nettrace.</summary>

@@ -28,6 +28,12 @@ internal static class AnalyzeCommand
         var replay = await Task.Run(() => TraceFileSource.Replay(options.TracePath, pipeline), cancellationToken).ConfigureAwait(false);
         var agent = pipeline.AgentSeen is null ? AgentPresence.None : AgentPresence.Embedded;
         var report = pipeline.BuildReport(new TargetInfo(replay.ProcessId, replay.ProcessName), replay.DurationSeconds, agent) with { Source = "file" };
+        if (replay.Truncated is { } truncated)
+        {
+            await console.Error.WriteLineAsync($"loopdoctor: {truncated}; the report covers what was read.").ConfigureAwait(false);
+            report = report with { Incomplete = truncated };
+        }
+
         return (int)await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
     }
 }

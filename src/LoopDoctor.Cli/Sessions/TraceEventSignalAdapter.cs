@@ -9,7 +9,7 @@ using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 namespace LoopDoctor.Cli.Sessions;
 
 /// <summary>
-/// Normalizes TraceEvent events (from a live TraceLog session or a converted .nettrace alike) into
+/// Normalizes TraceEvent events (from a live TraceLog session or a .nettrace file alike) into
 /// <see cref="Signal"/>s. Custom EventSource events can arrive without names under TraceLog, so the agent's and the
 /// Metrics events are matched by provider name and event id, payloads by position.
 /// </summary>
@@ -32,36 +32,31 @@ internal sealed class TraceEventSignalAdapter
     private static readonly Guid AgentGuid = TraceEventProviders.GetEventSourceGuidFromName(SessionProviders.AgentProvider);
 
     private readonly Action<Signal> _sink;
+    private readonly Func<TraceEvent, CallStack> _stackOf;
     private readonly Dictionary<CallStackIndex, CallStack> _stacks = [];
     private double _stacksClearedAtMs;
 
+    /// <summary>Live: TraceLog resolves stacks as events arrive.</summary>
     public TraceEventSignalAdapter(TraceLogEventSource source, Action<Signal> sink)
+        : this(source, sink, stackOf: null, onSample: null)
+    {
+    }
+
+    /// <summary>
+    /// Any event source, with the stacks from <paramref name="stackOf"/> (null: TraceLog's, the source must be a
+    /// <see cref="TraceLogEventSource"/>). With <paramref name="onSample"/>, sample-profiler samples go there instead of
+    /// becoming <see cref="StackSample"/> objects (the offline reader keeps them compactly).
+    /// </summary>
+    public TraceEventSignalAdapter(TraceEventDispatcher source, Action<Signal> sink, Func<TraceEvent, CallStack>? stackOf, Action<TraceEvent, SampleKind>? onSample)
     {
         _sink = sink;
+        _stackOf = stackOf ?? TraceLogStackOf;
         var clr = source.Clr;
         clr.WaitHandleWaitStart += e => _sink(new WaitStarted(e.TimeStampRelativeMSec, e.ThreadID,
-            (int)e.WaitSource == 1 ? WaitSource.MonitorWait : WaitSource.Unknown, StackOf(e)));
-        if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG_STACKS") == "1")
-        {
-            var dumped = 0;
-            clr.WaitHandleWaitStart += e =>
-            {
-                if (dumped++ < 3)
-                {
-                    var raw = new List<string>();
-                    for (var f = e.CallStack(); f is not null; f = f.Caller)
-                    {
-                        raw.Add(string.IsNullOrEmpty(f.CodeAddress.FullMethodName) ? $"0x{f.CodeAddress.Address:x} [{f.CodeAddress.ModuleName}]" : f.CodeAddress.FullMethodName);
-                    }
-
-                    Console.Error.WriteLine($"loopdoctor: wait stack on thread {e.ThreadID} (source {e.WaitSource}):\n    " + string.Join("\n    ", raw));
-                }
-            };
-        }
-
+            (int)e.WaitSource == 1 ? WaitSource.MonitorWait : WaitSource.Unknown, _stackOf(e)));
         clr.WaitHandleWaitStop += e => _sink(new WaitStopped(e.TimeStampRelativeMSec, e.ThreadID));
-        clr.ContentionStart += e => _sink(new ContentionStarted(e.TimeStampRelativeMSec, e.ThreadID, StackOf(e)));
-        clr.ContentionStop += e => _sink(new ContentionStopped(e.TimeStampRelativeMSec, e.ThreadID, e.DurationNs / 1_000_000.0, StackOf(e)));
+        clr.ContentionStart += e => _sink(new ContentionStarted(e.TimeStampRelativeMSec, e.ThreadID, _stackOf(e)));
+        clr.ContentionStop += e => _sink(new ContentionStopped(e.TimeStampRelativeMSec, e.ThreadID, e.DurationNs / 1_000_000.0, _stackOf(e)));
         clr.ThreadPoolWorkerThreadAdjustmentAdjustment += e => _sink(new PoolAdjustment(e.TimeStampRelativeMSec, e.ThreadID, e.NewWorkerThreadCount, (AdjustmentReason)(int)e.Reason));
         clr.ThreadPoolWorkerThreadStart += e => _sink(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID, e.ActiveWorkerThreadCount));
         clr.ThreadPoolWorkerThreadWait += e => _sink(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID, e.ActiveWorkerThreadCount));
@@ -73,8 +68,15 @@ internal sealed class TraceEventSignalAdapter
         {
             if (e.Type is ClrThreadSampleType.Managed or ClrThreadSampleType.External)
             {
-                _sink(new StackSample(e.TimeStampRelativeMSec, e.ThreadID,
-                    e.Type == ClrThreadSampleType.Managed ? SampleKind.Managed : SampleKind.External, StackOf(e)));
+                var kind = e.Type == ClrThreadSampleType.Managed ? SampleKind.Managed : SampleKind.External;
+                if (onSample is not null)
+                {
+                    onSample(e, kind);
+                }
+                else
+                {
+                    _sink(new StackSample(e.TimeStampRelativeMSec, e.ThreadID, kind, _stackOf(e)));
+                }
             }
         };
 
@@ -224,7 +226,7 @@ internal sealed class TraceEventSignalAdapter
     private static bool TryDouble(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
-    private CallStack StackOf(TraceEvent e)
+    private CallStack TraceLogStackOf(TraceEvent e)
     {
         var index = e.CallStackIndex();
         if (index == CallStackIndex.Invalid)

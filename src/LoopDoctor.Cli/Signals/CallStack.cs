@@ -11,10 +11,26 @@ internal sealed partial class CallStack
 {
     public static readonly CallStack Empty = new([]);
 
-    public CallStack(IReadOnlyList<string> frames)
+    public CallStack(IReadOnlyList<string> frames) => Resolve(frames);
+
+    private CallStack()
+    {
+    }
+
+    /// <summary>
+    /// A stack whose frames are not known yet: a .nettrace names the methods compiled before the session only in its
+    /// rundown, at the end of the file, so the offline reader hands these out while reading and resolves each one once
+    /// (<see cref="Resolve"/>) before any detector sees it.
+    /// </summary>
+    internal static CallStack Unresolved() => new();
+
+    /// <summary>Sets the frames (innermost first) and what is derived from them.</summary>
+    internal void Resolve(IReadOnlyList<string> frames)
     {
         Frames = frames;
         var app = new List<string>(Math.Min(frames.Count, 8));
+        string? blockingApi = null;
+        var poolDispatch = false;
         foreach (var frame in frames)
         {
             if (IsApplicationFrame(frame))
@@ -28,32 +44,34 @@ internal sealed partial class CallStack
             else if (app.Count == 0 && KnownBlockingApi(frame) is { } api)
             {
                 // The outermost known API below the user's code is what the user wrote (.Result, not Monitor.Wait under it).
-                BlockingApi = api;
+                blockingApi = api;
             }
 
             if (IsPoolDispatchFrame(frame))
             {
-                HasPoolDispatchFrame = true;
+                poolDispatch = true;
             }
         }
 
         ApplicationFrames = app;
+        BlockingApi = blockingApi;
+        HasPoolDispatchFrame = poolDispatch;
     }
 
     /// <summary>Resolved frames, innermost first.</summary>
-    public IReadOnlyList<string> Frames { get; }
+    public IReadOnlyList<string> Frames { get; private set; } = [];
 
     /// <summary>Resolved frames outside the framework (not System.*, Microsoft.*), innermost first: the code a user can fix.</summary>
-    public IReadOnlyList<string> ApplicationFrames { get; }
+    public IReadOnlyList<string> ApplicationFrames { get; private set; } = [];
 
     /// <summary>The sync-over-async or blocking API found on the stack, in user terms (".Result", "Thread.Sleep"), if resolvable.</summary>
-    public string? BlockingApi { get; }
+    public string? BlockingApi { get; private set; }
 
     /// <summary>True when the stack is parked in a synchronization wait (task wait, Monitor, WaitHandle, lock): the wait detectors' business.</summary>
     public bool IsInSynchronizationWait => BlockingApi is not null and not "Thread.Sleep" and not "synchronous I/O";
 
     /// <summary>True when the pool's dispatch loop is on the stack (so this is a thread-pool worker).</summary>
-    public bool HasPoolDispatchFrame { get; }
+    public bool HasPoolDispatchFrame { get; private set; }
 
     /// <summary>The outermost application frame: the work item's entry point in user code.</summary>
     public string? OutermostApplicationFrame => ApplicationFrames.Count > 0 ? ApplicationFrames[^1] : null;

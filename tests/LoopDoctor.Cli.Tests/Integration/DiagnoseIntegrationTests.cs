@@ -173,6 +173,37 @@ public class DiagnoseIntegrationTests
             Assert.Equal("LoopDoctor.TestTarget.Scenarios.SyncOverAsync", TopFrame(wait));
             Assert.Equal(JsonValueKind.Object, Finding(doc.RootElement, "thread-pool-starvation").ValueKind);
             Assert.Equal("file", doc.RootElement.GetProperty("source").GetString());
+            Assert.Equal(app.ProcessId, doc.RootElement.GetProperty("target").GetProperty("processId").GetInt32());
+            Assert.Equal("LoopDoctor.TestTarget", doc.RootElement.GetProperty("target").GetProperty("processName").GetString());
+
+            // The single pass (stacks named after the rundown at the end) and TraceLog's .etlx conversion agree.
+            var onePass = new LoopDoctor.Cli.Detectors.DiagnosisPipeline();
+            var viaTraceLog = new LoopDoctor.Cli.Detectors.DiagnosisPipeline();
+            var a = TraceFileSource.ReplayInOnePass(path, onePass);
+            var b = TraceFileSource.ReplayThroughTraceLog(path, viaTraceLog);
+            Assert.Equal(b.ProcessId, a.ProcessId);
+            Assert.Equal(viaTraceLog.SignalCount, onePass.SignalCount);
+            string Summary(LoopDoctor.Cli.Detectors.DiagnosisPipeline p) => string.Join("\n", p.BuildReport(new(0, "x"), 1, LoopDoctor.Cli.Findings.AgentPresence.None)
+                .Findings.Select(f => $"{f.Kind} {f.Count} {string.Join(" <- ", f.CallSites.FirstOrDefault()?.Frames ?? [])}"));
+            Assert.Equal(Summary(viaTraceLog), Summary(onePass));
+
+            // A trace cut off mid-file (the recorder killed, the disk full) still reports what it holds, and says so.
+            var cut = path + ".cut.nettrace";
+            var bytes = await File.ReadAllBytesAsync(path);
+            await File.WriteAllBytesAsync(cut, bytes[..(bytes.Length * 2 / 3)]);
+            try
+            {
+                var partial = await CliRunner.RunAsync("analyze", cut, "--format", "json");
+                Assert.True(partial.ExitCode == (int)ExitCode.TargetExited, partial.Error);
+                Assert.Contains("ends early", partial.Error);
+                Assert.Single(partial.Error.Trim().Split('\n'));
+                using var partialDoc = JsonDocument.Parse(partial.Out);
+                Assert.Contains("ends early", partialDoc.RootElement.GetProperty("incomplete").GetString());
+            }
+            finally
+            {
+                File.Delete(cut);
+            }
         }
         finally
         {
