@@ -12,6 +12,11 @@ if (args.Length == 2 && args[0] is "parse-trace" or "parse-trace-tracelog")
     return args[0] == "parse-trace" ? BareTraceParse.Run(args[1]) : BareTraceParse.RunThroughTraceLog(args[1]);
 }
 
+if (InterruptSignal.RestoreIfIgnored())
+{
+    Console.Error.WriteLine("bench: SIGINT was ignored (started in the background); restored it so the tools the rows stop with Ctrl+C can stop");
+}
+
 BenchRow[] allRows =
 [
     new AgentHostCostRow(), new HotPathRow(), new LagAccuracyRow(), new DetectionLatencyRow(),
