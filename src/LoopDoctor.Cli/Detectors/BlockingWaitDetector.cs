@@ -13,6 +13,9 @@ internal sealed class BlockingWaitDetector(DetectorOptions options) : IDetector
 {
     private static readonly HashSet<string> SyncOverAsyncApis = [".Result", ".Wait()", "GetAwaiter().GetResult()", "SemaphoreSlim.Wait", "Task.WaitAll()", "Task.WaitAny()"];
 
+    // A wait whose stack is inside Monitor.Enter is the lock's, even when its ContentionStart was not seen (lost or
+    // reordered under load: seen in check's lock test): lock-contention reports it.
+    private const string LockApi = "lock (Monitor.Enter)";
     private readonly Dictionary<int, WaitStarted> _open = [];
     private readonly HashSet<int> _inContention = [];
     private readonly CallSiteAggregator _waits = new();
@@ -29,7 +32,7 @@ internal sealed class BlockingWaitDetector(DetectorOptions options) : IDetector
             case ContentionStopped contention:
                 _inContention.Remove(contention.ThreadId);
                 break;
-            case WaitStarted start when IsUserWait(start) && !_inContention.Contains(start.ThreadId):
+            case WaitStarted start when IsUserWait(start) && !_inContention.Contains(start.ThreadId) && start.Stack.BlockingApi != LockApi:
                 // A wait inside a contended Monitor.Enter is the lock's: lock-contention reports it.
                 _open[start.ThreadId] = start;
                 break;

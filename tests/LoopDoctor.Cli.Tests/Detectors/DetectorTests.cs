@@ -49,6 +49,18 @@ public class BlockingWaitDetectorTests
     }
 
     [Fact]
+    public void A_wait_inside_Monitor_Enter_is_the_locks_even_without_its_ContentionStart()
+    {
+        // Under load the ContentionStart can be lost or arrive late; the stack still says it is a lock wait.
+        var s = new SignalBuilder().Worker(7, 0)
+            .Wait(7, 0, 300, PoolStack("System.Threading.Monitor.Enter", Handler), WaitSource.Unknown)
+            .Wait(7, 400, 700, PoolStack("System.Threading.Tasks.Task`1.get_Result", Handler));
+        var finding = s.Find(FindingKinds.BlockingWait);
+        Assert.Equal(1, finding?.Count);
+        Assert.Equal(".Result", finding!.CallSites[0].BlockingApi);
+    }
+
+    [Fact]
     public void A_thread_recognized_as_a_worker_later_still_counts_for_its_earlier_waits()
     {
         var s = new SignalBuilder().Wait(9, 0, 300, Stack(Handler)).Worker(9, 400);
