@@ -82,6 +82,9 @@ public sealed class TestProcess : IDisposable, IAsyncDisposable
     /// <summary>The captured stdout lines (at most <see cref="TestProcessOptions.MaxCapturedLines"/>, the latest).</summary>
     public IReadOnlyList<string> StdoutLines => Snapshot(OutputStream.Stdout);
 
+    /// <summary>The child's stdin (redirected, so it never reads the test runner's): write to it, close it for EOF.</summary>
+    public StreamWriter StandardInput => _process.StandardInput;
+
     /// <summary>The captured stderr lines (at most <see cref="TestProcessOptions.MaxCapturedLines"/>, the latest).</summary>
     public IReadOnlyList<string> StderrLines => Snapshot(OutputStream.Stderr);
 

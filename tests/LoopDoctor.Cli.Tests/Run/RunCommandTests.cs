@@ -20,6 +20,18 @@ public class RunCommandTests
     }
 
     [Fact]
+    public async Task Stdin_passes_through_to_the_program()
+    {
+        using var process = LoopDoctorExe.Start(["run", "--refresh", "0", "--", "dotnet", LoopDoctorExe.RunTargetDll, "echo"]);
+        await process.StandardInput.WriteLineAsync("ping from the test");
+        process.StandardInput.Close();
+        var exit = await process.WaitForExitAsync(LoopDoctorExe.Timeout);
+
+        Assert.True(exit == 0, process.DescribeOutput());
+        Assert.Contains("echo: ping from the test", process.StdoutLines);
+    }
+
+    [Fact]
     public async Task Apphost_executable_runs_and_its_exit_code_passes_through()
     {
         var (exit, output, error) = await LoopDoctorExe.RunAsync(["run", "--refresh", "0", "--", LoopDoctorExe.RunTargetAppHost, "exit", "5"]);
