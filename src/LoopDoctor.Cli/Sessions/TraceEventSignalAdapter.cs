@@ -34,6 +34,7 @@ internal sealed class TraceEventSignalAdapter
     private readonly Action<Signal> _sink;
     private readonly Dictionary<CallStackIndex, CallStack> _stacks = [];
     private double _stacksClearedAtMs;
+    private bool _trimUnsupported;
 
     public TraceEventSignalAdapter(TraceLogEventSource source, Action<Signal> sink)
     {
@@ -261,11 +262,21 @@ internal sealed class TraceEventSignalAdapter
     /// cache is empty, this event's stack is resolved), TrimLiveSessionState (microsoft/perfview#2452) drops them; it must
     /// run on the dispatching thread, inside a callback, which is where we are. Method names are kept.
     /// </summary>
-    private static void TrimInternedStacks(TraceEvent e)
+    private void TrimInternedStacks(TraceEvent e)
     {
-        if (e.Source is TraceLog { IsRealTime: true } log)
+        if (_trimUnsupported || e.Source is not TraceLog { IsRealTime: true } log)
+        {
+            return;
+        }
+
+        try
         {
             log.TrimLiveSessionState();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
+        {
+            // Refused (a TraceEvent that checks its contract differently): keep the session, grow as before.
+            _trimUnsupported = true;
         }
     }
 
