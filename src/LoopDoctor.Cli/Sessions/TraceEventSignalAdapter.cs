@@ -36,6 +36,9 @@ internal sealed class TraceEventSignalAdapter
     private double _stacksClearedAtMs;
     private bool _trimUnsupported;
 
+    /// <summary>How many times the live TraceLog's interned stacks were dropped (once a second of trace time).</summary>
+    public int StackTrims { get; private set; }
+
     public TraceEventSignalAdapter(TraceLogEventSource source, Action<Signal> sink)
     {
         _sink = sink;
@@ -272,6 +275,7 @@ internal sealed class TraceEventSignalAdapter
         try
         {
             log.TrimLiveSessionState();
+            StackTrims++;
         }
         catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
         {
