@@ -260,8 +260,8 @@ internal sealed class TraceEventSignalAdapter
 
     /// <summary>
     /// A live TraceLog interns every distinct stack it sees and never forgets one (microsoft/perfview#2451): under a
-    /// sampling profiler its tables grow all session long, and each doubling of their arrays briefly holds the old and
-    /// the new copy (the monitor's RSS peak, measured: +30 MB spikes). With nothing keyed by a call-stack index left (the
+    /// sampling profiler its tables grow all session long (measured on BlockingApp: 800–2,000 new stacks a second, each a
+    /// node plus a callee list, kept in gen2 with arrays that double). With nothing keyed by a call-stack index left (the
     /// cache is empty, this event's stack is resolved), TrimLiveSessionState (microsoft/perfview#2452) drops them; it must
     /// run on the dispatching thread, inside a callback, which is where we are. Method names are kept.
     /// </summary>
