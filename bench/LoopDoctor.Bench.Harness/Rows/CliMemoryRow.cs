@@ -7,7 +7,7 @@ namespace LoopDoctor.Bench.Rows;
 
 /// <summary>
 /// P7: <c>loopdoctor monitor</c> on a busy, blocking BlockingApp for 10 minutes; the CLI's RSS read from
-/// /proc/PID/status every second. Not part of CI: <c>--smoke</c> runs it for seconds only when named with <c>--only</c>.
+/// /proc/PID/status every 100 ms. Not part of CI: <c>--smoke</c> runs it for seconds only when named with <c>--only</c>.
 /// </summary>
 internal sealed class CliMemoryRow : BenchRow
 {
@@ -31,9 +31,14 @@ internal sealed class CliMemoryRow : BenchRow
         using var broken = OpenLoopLoad.Start(app.Url + "/sync-over-async", 40);
         using var healthy = OpenLoopLoad.Start(app.Url + "/healthy", 100);
         using var monitor = await Cli.StartMonitorAsync(context, app.Pid, TimeSpan.FromSeconds(1), cancellationToken);
+        // VmHWM now: the peak of startup and attach (rundown included), before the first live line.
+        double attachHwm = ReadKb(monitor.Id, "VmHWM") / 1024.0;
+        // VmRSS every 100 ms, so a short spike shows with its time; smaps_rollup once a second says what it is made of.
         var samples = new List<(double Seconds, double Megabytes)>();
+        (double Seconds, double Megabytes, string Breakdown) top = (0, 0, "");
+        string breakdown = "";
         var clock = Stopwatch.StartNew();
-        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         while (clock.Elapsed < context.MemoryDuration && await tick.WaitForNextTickAsync(cancellationToken))
         {
             if (monitor.HasExited)
@@ -41,8 +46,19 @@ internal sealed class CliMemoryRow : BenchRow
                 throw new BenchException($"monitor exited after {clock.Elapsed.TotalSeconds:F0} s:\n{monitor.Tail(10)}");
             }
 
-            samples.Add((clock.Elapsed.TotalSeconds, ReadKb(monitor.Id, "VmRSS") / 1024.0));
-            if (samples.Count % 60 == 0)
+            var sample = (clock.Elapsed.TotalSeconds, ReadKb(monitor.Id, "VmRSS") / 1024.0);
+            samples.Add(sample);
+            if (samples.Count % 10 == 0 || sample.Item2 > top.Megabytes)
+            {
+                breakdown = SmapsBreakdown(monitor.Id);
+            }
+
+            if (sample.Item2 > top.Megabytes)
+            {
+                top = (sample.Item1, sample.Item2, breakdown);
+            }
+
+            if (samples.Count % 600 == 0)
             {
                 context.Log($"P7: {clock.Elapsed.TotalMinutes:F0} min: RSS {samples[^1].Megabytes:F1} MB");
             }
@@ -55,19 +71,57 @@ internal sealed class CliMemoryRow : BenchRow
 
         double peak = Math.Max(hwm, samples.Max(s => s.Megabytes));
         var after = samples.Where(s => s.Seconds >= 60).ToList();
-        double slope = after.Count >= 10 ? Slope(after) : double.NaN;
+        double slope = after.Count >= 100 ? Slope(after) : double.NaN;
         var section = new StringBuilder();
         section.AppendLine($"BlockingApp (agent embedded) under `/sync-over-async` at 40 rps + `/healthy` at 100 rps (open loop from the harness);");
         section.AppendLine($"`loopdoctor monitor --process-id PID --refresh 1000ms --format json` attached for {context.MemoryDuration.TotalMinutes:0.#} min; RSS of the CLI");
-        section.AppendLine($"process (`VmRSS` in /proc/PID/status) every second; peak = max(samples, `VmHWM`). {liveLines} live lines received; load sent {broken.Sent + healthy.Sent} requests.");
+        section.AppendLine($"process (`VmRSS` in /proc/PID/status) every 100 ms from the first live line; peak = max(samples, `VmHWM`), which covers the attach too.");
+        section.AppendLine($"{liveLines} live lines received; load sent {broken.Sent + healthy.Sent} requests.");
         section.AppendLine();
         section.AppendLine("| minute | " + string.Join(" | ", Minutes(samples).Select(m => m.Minute.ToString(CultureInfo.InvariantCulture))) + " |");
         section.AppendLine("|---|" + string.Concat(Minutes(samples).Select(_ => "---:|")));
         section.AppendLine("| RSS at end of minute (MB) | " + string.Join(" | ", Minutes(samples).Select(m => m.Megabytes.ToString("0.0", CultureInfo.InvariantCulture))) + " |");
+        section.AppendLine("| max RSS in the minute (MB) | " + string.Join(" | ", MinuteMaxima(samples).Select(m => m.ToString("0.0", CultureInfo.InvariantCulture))) + " |");
         section.AppendLine();
-        section.AppendLine($"**Peak RSS** {peak:0.0} MB; **slope after the first minute** {(double.IsNaN(slope) ? "n/a (run shorter than 70 s)" : $"{slope:+0.00;-0.00} MB/min")}.");
+        section.AppendLine($"**Peak RSS** {peak:0.0} MB (`VmHWM` {hwm:0.0} MB; `VmHWM` at the first live line, i.e. startup + attach: {attachHwm:0.0} MB; " +
+                           $"highest 100 ms sample {top.Megabytes:0.0} MB at {top.Seconds:0.0} s, {top.Breakdown}); " +
+                           $"**slope after the first minute** {(double.IsNaN(slope) ? "n/a (run shorter than 70 s)" : $"{slope:+0.00;-0.00} MB/min")}.");
         bool met = peak <= 150 && !double.IsNaN(slope) && slope <= FlatMegabytesPerMinute;
         return Result($"peak {peak:0.0} MB; slope {(double.IsNaN(slope) ? "n/a" : $"{slope:+0.00;-0.00} MB/min")}", met, section.ToString(), context);
+    }
+
+    private static IEnumerable<double> MinuteMaxima(List<(double Seconds, double Megabytes)> samples) =>
+        samples.GroupBy(s => (int)(s.Seconds / 60) + 1).Select(g => g.Max(s => s.Megabytes));
+
+    /// <summary>smaps_rollup's anonymous memory (GC heap, JIT'd code, native allocations) against file-backed pages (the runtime and assemblies).</summary>
+    private static string SmapsBreakdown(int pid)
+    {
+        try
+        {
+            long anonymous = 0, rss = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/smaps_rollup"))
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length >= 2 && parts[0] is "Anonymous:" or "Rss:")
+                {
+                    var kb = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                    if (parts[0] == "Rss:")
+                    {
+                        rss = kb;
+                    }
+                    else
+                    {
+                        anonymous = kb;
+                    }
+                }
+            }
+
+            return $"{anonymous / 1024.0:0.0} MB anonymous + {(rss - anonymous) / 1024.0:0.0} MB file-backed";
+        }
+        catch (IOException)
+        {
+            return "smaps_rollup unreadable";
+        }
     }
 
     private static IEnumerable<(int Minute, double Megabytes)> Minutes(List<(double Seconds, double Megabytes)> samples) =>

@@ -42,6 +42,7 @@ internal sealed class LiveSession : IDisposable
 
     private readonly EventPipeSession _session;
     private readonly TraceLogEventSource _source;
+    private readonly TraceEventSignalAdapter _adapter;
     private readonly Task _processing;
     private readonly TimeProvider _time;
     private readonly long _startedAt;
@@ -54,7 +55,7 @@ internal sealed class LiveSession : IDisposable
         _source = source;
         _time = time;
         Agent = agent;
-        _ = new TraceEventSignalAdapter(source, pipeline.Observe);
+        _adapter = new TraceEventSignalAdapter(source, pipeline.Observe);
         _startedAt = time.GetTimestamp();
         _processing = Task.Factory.StartNew(() =>
         {
@@ -70,6 +71,9 @@ internal sealed class LiveSession : IDisposable
     }
 
     public TargetProcess Target { get; }
+
+    /// <summary>Times the adapter trimmed TraceLog's interned call stacks (what keeps a long monitor's memory flat).</summary>
+    internal int StackTrims => _adapter.StackTrims;
 
     public AgentPresence Agent { get; private set; }
 

@@ -35,6 +35,10 @@ internal sealed class TraceEventSignalAdapter
     private readonly Func<TraceEvent, CallStack> _stackOf;
     private readonly Dictionary<CallStackIndex, CallStack> _stacks = [];
     private double _stacksClearedAtMs;
+    private bool _trimUnsupported;
+
+    /// <summary>How many times the live TraceLog's interned stacks were dropped (once a second of trace time).</summary>
+    public int StackTrims { get; private set; }
 
     /// <summary>Live: TraceLog resolves stacks as events arrive.</summary>
     public TraceEventSignalAdapter(TraceLogEventSource source, Action<Signal> sink)
@@ -238,8 +242,12 @@ internal sealed class TraceEventSignalAdapter
         // every second of trace time because methods compiled later resolve frames that were bare addresses before.
         if (e.TimeStampRelativeMSec - _stacksClearedAtMs > 1000)
         {
+            // This event's stack is resolved first: the trim below reissues call-stack indexes, this one's included.
+            var current = Resolve(e);
             _stacks.Clear();
             _stacksClearedAtMs = e.TimeStampRelativeMSec;
+            TrimInternedStacks(e);
+            return current;
         }
 
         if (_stacks.TryGetValue(index, out var cached))
@@ -247,6 +255,39 @@ internal sealed class TraceEventSignalAdapter
             return cached;
         }
 
+        var stack = Resolve(e);
+        _stacks[index] = stack;
+        return stack;
+    }
+
+    /// <summary>
+    /// A live TraceLog interns every distinct stack it sees and never forgets one (microsoft/perfview#2451): under a
+    /// sampling profiler its tables grow all session long (measured on BlockingApp: 800–2,000 new stacks a second, each a
+    /// node plus a callee list, kept in gen2 with arrays that double). With nothing keyed by a call-stack index left (the
+    /// cache is empty, this event's stack is resolved), TrimLiveSessionState (microsoft/perfview#2452) drops them; it must
+    /// run on the dispatching thread, inside a callback, which is where we are. Method names are kept.
+    /// </summary>
+    private void TrimInternedStacks(TraceEvent e)
+    {
+        if (_trimUnsupported || e.Source is not TraceLog { IsRealTime: true } log)
+        {
+            return;
+        }
+
+        try
+        {
+            log.TrimLiveSessionState();
+            StackTrims++;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException)
+        {
+            // Refused (a TraceEvent that checks its contract differently): keep the session, grow as before.
+            _trimUnsupported = true;
+        }
+    }
+
+    private static CallStack Resolve(TraceEvent e)
+    {
         var frames = new List<string>();
         for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
         {
@@ -261,8 +302,6 @@ internal sealed class TraceEventSignalAdapter
             }
         }
 
-        var stack = new CallStack(frames);
-        _stacks[index] = stack;
-        return stack;
+        return new CallStack(frames);
     }
 }
