@@ -13,8 +13,9 @@ namespace LoopDoctor.Bench.Rows;
 internal sealed class AttachedCliCostRow : BenchRow
 {
     /// <summary>
-    /// Extra monitor configurations for a cost breakdown, e.g. <c>no-sampler=sampler;lean=exception,jitloader</c>: each
-    /// runs <c>monitor</c> with LOOPDOCTOR_EXPERIMENT_DROP set to the list (src/LoopDoctor.Cli/Sessions/SessionProviders.cs).
+    /// Extra monitor configurations for a cost breakdown, e.g. <c>off=@--stack-sampling off;bare=threading,jitloader@--stack-sampling off</c>:
+    /// each runs <c>monitor</c> with LOOPDOCTOR_EXPERIMENT_DROP set to the list before <c>@</c>
+    /// (src/LoopDoctor.Cli/Sessions/SessionProviders.cs) and the arguments after it.
     /// </summary>
     private const string VariantsVariable = "LOOPDOCTOR_BENCH_P5_VARIANTS";
 
@@ -47,31 +48,31 @@ internal sealed class AttachedCliCostRow : BenchRow
         configs.Add(new Config("monitor, sampling always", Attachment.Monitor, Args: ["--stack-sampling", "always"]));
         foreach (var variant in (Environment.GetEnvironmentVariable(VariantsVariable) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            // name=drop,list or name=@--cli --args
+            // name=drop,list@--cli --args (either part optional)
             var parts = variant.Split('=', 2);
-            var value = parts.Length == 2 ? parts[1] : "";
-            configs.Add(value.StartsWith('@')
-                ? new Config("monitor " + parts[0], Attachment.Monitor, Args: value[1..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                : new Config("monitor " + parts[0], Attachment.Monitor, value));
+            var value = (parts.Length == 2 ? parts[1] : "").Split('@', 2);
+            configs.Add(new Config("monitor " + parts[0], Attachment.Monitor, value[0], value.Length == 2 ? value[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) : null));
         }
 
         var warmup = context.Smoke ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
         var measure = context.Smoke ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(8);
-        var fixedRate = context.Smoke ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(4);
+        var idle = context.Smoke ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(3);
+        // Four configurations per round: one round fewer than --pairs keeps the row near 6 minutes (each run ~25 s).
+        int roundCount = context.Smoke ? context.Pairs : Math.Max(2, context.Pairs - 1);
         var rounds = new List<Run[]>();
-        for (int i = 0; i < context.Pairs; i++)
+        for (int i = 0; i < roundCount; i++)
         {
             // The starting configuration rotates round by round, so a drift in the machine's load does not always hit the same one.
             var runs = new Run[configs.Count];
             for (int k = 0; k < configs.Count; k++)
             {
                 int c = (i + k) % configs.Count;
-                runs[c] = await MeasureAsync(context, configs[c], warmup, measure, fixedRate, cancellationToken);
+                runs[c] = await MeasureAsync(context, configs[c], warmup, measure, idle, cancellationToken);
             }
 
             context.Log($"P5: round {i + 1}: " + string.Join(" | ", configs.Select((c, k) =>
                 $"{c.Name} {runs[k].Rps:F0} rps {runs[k].ServerCpuPerRequestUs(measure):F1} µs/req" + (k > 0 ? $" ({runs[k].Rps / runs[0].Rps:F3})" : "") +
-                $" fixed {runs[k].FixedServerCpuMsPerSecond:F0} ms/s" + (runs[k].Sampled ? " [sampled]" : ""))));
+                $" idle {runs[k].IdleServerCpuMsPerSecond:F1} ms/s" + (runs[k].Sampled ? " [sampled]" : ""))));
             rounds.Add(runs);
         }
 
@@ -84,9 +85,9 @@ internal sealed class AttachedCliCostRow : BenchRow
             Stats.Of(rounds.Select(r => r[k].ToolCpuSeconds * 1000 / measure.TotalSeconds)),
             Stats.Of(rounds.Select(r => r[k].P99Ms / r[0].P99Ms)),
             Stats.Of(rounds.Select(r => r[k].Rps)),
-            Stats.Of(rounds.Select(r => r[k].FixedServerCpuMsPerSecond)),
-            Stats.Of(rounds.Select(r => r[k].FixedServerCpuMsPerSecond - r[0].FixedServerCpuMsPerSecond)),
-            Stats.Of(rounds.Select(r => r[k].FixedToolCpuMsPerSecond)),
+            Stats.Of(rounds.Select(r => r[k].IdleServerCpuMsPerSecond)),
+            Stats.Of(rounds.Select(r => r[k].IdleServerCpuMsPerSecond - r[0].IdleServerCpuMsPerSecond)),
+            Stats.Of(rounds.Select(r => r[k].IdleToolCpuMsPerSecond)),
             rounds.Count(r => r[k].Sampled))).ToList();
         var monitor = stats[1];
         var trace = haveTrace ? stats[2] : (ConfigStats?)null;
@@ -98,8 +99,8 @@ internal sealed class AttachedCliCostRow : BenchRow
         section.AppendLine($"{warmup.TotalSeconds:0} s warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy`; the configurations run in");
         section.AppendLine("turn, each round starting one further along. CPU from /proc/PID/stat over the measured wrk run (10 ms ticks):");
         section.AppendLine("the server's CPU per request, and the tool's own process (which runs on the same 2 cores). Then, in the same processes,");
-        section.AppendLine($"{FixedRps} requests/s open-loop for {fixedRate.TotalSeconds:0} s (not saturated): the server's CPU per second there is the cost of the attached");
-        section.AppendLine("session at a fixed amount of work, the steadiest figure on a shared machine.");
+        section.AppendLine($"{idle.TotalSeconds:0} s without load (after 1 s to settle): the server's CPU per second there is what the attached session costs by");
+        section.AppendLine("itself, the steadiest figure on a shared machine (the sample profiler suspends the runtime every millisecond whatever the load).");
         section.AppendLine();
         section.AppendLine("| round | " + string.Join(" | ", configs.Select(c => $"{c.Name}: rps | µs/req")) + " |");
         section.AppendLine("|---:|" + string.Concat(configs.Select(_ => "---:|---:|")));
@@ -112,21 +113,21 @@ internal sealed class AttachedCliCostRow : BenchRow
         if (rounds.Any(r => r.Any(x => x.Sampled)))
         {
             section.AppendLine();
-            section.AppendLine("\\* the on-lag monitor started its sampler during that run (the saturated pool lagged over 100 ms).");
+            section.AppendLine("\\* the on-lag monitor started its sampler during that run (it saw a starvation injection or over 1 s of lag).");
         }
 
         section.AppendLine();
-        section.AppendLine($"| configuration | RPS ratio to alone | server CPU/request ratio | extra server CPU per request | tool CPU (saturated) | extra server CPU at {FixedRps} rps | tool CPU at {FixedRps} rps | p99 ratio |");
+        section.AppendLine($"| configuration | RPS ratio to alone | server CPU/request ratio | extra server CPU per request | tool CPU (saturated) | extra server CPU idle | tool CPU idle | p99 ratio |");
         section.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in stats.Skip(1))
         {
             section.AppendLine($"| {s.Config.Name}{(s.Config.Drop is { Length: > 0 } d ? $" (dropped: {d})" : "")}{(s.SampledRuns > 0 ? $" (sampler started in {s.SampledRuns} of {rounds.Count})" : "")} | " +
                                $"{s.RpsRatio.Format("0.000")} | {s.CpuRatio.Format("0.000")} | {s.ExtraCpuUs.Format("0.0", " µs")} | {s.ToolCpuMsPerSecond.Format("0", " ms/s")} | " +
-                               $"{s.FixedExtraCpuMsPerSecond.Format("0", " ms/s")} | {s.FixedToolCpuMsPerSecond.Format("0", " ms/s")} | {s.P99Ratio.Format("0.00")} |");
+                               $"{s.IdleExtraCpuMsPerSecond.Format("0.0", " ms/s")} | {s.IdleToolCpuMsPerSecond.Format("0", " ms/s")} | {s.P99Ratio.Format("0.00")} |");
         }
 
         section.AppendLine();
-        section.AppendLine($"Alone: {stats[0].Rps.Format("0")} rps, {stats[0].CpuPerRequestUs.Format("0.0", " µs")} of server CPU per request; at {FixedRps} rps {stats[0].FixedServerCpuMsPerSecond.Format("0", " ms")} of CPU per second.");
+        section.AppendLine($"Alone: {stats[0].Rps.Format("0")} rps, {stats[0].CpuPerRequestUs.Format("0.0", " µs")} of server CPU per request; idle {stats[0].IdleServerCpuMsPerSecond.Format("0.0", " ms")} of CPU per second.");
         section.AppendLine();
         section.AppendLine($"**RPS ratio, monitor / alone** {monitor.RpsRatio.Format("0.000")}; server CPU per request {monitor.CpuRatio.Format("0.000")}.");
         section.AppendLine(trace is { } t
@@ -158,8 +159,8 @@ internal sealed class AttachedCliCostRow : BenchRow
         if (always.Config is not null)
         {
             text.Append($" With the sample profiler running throughout (`--stack-sampling always`, what `diagnose` does) the server pays");
-            text.Append($" {always.ExtraCpuUs.Median:0.0} µs per request and {always.FixedExtraCpuMsPerSecond.Median:0} ms of CPU per second at {FixedRps} rps");
-            text.Append($" (monitor on-lag: {monitor.FixedExtraCpuMsPerSecond.Median:0} ms/s), and the tool {always.ToolCpuMsPerSecond.Median:0} ms/s:");
+            text.Append($" {always.ExtraCpuUs.Median:0.0} µs per request under load and {always.IdleExtraCpuMsPerSecond.Median:0.0} ms of CPU per second without load");
+            text.Append($" (monitor on-lag: {monitor.ExtraCpuUs.Median:0.0} µs, {monitor.IdleExtraCpuMsPerSecond.Median:0.0} ms/s), and the tool {always.ToolCpuMsPerSecond.Median:0} ms/s under load:");
             text.Append(" the profiler suspends the runtime every millisecond and sends a stack per managed thread, which the tool must resolve live.");
             text.Append(" That is why `monitor` samples only while the pool lags (docs/cli.md): no sampling session can match dotnet-trace's");
             text.Append(" waithandle recipe, which has no profiler.");
@@ -170,23 +171,20 @@ internal sealed class AttachedCliCostRow : BenchRow
 
     private enum Attachment { None, Monitor, DotnetTrace }
 
-    /// <summary>The open-loop rate of the fixed-work phase: ~1/20 of what /healthy serves saturated here.</summary>
-    private const int FixedRps = 500;
-
     private sealed record Config(string Name, Attachment Attachment, string? Drop = null, string[]? Args = null);
 
     private readonly record struct ConfigStats(Config Config, Stats RpsRatio, Stats CpuRatio, Stats ExtraCpuUs, Stats CpuPerRequestUs, Stats ToolCpuMsPerSecond, Stats P99Ratio, Stats Rps,
-        Stats FixedServerCpuMsPerSecond, Stats FixedExtraCpuMsPerSecond, Stats FixedToolCpuMsPerSecond, int SampledRuns);
+        Stats IdleServerCpuMsPerSecond, Stats IdleExtraCpuMsPerSecond, Stats IdleToolCpuMsPerSecond, int SampledRuns);
 
-    /// <summary>One wrk run, the server's CPU during it and the attached tool's; then the fixed-rate phase's CPU per second.</summary>
-    private readonly record struct Run(WrkResult Wrk, double ServerCpuSeconds, double ToolCpuSeconds, double FixedServerCpuMsPerSecond, double FixedToolCpuMsPerSecond, bool Sampled)
+    /// <summary>One wrk run, the server's CPU during it and the attached tool's; then the idle phase's CPU per second.</summary>
+    private readonly record struct Run(WrkResult Wrk, double ServerCpuSeconds, double ToolCpuSeconds, double IdleServerCpuMsPerSecond, double IdleToolCpuMsPerSecond, bool Sampled)
     {
         public double Rps => Wrk.RequestsPerSecond;
         public double P99Ms => Wrk.P99Milliseconds;
         public double ServerCpuPerRequestUs(TimeSpan measure) => ServerCpuSeconds * 1e6 / (Wrk.RequestsPerSecond * measure.TotalSeconds);
     }
 
-    private static async Task<Run> MeasureAsync(BenchContext context, Config config, TimeSpan warmup, TimeSpan measure, TimeSpan fixedRate, CancellationToken cancellationToken)
+    private static async Task<Run> MeasureAsync(BenchContext context, Config config, TimeSpan warmup, TimeSpan measure, TimeSpan idle, CancellationToken cancellationToken)
     {
         using var app = await BlockingAppHost.StartAsync(context, agent: true, cancellationToken);
         ChildProcess? tool = null;
@@ -221,19 +219,15 @@ internal sealed class AttachedCliCostRow : BenchRow
 
             double server = ProcStat.ProcessCpuSeconds(app.Pid) - serverBefore, toolCpu = tool is null ? 0 : ProcStat.ProcessCpuSeconds(tool.Id) - toolBefore;
 
-            // Fixed work: the same request rate whatever is attached, so CPU per second compares directly.
-            double fixedServer, fixedTool;
-            using (var load = OpenLoopLoad.Start(app.Url + "/healthy", FixedRps))
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);   // past wrk's tail and the first connections
-                double serverStart = ProcStat.ProcessCpuSeconds(app.Pid), toolStart = tool is null ? 0 : ProcStat.ProcessCpuSeconds(tool.Id);
-                await Task.Delay(fixedRate, cancellationToken);
-                fixedServer = (ProcStat.ProcessCpuSeconds(app.Pid) - serverStart) * 1000 / fixedRate.TotalSeconds;
-                fixedTool = tool is null ? 0 : (ProcStat.ProcessCpuSeconds(tool.Id) - toolStart) * 1000 / fixedRate.TotalSeconds;
-            }
-
+            // No load: what the attached session costs the server by itself, per second (the sample profiler suspends the
+            // runtime every millisecond whatever the load; metrics and the agent publish every second).
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);   // past wrk's tail
+            double serverStart = ProcStat.ProcessCpuSeconds(app.Pid), toolStart = tool is null ? 0 : ProcStat.ProcessCpuSeconds(tool.Id);
+            await Task.Delay(idle, cancellationToken);
+            double idleServer = (ProcStat.ProcessCpuSeconds(app.Pid) - serverStart) * 1000 / idle.TotalSeconds;
+            double idleTool = tool is null ? 0 : (ProcStat.ProcessCpuSeconds(tool.Id) - toolStart) * 1000 / idle.TotalSeconds;
             bool sampled = tool is not null && tool.Lines.Any(l => l.Line.Contains("sampling stacks", StringComparison.Ordinal));
-            return new Run(result, server, toolCpu, fixedServer, fixedTool, sampled);
+            return new Run(result, server, toolCpu, idleServer, idleTool, sampled);
         }
         finally
         {

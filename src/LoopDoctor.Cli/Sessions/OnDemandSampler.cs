@@ -22,8 +22,10 @@ internal enum StackSampling
 /// The sample profiler, started in a second EventPipe session only while the target lags. The profiler suspends the
 /// runtime about every millisecond to walk every managed thread's stack: measured on BlockingApp /healthy at saturation
 /// it is most of an attached monitor's cost to the target (docs/benchmarks.md P5), while a healthy pool has no long
-/// callback to find. So it starts when the pool shows trouble — queue delay or timer lag over the high-lag threshold (agent),
-/// or a starvation injection (runtime) — and stops after <see cref="CalmPeriod"/> without any. The samples get their
+/// callback to find. So it starts when the pool shows trouble — a starvation injection by the runtime (work queued and
+/// no worker free for ~0.5 s: what blocked callbacks cause), or queue delay or timer lag over the critical threshold, 1 s
+/// (agent) — and stops after <see cref="CalmPeriod"/> without any. Not at the 100 ms warning level: a saturated but
+/// healthy server queues its requests that long (measured: P5's /healthy under wrk started the sampler at 100 ms). The samples get their
 /// own TraceLog (its rundown names the methods already compiled) and are shifted onto the main session's clock.
 /// The trade-off: a long callback that causes no lag, or the first moments of an episode before the sampler runs, has no
 /// call site; <c>diagnose</c> and <c>monitor --stack-sampling always</c> sample throughout.
@@ -54,7 +56,7 @@ internal sealed class OnDemandSampler : IDisposable
         _sink = sink;
         _log = log;
         _time = time ?? TimeProvider.System;
-        _thresholdMs = thresholdMs ?? new DetectorOptions().LagWarningMs;
+        _thresholdMs = thresholdMs ?? new DetectorOptions().LagCriticalMs;
     }
 
     /// <summary>Times the sampler was started (for the report's debug output and tests).</summary>
@@ -89,7 +91,8 @@ internal sealed class OnDemandSampler : IDisposable
                 if (_running is null && _transition.IsCompleted)
                 {
                     Starts++;
-                    _transition = Task.Run(StartSession);
+                    var why = Describe(signal);
+                    _transition = Task.Run(() => StartSession(why));
                 }
             }
             else if (_running is { } running && _transition.IsCompleted && _time.GetElapsedTime(_lastTrigger, now) >= CalmPeriod)
@@ -100,14 +103,17 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
-    /// <summary>Signs of a pool in trouble, with the thresholds the high-lag and starvation findings use.</summary>
+    /// <summary>Signs of a pool in trouble: starvation injections, and lag at the critical threshold of the high-lag finding.</summary>
     internal bool IsLagSignal(Signal signal)
     {
         switch (signal)
         {
-            case QueueDelaySpike or TimerLagSpike:
             case PoolAdjustment { Reason: AdjustmentReason.Starvation }:
                 return true;
+            case QueueDelaySpike spike:
+                return spike.DelayMs >= _thresholdMs;
+            case TimerLagSpike spike:
+                return spike.LagMs >= _thresholdMs;
             case MetricValue { MeterName: ThreadPoolStatistics.AgentMeter, InstrumentName: ThreadPoolStatistics.QueueDelayCurrentInstrument } current:
                 // A stall in progress (the histogram records a probe only once it ran). Twice, as ThreadPoolStatistics asks:
                 // loopdoctor's own attach can hold one probe back once.
@@ -129,7 +135,18 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
-    private void StartSession()
+    private static string Describe(Signal signal) => signal switch
+    {
+        PoolAdjustment => "the runtime injected a thread for starvation",
+        QueueDelaySpike spike => $"queue delay {spike.DelayMs:0} ms",
+        TimerLagSpike spike => $"timer lag {spike.LagMs:0} ms",
+        MetricValue current => $"a work item waiting {current.Value * 1000:0} ms",
+        MetricHistogram histogram => $"{(histogram.InstrumentName == ThreadPoolStatistics.TimerLagInstrument ? "timer lag" : "queue delay")} p99 " +
+                                     $"{(histogram.Quantiles.TryGetValue(0.99, out var p99) ? p99 * 1000 : 0):0} ms",
+        _ => "lag",
+    };
+
+    private void StartSession(string why)
     {
         EventPipeSession? session = null;
         try
@@ -173,7 +190,11 @@ internal sealed class OnDemandSampler : IDisposable
                 return;
             }
 
-            _log.WriteLine("loopdoctor: the pool lags: sampling stacks for call sites of long callbacks (stops after " + CalmPeriod.TotalSeconds + " s of calm).");
+            _log.WriteLine($"loopdoctor: the pool is in trouble ({why}): sampling stacks for call sites of long callbacks (stops after {CalmPeriod.TotalSeconds:0} s of calm).");
+            if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
+            {
+                _log.WriteLine($"loopdoctor: sampler session started {offsetMs:0} ms after the main one.");
+            }
         }
         catch (Exception ex) when (ex is ServerNotAvailableException or ServerErrorException or UnsupportedCommandException or IOException or TimeoutException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
         {
