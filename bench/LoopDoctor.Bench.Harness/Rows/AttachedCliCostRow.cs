@@ -113,7 +113,7 @@ internal sealed class AttachedCliCostRow : BenchRow
         if (rounds.Any(r => r.Any(x => x.Sampled)))
         {
             section.AppendLine();
-            section.AppendLine("\\* the on-lag monitor started its sampler during that run (it saw a starvation injection or over 1 s of lag).");
+            section.AppendLine("\\* the on-lag monitor started its sampler during that run (it saw a starvation injection or over 500 ms of lag).");
         }
 
         section.AppendLine();

@@ -58,7 +58,7 @@ internal sealed class LiveSession : IDisposable
         Agent = agent;
         if (sampling == StackSampling.OnLag)
         {
-            var sampler = _sampler = new OnDemandSampler(target.ProcessId, source.SessionStartTime, pipeline.Observe, log, time);
+            var sampler = _sampler = new OnDemandSampler(target.ProcessId, source, pipeline.Observe, log, time);
             _ = new TraceEventSignalAdapter(source, signal =>
             {
                 pipeline.Observe(signal);

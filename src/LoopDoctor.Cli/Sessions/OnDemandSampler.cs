@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
 namespace LoopDoctor.Cli.Sessions;
@@ -23,20 +25,25 @@ internal enum StackSampling
 /// runtime about every millisecond to walk every managed thread's stack: measured on BlockingApp /healthy at saturation
 /// it is most of an attached monitor's cost to the target (docs/benchmarks.md P5), while a healthy pool has no long
 /// callback to find. So it starts when the pool shows trouble — a starvation injection by the runtime (work queued and
-/// no worker free for ~0.5 s: what blocked callbacks cause), or queue delay or timer lag over the critical threshold, 1 s
-/// (agent) — and stops after <see cref="CalmPeriod"/> without any. Not at the 100 ms warning level: a saturated but
-/// healthy server queues its requests that long (measured: P5's /healthy under wrk started the sampler at 100 ms). The samples get their
+/// no worker free for ~0.5 s: what blocked callbacks cause), or queue delay or timer lag over <see cref="DefaultThresholdMs"/>
+/// (agent) — and stops after <see cref="CalmPeriod"/> without any. The samples get their
 /// own TraceLog (its rundown names the methods already compiled) and are shifted onto the main session's clock.
 /// The trade-off: a long callback that causes no lag, or the first moments of an episode before the sampler runs, has no
 /// call site; <c>diagnose</c> and <c>monitor --stack-sampling always</c> sample throughout.
 /// </summary>
 internal sealed class OnDemandSampler : IDisposable
 {
+    /// <summary>
+    /// Lag that starts the sampler: five times the high-lag warning (100 ms). Not the warning itself: a saturated but
+    /// healthy server queues its requests that long (P5's /healthy under wrk started the sampler at 100 ms).
+    /// </summary>
+    public const double DefaultThresholdMs = 500;
+
     /// <summary>How long the sampler keeps running after the last sign of lag.</summary>
     public static readonly TimeSpan CalmPeriod = TimeSpan.FromSeconds(30);
 
     private readonly int _processId;
-    private readonly DateTime _mainSessionStart;
+    private double _mainSessionStartMs = double.NaN;
     private readonly Action<Signal> _sink;
     private readonly TextWriter _log;
     private readonly TimeProvider _time;
@@ -49,14 +56,25 @@ internal sealed class OnDemandSampler : IDisposable
     private Task _transition = Task.CompletedTask;
     private bool _disposed;
 
-    public OnDemandSampler(int processId, DateTime mainSessionStart, Action<Signal> sink, TextWriter log, TimeProvider? time = null, double? thresholdMs = null)
+    /// <param name="mainSource">The main session's events: the first one tells when that session started, on the target's clock.</param>
+    public OnDemandSampler(int processId, TraceEventDispatcher? mainSource, Action<Signal> sink, TextWriter log, TimeProvider? time = null, double? thresholdMs = null)
     {
         _processId = processId;
-        _mainSessionStart = mainSessionStart;
+        if (mainSource is not null)
+        {
+            mainSource.AllEvents += e =>
+            {
+                if (double.IsNaN(_mainSessionStartMs))
+                {
+                    Volatile.Write(ref _mainSessionStartMs, SessionStartMs(e));
+                }
+            };
+        }
+
         _sink = sink;
         _log = log;
         _time = time ?? TimeProvider.System;
-        _thresholdMs = thresholdMs ?? new DetectorOptions().LagCriticalMs;
+        _thresholdMs = thresholdMs ?? DefaultThresholdMs;
     }
 
     /// <summary>Times the sampler was started (for the report's debug output and tests).</summary>
@@ -103,7 +121,7 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
-    /// <summary>Signs of a pool in trouble: starvation injections, and lag at the critical threshold of the high-lag finding.</summary>
+    /// <summary>Signs of a pool in trouble: starvation injections, and lag over the threshold.</summary>
     internal bool IsLagSignal(Signal signal)
     {
         switch (signal)
@@ -135,6 +153,14 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
+    /// <summary>
+    /// When the event's session started, in ms of the target's monotonic clock: its raw timestamp less its session-relative
+    /// one. EventPipe's timestamps are the runtime's high-resolution clock, which has Stopwatch's frequency on this machine.
+    /// </summary>
+#pragma warning disable CS0618 // TimeStampQPC is "discouraged", not obsolete: the raw clock is exactly what two sessions share.
+    private static double SessionStartMs(TraceEvent e) => e.TimeStampQPC * 1000.0 / Stopwatch.Frequency - e.TimeStampRelativeMSec;
+#pragma warning restore CS0618
+
     private static string Describe(Signal signal) => signal switch
     {
         PoolAdjustment => "the runtime injected a thread for starvation",
@@ -154,13 +180,40 @@ internal sealed class OnDemandSampler : IDisposable
             var client = new DiagnosticsClient(_processId);
             session = client.StartEventPipeSession(SessionProviders.CreateSampler(), requestRundown: false, circularBufferMB: LiveSession.CircularBufferMB);
             var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
-            var offsetMs = (source.SessionStartTime - _mainSessionStart).TotalMilliseconds;
+            // Each session's timestamps count from its own start (TraceEvent's SessionStartTime stays unset in real time):
+            // the shift onto the main session's clock comes from the raw timestamps of each session's first event.
+            double samplerStartMs = double.NaN;
+            source.AllEvents += e =>
+            {
+                if (double.IsNaN(samplerStartMs))
+                {
+                    samplerStartMs = SessionStartMs(e);
+                }
+            };
+            double? offsetMs = null;
             _ = new TraceEventSignalAdapter(source, signal =>
             {
-                if (signal is StackSample)
+                if (signal is not StackSample)
                 {
-                    _sink(signal with { TimestampMs = signal.TimestampMs + offsetMs });
+                    return;
                 }
+
+                if (offsetMs is null)
+                {
+                    var main = Volatile.Read(ref _mainSessionStartMs);
+                    if (double.IsNaN(main) || double.IsNaN(samplerStartMs))
+                    {
+                        return;
+                    }
+
+                    offsetMs = samplerStartMs - main;
+                    if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
+                    {
+                        _log.WriteLine($"loopdoctor: sampler session started {offsetMs:0} ms after the main one.");
+                    }
+                }
+
+                _sink(signal with { TimestampMs = signal.TimestampMs + offsetMs.Value });
             });
             var processing = Task.Factory.StartNew(() =>
             {
@@ -191,10 +244,6 @@ internal sealed class OnDemandSampler : IDisposable
             }
 
             _log.WriteLine($"loopdoctor: the pool is in trouble ({why}): sampling stacks for call sites of long callbacks (stops after {CalmPeriod.TotalSeconds:0} s of calm).");
-            if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
-            {
-                _log.WriteLine($"loopdoctor: sampler session started {offsetMs:0} ms after the main one.");
-            }
         }
         catch (Exception ex) when (ex is ServerNotAvailableException or ServerErrorException or UnsupportedCommandException or IOException or TimeoutException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
         {

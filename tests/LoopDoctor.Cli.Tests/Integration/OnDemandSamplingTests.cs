@@ -58,22 +58,23 @@ public class OnDemandSamplingTests
     [Fact]
     public void Lag_signals_are_those_the_findings_use()
     {
-        // Default threshold: the critical lag (1 s), not the 100 ms warning a saturated healthy server reaches.
-        using var sampler = new OnDemandSampler(0, DateTime.UtcNow, _ => { }, TextWriter.Null);
+        // Default threshold: 500 ms, not the 100 ms warning a saturated healthy server reaches.
+        using var sampler = new OnDemandSampler(0, null, _ => { }, TextWriter.Null);
         Assert.True(sampler.IsLagSignal(new PoolAdjustment(1, 1, 5, AdjustmentReason.Starvation)));
         Assert.False(sampler.IsLagSignal(new PoolAdjustment(1, 1, 5, AdjustmentReason.ClimbingMove)));
-        Assert.True(sampler.IsLagSignal(new QueueDelaySpike(1, 1500, 100)));
+        Assert.True(sampler.IsLagSignal(new QueueDelaySpike(1, 600, 100)));
         Assert.False(sampler.IsLagSignal(new QueueDelaySpike(1, 150, 100)));
-        Assert.True(sampler.IsLagSignal(new TimerLagSpike(1, 1200, 100)));
+        Assert.True(sampler.IsLagSignal(new TimerLagSpike(1, 550, 100)));
 
         // The first interval of a histogram covers loopdoctor's own attach: never a trigger; later ones over the threshold are.
-        var over = new MetricHistogram(1, "LoopDoctor", "loopdoctor.thread_pool.queue.delay", new Dictionary<double, double> { [0.99] = 1.2 }, 10);
+        var over = new MetricHistogram(1, "LoopDoctor", "loopdoctor.thread_pool.queue.delay", new Dictionary<double, double> { [0.99] = 0.6 }, 10);
         Assert.False(sampler.IsLagSignal(over));
         Assert.True(sampler.IsLagSignal(over));
         Assert.False(sampler.IsLagSignal(over with { Quantiles = new Dictionary<double, double> { [0.99] = 0.2 } }));
+        Assert.Equal(500, OnDemandSampler.DefaultThresholdMs);
 
         // The in-progress delay gauge counts from its second reading over the threshold.
-        var current = new MetricValue(1, "LoopDoctor", "loopdoctor.thread_pool.queue.delay.current", 1.5);
+        var current = new MetricValue(1, "LoopDoctor", "loopdoctor.thread_pool.queue.delay.current", 0.7);
         Assert.False(sampler.IsLagSignal(current));
         Assert.True(sampler.IsLagSignal(current));
         Assert.False(sampler.IsLagSignal(new MetricValue(1, "System.Runtime", "dotnet.thread_pool.queue.length", 500)));
