@@ -154,6 +154,11 @@ internal sealed class AttachedCliCostRow : BenchRow
             text.Append($" dotnet-trace's waithandle recipe {t.ExtraCpuUs.Median:0.0} µs ({(t.CpuRatio.Median - 1) * 100:0.0}%);");
             text.Append($" the monitor's own process uses {monitor.ToolCpuMsPerSecond.Median:0} ms of CPU per second (it parses and resolves every event live),");
             text.Append($" dotnet-trace's {t.ToolCpuMsPerSecond.Median:0} ms (it copies the stream to a file).");
+            if (monitor.RpsRatio.Min <= t.RpsRatio.Max && t.RpsRatio.Min <= monitor.RpsRatio.Max)
+            {
+                text.Append($" The two RPS ratios' ranges overlap ({monitor.RpsRatio.Min:0.000}–{monitor.RpsRatio.Max:0.000} and {t.RpsRatio.Min:0.000}–{t.RpsRatio.Max:0.000}):");
+                text.Append(" a difference between their medians smaller than that is this machine's noise, not a cost; a negative extra CPU is noise too.");
+            }
         }
 
         if (always.Config is not null)
