@@ -8,10 +8,11 @@ internal static partial class Cli
     /// <summary>
     /// <c>loopdoctor monitor -p PID --format json</c>; returns once the first live line arrived (attached and live).
     /// </summary>
-    public static async Task<ChildProcess> StartMonitorAsync(BenchContext context, int pid, TimeSpan refresh, CancellationToken cancellationToken)
+    public static async Task<ChildProcess> StartMonitorAsync(BenchContext context, int pid, TimeSpan refresh, CancellationToken cancellationToken,
+        IDictionary<string, string>? environment = null, IEnumerable<string>? extraArguments = null)
     {
         var monitor = ChildProcess.StartDotnet(context.CliDll,
-            ["monitor", "--process-id", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--refresh", $"{(int)refresh.TotalMilliseconds}ms", "--format", "json"]);
+            ["monitor", "--process-id", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--refresh", $"{(int)refresh.TotalMilliseconds}ms", "--format", "json", .. extraArguments ?? []], environment);
         try
         {
             await monitor.WaitForLineAsync(IsLiveLine, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

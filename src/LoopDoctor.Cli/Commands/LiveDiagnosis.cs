@@ -17,10 +17,11 @@ internal static class LiveDiagnosis
         TimeSpan metricsRefresh,
         CliConsole console,
         Func<LiveSession, DiagnosisPipeline, CancellationToken, Task>? whileRunning,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        StackSampling sampling = StackSampling.Always)
     {
         var pipeline = new DiagnosisPipeline();
-        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(inject, metricsRefresh), console.Error);
+        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(inject, metricsRefresh, sampling), console.Error);
         var what = duration is { } d ? $"for {d.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s" : "until Ctrl+C";
         await console.Error.WriteLineAsync($"loopdoctor: attached to {target.Name} (pid {target.ProcessId}), observing {what}...").ConfigureAwait(false);
 

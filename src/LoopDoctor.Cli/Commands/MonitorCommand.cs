@@ -11,7 +11,8 @@ using Spectre.Console;
 
 namespace LoopDoctor.Cli.Commands;
 
-internal sealed record MonitorOptions(int? ProcessId, string? Name, TimeSpan Refresh, TimeSpan? Duration, ReportFormat Format, string? Output, bool NoInject, int? PrometheusPort = null);
+internal sealed record MonitorOptions(int? ProcessId, string? Name, TimeSpan Refresh, TimeSpan? Duration, ReportFormat Format, string? Output, bool NoInject, int? PrometheusPort = null,
+    StackSampling StackSampling = StackSampling.OnLag);
 
 /// <summary>
 /// <c>loopdoctor monitor</c>: a live view (one plain line per refresh on stderr) of the pool and the top culprits;
@@ -53,13 +54,32 @@ internal static class MonitorCommand
                 r.AddError($"--prometheus-port must be between 0 and 65535, not {port}.");
             }
         });
+        var stackSampling = new Option<StackSampling>("--stack-sampling")
+        {
+            Description = "When to run the sample profiler, the source of long-callback call sites: on-lag (default: only while the pool lags; " +
+                          "it is most of an attached monitor's cost to the process), always, or off.",
+            DefaultValueFactory = _ => StackSampling.OnLag,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "on-lag";
+                switch (text.ToLowerInvariant())
+                {
+                    case "on-lag": return StackSampling.OnLag;
+                    case "always": return StackSampling.Always;
+                    case "off": return StackSampling.Off;
+                    default:
+                        r.AddError($"Unknown --stack-sampling '{text}': use on-lag, always or off.");
+                        return StackSampling.OnLag;
+                }
+            },
+        };
         var command = new Command("monitor", "Watch a running .NET process live: queue delay, pool threads, queue length, injections by reason and the top culprit call sites. Ctrl+C prints the full diagnosis.")
         {
-            processId, name, refresh, duration, format, output, noInject, prometheusPort,
+            processId, name, refresh, duration, format, output, noInject, prometheusPort, stackSampling,
         };
         CommonOptions.RequireOneTarget(command, processId, name);
         command.SetAction((result, ct) => RunAsync(
-            new MonitorOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(refresh), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject), result.GetValue(prometheusPort)),
+            new MonitorOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(refresh), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject), result.GetValue(prometheusPort), result.GetValue(stackSampling)),
             console, ct));
         return command;
     }
@@ -69,7 +89,7 @@ internal static class MonitorCommand
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
         var refresh = options.Refresh < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : options.Refresh;
         var report = await LiveDiagnosis.RunAsync(target, options.Duration, !options.NoInject, refresh, console,
-            (session, pipeline, ct) => RunLiveViewAsync(session, pipeline, target, refresh, options.PrometheusPort, console, ct), cancellationToken).ConfigureAwait(false);
+            (session, pipeline, ct) => RunLiveViewAsync(session, pipeline, target, refresh, options.PrometheusPort, console, ct), cancellationToken, options.StackSampling).ConfigureAwait(false);
         return (int)await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
     }
 

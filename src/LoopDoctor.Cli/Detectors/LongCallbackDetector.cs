@@ -33,8 +33,10 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
             case StackSample sample:
                 OnSample(sample);
                 break;
-            case PoolThreadSeen seen when _current.Remove(seen.ThreadId, out var ended):
+            case PoolThreadSeen seen when _current.TryGetValue(seen.ThreadId, out var ended) && seen.TimestampMs >= ended.LastMs:
                 // The thread dequeued the next work item (or parked): the current one ended, even if it was the same code.
+                // An older event is ignored: monitor's on-lag samples come from a second session, which can run ahead.
+                _current.Remove(seen.ThreadId);
                 Close(ended);
                 break;
             case WaitStarted wait:

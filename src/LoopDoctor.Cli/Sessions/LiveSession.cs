@@ -22,7 +22,7 @@ internal enum SessionEnd
     TargetExited,
 }
 
-internal sealed record LiveSessionOptions(bool Inject, TimeSpan MetricsRefresh);
+internal sealed record LiveSessionOptions(bool Inject, TimeSpan MetricsRefresh, StackSampling Sampling = StackSampling.Always);
 
 /// <summary>
 /// A live EventPipe session on a target feeding the pipeline through TraceLog, which resolves stacks in real time
@@ -46,16 +46,31 @@ internal sealed class LiveSession : IDisposable
     private readonly Task _processing;
     private readonly TimeProvider _time;
     private readonly long _startedAt;
+    private readonly OnDemandSampler? _sampler;
     private int _stopRequested;
 
-    private LiveSession(TargetProcess target, EventPipeSession session, TraceLogEventSource source, DiagnosisPipeline pipeline, AgentPresence agent, TimeProvider time)
+    private LiveSession(TargetProcess target, EventPipeSession session, TraceLogEventSource source, DiagnosisPipeline pipeline, AgentPresence agent, TimeProvider time,
+        StackSampling sampling, TextWriter log)
     {
         Target = target;
         _session = session;
         _source = source;
         _time = time;
         Agent = agent;
-        _adapter = new TraceEventSignalAdapter(source, pipeline.Observe);
+        if (sampling == StackSampling.OnLag)
+        {
+            var sampler = _sampler = new OnDemandSampler(target.ProcessId, source, pipeline.Observe, log, time);
+            _adapter = new TraceEventSignalAdapter(source, signal =>
+            {
+                pipeline.Observe(signal);
+                sampler.Observe(signal);
+            });
+        }
+        else
+        {
+            _adapter = new TraceEventSignalAdapter(source, pipeline.Observe);
+        }
+
         _startedAt = time.GetTimestamp();
         _processing = Task.Factory.StartNew(() =>
         {
@@ -117,7 +132,7 @@ internal sealed class LiveSession : IDisposable
         EventPipeSession session;
         try
         {
-            session = client.StartEventPipeSession(SessionProviders.Create(options.MetricsRefresh), requestRundown: false, circularBufferMB: CircularBufferMB);
+            session = client.StartEventPipeSession(SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always), requestRundown: false, circularBufferMB: CircularBufferMB);
         }
         catch (Exception ex)
         {
@@ -129,7 +144,7 @@ internal sealed class LiveSession : IDisposable
         {
             onSessionStarted?.Invoke();
             var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
-            live = new LiveSession(target, session, source, pipeline, AgentPresence.None, time ?? TimeProvider.System);
+            live = new LiveSession(target, session, source, pipeline, AgentPresence.None, time ?? TimeProvider.System, options.Sampling, log);
         }
         catch (Exception ex)
         {
@@ -259,6 +274,11 @@ internal sealed class LiveSession : IDisposable
     /// <summary>Stops the session so the runtime flushes its buffers, then waits for the reader to drain them.</summary>
     public async Task StopAsync()
     {
+        if (_sampler is not null)
+        {
+            await _sampler.StopAsync().ConfigureAwait(false);
+        }
+
         if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
         {
             await _processing.ConfigureAwait(false);
@@ -288,6 +308,7 @@ internal sealed class LiveSession : IDisposable
     public void Dispose()
     {
         Volatile.Write(ref _stopRequested, 1);
+        _sampler?.Dispose();
         _session.Dispose();
     }
 

@@ -7,7 +7,9 @@ namespace LoopDoctor.Cli.Sessions;
 /// <summary>
 /// The EventPipe providers a diagnosis needs. Facts measured on .NET 10: WaitHandle events arrive only at Verbose;
 /// two entries for one provider name make only the first take effect, so the runtime provider is ONE entry with every
-/// keyword at Verbose. TPL task events are left out: with stacks they cost 25–35× throughput.
+/// keyword at Verbose. TPL task events are left out: with stacks they cost 25–35× throughput. The Exception keyword is
+/// left out too: no detector reads runtime exception events (unobserved task exceptions come from the agent), and each
+/// throw would cost the target a stack walk.
 /// Keywords: https://learn.microsoft.com/dotnet/fundamentals/diagnostics/runtime-events
 /// </summary>
 internal static class SessionProviders
@@ -24,18 +26,41 @@ internal static class SessionProviders
     public const long ThreadingKeyword = 0x10000;
     public const long WaitHandleKeyword = 0x40000000000;
 
-    /// <summary>Threading | WaitHandle | Contention | Exception, plus Jit | Loader so methods compiled during the session get names.</summary>
-    public const long RuntimeKeywords = ThreadingKeyword | WaitHandleKeyword | ContentionKeyword | ExceptionKeyword | JitKeyword | LoaderKeyword;
+    /// <summary>Threading | WaitHandle | Contention, plus Jit | Loader so methods compiled during the session get names.</summary>
+    public const long RuntimeKeywords = ThreadingKeyword | WaitHandleKeyword | ContentionKeyword | JitKeyword | LoaderKeyword;
 
-    public static IReadOnlyList<EventPipeProvider> Create(TimeSpan metricsRefresh)
+    /// <summary>
+    /// For the P5 cost breakdown only (bench/LoopDoctor.Bench.Harness, LOOPDOCTOR_BENCH_P5_VARIANTS): a comma-separated list
+    /// of parts to leave out of the session (sampler, jitloader, threading, contention, waithandle, verbose, metrics, agent).
+    /// Not a user option: a session without them misses findings.
+    /// </summary>
+    internal const string ExperimentDropVariable = "LOOPDOCTOR_EXPERIMENT_DROP";
+
+    /// <param name="metricsRefresh">How often the Metrics provider publishes.</param>
+    /// <param name="sampleStacks">Whether the sample profiler runs in this session (see <see cref="StackSampling"/>).</param>
+    public static IReadOnlyList<EventPipeProvider> Create(TimeSpan metricsRefresh, bool sampleStacks = true)
     {
         var refreshSeconds = Math.Max(0.1, metricsRefresh.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        return
-        [
-            new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, RuntimeKeywords),
-            new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational),
+        var drop = (Environment.GetEnvironmentVariable(ExperimentDropVariable) ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var keywords = RuntimeKeywords;
+        keywords &= drop.Contains("jitloader") ? ~(JitKeyword | LoaderKeyword) : ~0L;
+        keywords &= drop.Contains("threading") ? ~ThreadingKeyword : ~0L;
+        keywords &= drop.Contains("contention") ? ~ContentionKeyword : ~0L;
+        keywords &= drop.Contains("waithandle") ? ~WaitHandleKeyword : ~0L;
+        var providers = new List<EventPipeProvider>
+        {
+            new(RuntimeProvider, drop.Contains("verbose") ? EventLevel.Informational : EventLevel.Verbose, keywords),
+        };
+        if (sampleStacks && !drop.Contains("sampler"))
+        {
+            providers.Add(new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational));
+        }
+
+        if (!drop.Contains("metrics"))
+        {
             // Arguments as dotnet-counters passes them; thread-pool instruments come from the System.Runtime meter.
-            new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, new Dictionary<string, string>
+            providers.Add(new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, new Dictionary<string, string>
             {
                 ["SessionId"] = Guid.NewGuid().ToString(),
                 ["Metrics"] = "System.Runtime,LoopDoctor",
@@ -43,8 +68,24 @@ internal static class SessionProviders
                 ["MaxTimeSeries"] = "1000",
                 ["MaxHistograms"] = "20",
                 ["ClientId"] = Guid.NewGuid().ToString(),
-            }),
-            new EventPipeProvider(AgentProvider, EventLevel.Verbose, 0x7),
-        ];
+            }));
+        }
+
+        if (!drop.Contains("agent"))
+        {
+            providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, 0x7));
+        }
+
+        return providers;
     }
+
+    /// <summary>
+    /// The on-demand sampler's own session (<see cref="OnDemandSampler"/>): the sample profiler, and Jit | Loader at
+    /// Verbose so methods compiled while it runs get names (its rundown names the ones compiled before).
+    /// </summary>
+    public static IReadOnlyList<EventPipeProvider> CreateSampler() =>
+    [
+        new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational),
+        new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, JitKeyword | LoaderKeyword),
+    ];
 }

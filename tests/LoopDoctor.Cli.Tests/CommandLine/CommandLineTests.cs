@@ -8,6 +8,7 @@ public class CommandLineTests
     [InlineData("diagnose")]
     [InlineData("diagnose", "-p", "1", "-n", "x")]
     [InlineData("monitor", "--refresh", "0")]
+    [InlineData("monitor", "-p", "1", "--stack-sampling", "sometimes")]
     [InlineData("frobnicate")]
     [InlineData]
     public async Task Usage_errors_exit_2_with_one_line_and_no_stack_trace(params string[] args)

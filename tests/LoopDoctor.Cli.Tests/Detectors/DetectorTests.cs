@@ -191,6 +191,20 @@ public class LongCallbackDetectorTests
     }
 
     [Fact]
+    public void A_pool_event_older_than_the_episode_does_not_end_it()
+    {
+        // monitor's on-lag samples come from a second session and can run ahead of the main one's pool events.
+        var s = new SignalBuilder().Worker(7, 0)
+            .Samples(7, 100, 200, SampleKind.Managed, PoolStack(Handler))
+            .Add(new PoolThreadSeen(50, 7))
+            .Samples(7, 201, 300, SampleKind.Managed, PoolStack(Handler))
+            .Add(new PoolThreadSeen(301, 7));
+        var finding = s.Find(FindingKinds.LongCallback);
+        Assert.NotNull(finding);
+        Assert.Equal(200, finding.MaxMilliseconds, 3);
+    }
+
+    [Fact]
     public void Time_in_a_blocking_wait_is_left_to_blocking_wait()
     {
         var s = new SignalBuilder().Worker(7, 0)

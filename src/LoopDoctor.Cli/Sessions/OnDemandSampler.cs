@@ -1,0 +1,309 @@
+using System.Diagnostics;
+using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Signals;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Etlx;
+
+namespace LoopDoctor.Cli.Sessions;
+
+/// <summary>When a live session runs the sample profiler (the only source of long-callback and Thread.Sleep call sites).</summary>
+internal enum StackSampling
+{
+    /// <summary>For the whole session (diagnose, run, check, and monitor --stack-sampling always).</summary>
+    Always,
+
+    /// <summary>Only while the target shows lag (monitor's default): <see cref="OnDemandSampler"/>.</summary>
+    OnLag,
+
+    /// <summary>Never: no long-callback findings.</summary>
+    Off,
+}
+
+/// <summary>
+/// The sample profiler, started in a second EventPipe session only while the target lags. The profiler suspends the
+/// runtime about every millisecond to walk every managed thread's stack: measured on BlockingApp /healthy at saturation
+/// it is most of an attached monitor's cost to the target (docs/benchmarks.md P5), while a healthy pool has no long
+/// callback to find. So it starts when the pool shows trouble — a starvation injection by the runtime (work queued and
+/// no worker free for ~0.5 s: what blocked callbacks cause), or queue delay or timer lag over <see cref="DefaultThresholdMs"/>
+/// (agent) — and stops after <see cref="CalmPeriod"/> without any. The samples get their
+/// own TraceLog (its rundown names the methods already compiled) and are shifted onto the main session's clock.
+/// The trade-off: a long callback that causes no lag, or the first moments of an episode before the sampler runs, has no
+/// call site; <c>diagnose</c> and <c>monitor --stack-sampling always</c> sample throughout.
+/// </summary>
+internal sealed class OnDemandSampler : IDisposable
+{
+    /// <summary>
+    /// Lag that starts the sampler: five times the high-lag warning (100 ms). Not the warning itself: a saturated but
+    /// healthy server queues its requests that long (P5's /healthy under wrk started the sampler at 100 ms).
+    /// </summary>
+    public const double DefaultThresholdMs = 500;
+
+    /// <summary>How long the sampler keeps running after the last sign of lag.</summary>
+    public static readonly TimeSpan CalmPeriod = TimeSpan.FromSeconds(30);
+
+    private readonly int _processId;
+    private double _mainSessionStartMs = double.NaN;
+    private readonly Action<Signal> _sink;
+    private readonly TextWriter _log;
+    private readonly TimeProvider _time;
+    private readonly double _thresholdMs;
+    private readonly Lock _lock = new();
+    private readonly HashSet<string> _histogramsSeen = [];
+    private long _lastTrigger;
+    private int _currentOverThreshold;
+    private Running? _running;
+    private Task _transition = Task.CompletedTask;
+    private bool _disposed;
+
+    /// <param name="mainSource">The main session's events: the first one tells when that session started, on the target's clock.</param>
+    public OnDemandSampler(int processId, TraceEventDispatcher? mainSource, Action<Signal> sink, TextWriter log, TimeProvider? time = null, double? thresholdMs = null)
+    {
+        _processId = processId;
+        if (mainSource is not null)
+        {
+            mainSource.AllEvents += e =>
+            {
+                if (double.IsNaN(_mainSessionStartMs))
+                {
+                    Volatile.Write(ref _mainSessionStartMs, SessionStartMs(e));
+                }
+            };
+        }
+
+        _sink = sink;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        _thresholdMs = thresholdMs ?? DefaultThresholdMs;
+    }
+
+    /// <summary>Times the sampler was started (for the report's debug output and tests).</summary>
+    public int Starts { get; private set; }
+
+    public bool IsRunning
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _running is not null;
+            }
+        }
+    }
+
+    /// <summary>Sees every signal of the main session (on its reader thread): starts or stops the sampler. Never blocks.</summary>
+    public void Observe(Signal signal)
+    {
+        bool trigger = IsLagSignal(signal);
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var now = _time.GetTimestamp();
+            if (trigger)
+            {
+                _lastTrigger = now;
+                if (_running is null && _transition.IsCompleted)
+                {
+                    Starts++;
+                    var why = Describe(signal);
+                    _transition = Task.Run(() => StartSession(why));
+                }
+            }
+            else if (_running is { } running && _transition.IsCompleted && _time.GetElapsedTime(_lastTrigger, now) >= CalmPeriod)
+            {
+                _running = null;
+                _transition = Task.Run(() => StopSessionAsync(running, "the pool has been calm for " + CalmPeriod.TotalSeconds + " s"));
+            }
+        }
+    }
+
+    /// <summary>Signs of a pool in trouble: starvation injections, and lag over the threshold.</summary>
+    internal bool IsLagSignal(Signal signal)
+    {
+        switch (signal)
+        {
+            case PoolAdjustment { Reason: AdjustmentReason.Starvation }:
+                return true;
+            case QueueDelaySpike spike:
+                return spike.DelayMs >= _thresholdMs;
+            case TimerLagSpike spike:
+                return spike.LagMs >= _thresholdMs;
+            case MetricValue { MeterName: ThreadPoolStatistics.AgentMeter, InstrumentName: ThreadPoolStatistics.QueueDelayCurrentInstrument } current:
+                // A stall in progress (the histogram records a probe only once it ran). Twice, as ThreadPoolStatistics asks:
+                // loopdoctor's own attach can hold one probe back once.
+                return current.Value * 1000 >= _thresholdMs && Interlocked.Increment(ref _currentOverThreshold) >= 2;
+            case MetricHistogram { MeterName: ThreadPoolStatistics.AgentMeter } histogram
+                when histogram.InstrumentName is ThreadPoolStatistics.QueueDelayInstrument or ThreadPoolStatistics.TimerLagInstrument:
+                // The first interval covers loopdoctor's own attach (its rundown pauses the target): not the app's lag.
+                lock (_lock)
+                {
+                    if (_histogramsSeen.Add(histogram.InstrumentName))
+                    {
+                        return false;
+                    }
+                }
+
+                return histogram.Count > 0 && histogram.Quantiles.TryGetValue(0.99, out var p99) && p99 * 1000 >= _thresholdMs;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// When the event's session started, in ms of the target's monotonic clock: its raw timestamp less its session-relative
+    /// one. EventPipe's timestamps are the runtime's high-resolution clock, which has Stopwatch's frequency on this machine.
+    /// </summary>
+#pragma warning disable CS0618 // TimeStampQPC is "discouraged", not obsolete: the raw clock is exactly what two sessions share.
+    private static double SessionStartMs(TraceEvent e) => e.TimeStampQPC * 1000.0 / Stopwatch.Frequency - e.TimeStampRelativeMSec;
+#pragma warning restore CS0618
+
+    private static string Describe(Signal signal) => signal switch
+    {
+        PoolAdjustment => "the runtime injected a thread for starvation",
+        QueueDelaySpike spike => $"queue delay {spike.DelayMs:0} ms",
+        TimerLagSpike spike => $"timer lag {spike.LagMs:0} ms",
+        MetricValue current => $"a work item waiting {current.Value * 1000:0} ms",
+        MetricHistogram histogram => $"{(histogram.InstrumentName == ThreadPoolStatistics.TimerLagInstrument ? "timer lag" : "queue delay")} p99 " +
+                                     $"{(histogram.Quantiles.TryGetValue(0.99, out var p99) ? p99 * 1000 : 0):0} ms",
+        _ => "lag",
+    };
+
+    private void StartSession(string why)
+    {
+        EventPipeSession? session = null;
+        try
+        {
+            var client = new DiagnosticsClient(_processId);
+            session = client.StartEventPipeSession(SessionProviders.CreateSampler(), requestRundown: false, circularBufferMB: LiveSession.CircularBufferMB);
+            var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
+            // Each session's timestamps count from its own start (TraceEvent's SessionStartTime stays unset in real time):
+            // the shift onto the main session's clock comes from the raw timestamps of each session's first event.
+            double samplerStartMs = double.NaN;
+            source.AllEvents += e =>
+            {
+                if (double.IsNaN(samplerStartMs))
+                {
+                    samplerStartMs = SessionStartMs(e);
+                }
+            };
+            double? offsetMs = null;
+            _ = new TraceEventSignalAdapter(source, signal =>
+            {
+                if (signal is not StackSample)
+                {
+                    return;
+                }
+
+                if (offsetMs is null)
+                {
+                    var main = Volatile.Read(ref _mainSessionStartMs);
+                    if (double.IsNaN(main) || double.IsNaN(samplerStartMs))
+                    {
+                        return;
+                    }
+
+                    offsetMs = samplerStartMs - main;
+                    if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
+                    {
+                        _log.WriteLine($"loopdoctor: sampler session started {offsetMs:0} ms after the main one.");
+                    }
+                }
+
+                _sink(signal with { TimestampMs = signal.TimestampMs + offsetMs.Value });
+            });
+            var processing = Task.Factory.StartNew(() =>
+            {
+                try
+                {
+                    source.Process();
+                }
+                catch (Exception)
+                {
+                    // The stream broke because we stopped it or the target is gone: the main session reports that.
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var running = new Running(session, processing);
+            bool stopNow;
+            lock (_lock)
+            {
+                stopNow = _disposed;
+                if (!stopNow)
+                {
+                    _running = running;
+                }
+            }
+
+            if (stopNow)
+            {
+                StopSessionAsync(running, null).GetAwaiter().GetResult();
+                return;
+            }
+
+            _log.WriteLine($"loopdoctor: the pool is in trouble ({why}): sampling stacks for call sites of long callbacks (stops after {CalmPeriod.TotalSeconds:0} s of calm).");
+        }
+        catch (Exception ex) when (ex is ServerNotAvailableException or ServerErrorException or UnsupportedCommandException or IOException or TimeoutException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
+        {
+            session?.Dispose();
+            _log.WriteLine($"loopdoctor: could not start stack sampling ({ex.Message.ReplaceLineEndings(" ").Trim()}); continuing without long-callback call sites.");
+        }
+    }
+
+    private async Task StopSessionAsync(Running running, string? why)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await running.Session.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ServerNotAvailableException or ServerErrorException or IOException or TimeoutException or ObjectDisposedException or EndOfStreamException)
+        {
+            // Target gone or unresponsive: disposing the session closes the stream.
+        }
+
+        await Task.WhenAny(running.Processing, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        running.Session.Dispose();
+        if (why is not null)
+        {
+            _log.WriteLine($"loopdoctor: stack sampling stopped ({why}).");
+        }
+    }
+
+    /// <summary>Stops the sampler (when running) and waits for it, bounded.</summary>
+    public async Task StopAsync()
+    {
+        Running? running;
+        Task transition;
+        lock (_lock)
+        {
+            _disposed = true;
+            running = _running;
+            _running = null;
+            transition = _transition;
+        }
+
+        await Task.WhenAny(transition, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        if (running is not null)
+        {
+            await StopSessionAsync(running, null).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        Running? running;
+        lock (_lock)
+        {
+            _disposed = true;
+            running = _running;
+            _running = null;
+        }
+
+        running?.Session.Dispose();
+    }
+
+    private sealed record Running(EventPipeSession Session, Task Processing);
+}
