@@ -26,6 +26,11 @@ internal static class AnalyzeCommand
     {
         var pipeline = new DiagnosisPipeline();
         var replay = await Task.Run(() => TraceFileSource.Replay(options.TracePath, pipeline), cancellationToken).ConfigureAwait(false);
+        if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1" && replay.Timings is { } timings)
+        {
+            await console.Error.WriteLineAsync($"loopdoctor: {timings}").ConfigureAwait(false);
+        }
+
         var agent = pipeline.AgentSeen is null ? AgentPresence.None : AgentPresence.Embedded;
         var report = pipeline.BuildReport(new TargetInfo(replay.ProcessId, replay.ProcessName), replay.DurationSeconds, agent) with { Source = "file" };
         if (replay.Truncated is { } truncated)

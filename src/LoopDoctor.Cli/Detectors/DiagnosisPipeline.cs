@@ -63,15 +63,17 @@ internal sealed class DiagnosisPipeline
 
         lock (_lock)
         {
-            SignalCount++;
+            // A collapsed run of samples counts as the samples it stands for.
+            var (count, lastMs) = signal is StackSample sample ? (sample.Count, sample.LastTimestampMs) : (1, signal.TimestampMs);
+            SignalCount += count;
             var type = signal is MetricValue m ? "MetricValue:" + m.InstrumentName : signal is MetricHistogram h ? "MetricHistogram:" + h.InstrumentName : signal.GetType().Name;
-            SignalCounts[type] = SignalCounts.GetValueOrDefault(type) + 1;
+            SignalCounts[type] = SignalCounts.GetValueOrDefault(type) + count;
             if (double.IsNaN(_firstMs))
             {
                 _firstMs = signal.TimestampMs;
             }
 
-            _lastMs = Math.Max(_lastMs, signal.TimestampMs);
+            _lastMs = Math.Max(_lastMs, lastMs);
             if (signal is AgentStarted agent)
             {
                 AgentSeen ??= agent;

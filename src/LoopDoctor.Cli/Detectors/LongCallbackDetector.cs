@@ -95,23 +95,23 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
             _current[sample.ThreadId] = episode;
         }
 
-        episode.LastMs = sample.TimestampMs;
+        episode.LastMs = sample.LastTimestampMs;
         // Outside managed code is "blocked" only in a known blocking call (Thread.Sleep, synchronous I/O); native
         // computing (hashing in OpenSSL, compression) is CPU work like managed code.
         if (sample.Kind == SampleKind.Managed)
         {
-            episode.ManagedSamples++;
+            episode.ManagedSamples += sample.Count;
         }
         else if (sample.Stack.BlockingApi is not null || (sample.Stack.Frames.Count > 0 && CallStack.IsApplicationFrame(sample.Stack.Frames[0])))
         {
             // A known blocking call, or user code calling straight into unresolved native code: the ReadyToRun frame
             // of Thread.Sleep or a synchronous read does not always resolve live (measured), native computing
             // (hashing, compression) normally shows its resolved framework wrapper innermost instead.
-            episode.ExternalSamples++;
+            episode.ExternalSamples += sample.Count;
         }
         else
         {
-            episode.ExternalUnknownSamples++;
+            episode.ExternalUnknownSamples += sample.Count;
         }
 
         episode.BlockingApi = CallSiteAggregator.MoreSpecific(episode.BlockingApi, sample.Stack.BlockingApi);

@@ -6,31 +6,77 @@ namespace LoopDoctor.Cli.Sessions;
 /// <summary>
 /// The signals of a trace file in arrival order, held until its stacks can be named (the rundown that names them is at
 /// the end of the file) and then replayed into the pipeline. Sample-profiler samples are ~99% of a trace's events, so
-/// they are kept as 16-byte entries (time, thread, stack id, kind) rather than objects; the rare other signals as
-/// objects, referenced from the same sequence so the order is kept.
+/// they are kept as 28-byte entries (time, thread, stack id, kind, run length) rather than objects, and consecutive
+/// identical samples of a thread with nothing else of that thread in between are one entry: an idle thread's stack
+/// repeats every millisecond for minutes. The rare other signals are kept as objects, referenced from the same
+/// sequence so the order is kept.
 /// </summary>
 internal sealed class SignalLog
 {
-    private const int ChunkSize = 1 << 16; // 1 MB chunks: no large copies as the log grows
+    private const int ChunkSize = 1 << 16; // ~2 MB chunks: no large copies as the log grows
 
     private readonly List<Entry[]> _chunks = [];
     private readonly List<Signal> _signals = [];
+    // Per thread, the entry of its open run of samples (-1: none; another signal of the thread ended it).
+    private readonly Dictionary<int, long> _openRuns = [];
     private int _inLastChunk = ChunkSize;
 
+    /// <summary>Entries held (signals plus runs of samples).</summary>
     public long Count { get; private set; }
 
+    /// <summary>Samples seen (each run counts its samples).</summary>
     public long SampleCount { get; private set; }
+
+    /// <summary>The timestamp of the latest signal or sample added.</summary>
+    public double LastTimestampMs { get; private set; }
 
     public void Add(Signal signal)
     {
+        if (signal.ThreadId != 0 && _openRuns.ContainsKey(signal.ThreadId))
+        {
+            _openRuns[signal.ThreadId] = -1;
+        }
+
+        LastTimestampMs = signal.TimestampMs;
         _signals.Add(signal);
-        Append(new Entry(signal.TimestampMs, signal.ThreadId, ~(_signals.Count - 1)));
+        Append(new Entry(signal.TimestampMs, signal.TimestampMs, signal.ThreadId, ~(_signals.Count - 1), 1));
     }
 
-    public void AddSample(double timestampMs, int threadId, SampleKind kind, int stackId)
+    /// <summary>A sample of <paramref name="addresses"/> (interned in <paramref name="stacks"/>): extends the thread's run or starts one.</summary>
+    public void AddSample(double timestampMs, int threadId, SampleKind kind, ReadOnlySpan<ulong> addresses, StackInterner stacks)
     {
         SampleCount++;
-        Append(new Entry(timestampMs, threadId, (stackId << 1) | (kind == SampleKind.Managed ? 1 : 0)));
+        LastTimestampMs = timestampMs;
+        var managed = kind == SampleKind.Managed ? 1 : 0;
+        ref var open = ref CollectionsMarshal.GetValueRefOrAddDefault(_openRuns, threadId, out var exists);
+        int stackId;
+        if (exists && open >= 0)
+        {
+            ref var run = ref EntryAt(open);
+            var runStack = run.Payload >> 1;
+            if (stacks.Matches(runStack, addresses))
+            {
+                if ((run.Payload & 1) == managed)
+                {
+                    run.Count++;
+                    run.LastTimestampMs = timestampMs;
+                    return;
+                }
+
+                stackId = runStack;
+            }
+            else
+            {
+                stackId = stacks.Intern(addresses);
+            }
+        }
+        else
+        {
+            stackId = stacks.Intern(addresses);
+        }
+
+        open = Count;
+        Append(new Entry(timestampMs, timestampMs, threadId, (stackId << 1) | managed, 1));
     }
 
     /// <summary>Feeds every signal, in the order it arrived, to <paramref name="sink"/>; samples get their (by now resolved) stacks.</summary>
@@ -50,11 +96,17 @@ internal sealed class SignalLog
                 else
                 {
                     var kind = (entry.Payload & 1) == 1 ? SampleKind.Managed : SampleKind.External;
-                    sink(new StackSample(entry.TimestampMs, entry.ThreadId, kind, stacks[entry.Payload >> 1]));
+                    sink(new StackSample(entry.TimestampMs, entry.ThreadId, kind, stacks[entry.Payload >> 1])
+                    {
+                        Count = entry.Count,
+                        LastTimestampMs = entry.LastTimestampMs,
+                    });
                 }
             }
         }
     }
+
+    private ref Entry EntryAt(long index) => ref _chunks[(int)(index / ChunkSize)][index % ChunkSize];
 
     private void Append(in Entry entry)
     {
@@ -69,5 +121,5 @@ internal sealed class SignalLog
     }
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    private readonly record struct Entry(double TimestampMs, int ThreadId, int Payload);
+    private record struct Entry(double TimestampMs, double LastTimestampMs, int ThreadId, int Payload, int Count);
 }

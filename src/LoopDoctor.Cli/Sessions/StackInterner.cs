@@ -57,6 +57,13 @@ internal sealed class StackInterner
         return newId;
     }
 
+    /// <summary>True when stack <paramref name="id"/> is exactly <paramref name="addresses"/> (cheaper than interning again).</summary>
+    public bool Matches(int id, ReadOnlySpan<ulong> addresses)
+    {
+        var (offset, length, _) = _stacks[id];
+        return length == addresses.Length && CollectionsMarshal.AsSpan(_addresses).Slice(offset, length).SequenceEqual(addresses);
+    }
+
     /// <summary>The (until <see cref="ResolveAll"/>, unresolved) call stack of an id.</summary>
     public CallStack this[int id] => _callStacks[id];
 

@@ -21,7 +21,11 @@ internal static class TraceFileSource
     private static readonly Guid EventPipeProviderGuid = TraceEventProviders.GetEventSourceGuidFromName("Microsoft-DotNETCore-EventPipe");
 
     /// <param name="Truncated">Why the file ended early (a trace cut off mid-block), or null: the report covers what was read.</param>
-    public sealed record Result(double DurationSeconds, int ProcessId, string ProcessName, string? Truncated = null);
+    public sealed record Result(double DurationSeconds, int ProcessId, string ProcessName, string? Truncated = null)
+    {
+        /// <summary>Where the time went (LOOPDOCTOR_DEBUG=1 prints it).</summary>
+        public string? Timings { get; init; }
+    }
 
     public static Result Replay(string path, DiagnosisPipeline pipeline)
     {
@@ -37,6 +41,7 @@ internal static class TraceFileSource
 
     internal static Result ReplayInOnePass(string path, DiagnosisPipeline pipeline)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var log = new SignalLog();
         var stacks = new StackInterner();
         var methods = new MethodAddressMap();
@@ -53,19 +58,17 @@ internal static class TraceFileSource
         }
 
         string? truncated = null;
-        double lastMs = 0;
         using (source)
         {
             _ = new TraceEventSignalAdapter(source, log.Add,
                 stackOf: e => stacks[stacks.Intern(EventStackReader.AddressesOf(e))],
-                onSample: (e, kind) => log.AddSample(e.TimeStampRelativeMSec, e.ThreadID, kind, stacks.Intern(EventStackReader.AddressesOf(e))));
+                onSample: (e, kind) => log.AddSample(e.TimeStampRelativeMSec, e.ThreadID, kind, EventStackReader.AddressesOf(e), stacks));
             source.Clr.MethodLoadVerbose += methods.Add;
             var rundown = new ClrRundownTraceEventParser(source);
             rundown.MethodDCStartVerbose += methods.Add;
             rundown.MethodDCStopVerbose += methods.Add;
             source.AllEvents += e =>
             {
-                lastMs = e.TimeStampRelativeMSec;
                 if (processId == 0 && e.ProcessID > 0)
                 {
                     processId = e.ProcessID;
@@ -91,15 +94,24 @@ internal static class TraceFileSource
                     throw new LoopDoctorException(ExitCode.InvalidTraceFile, $"'{path}' is not a readable .nettrace file: {OneLine(ex.Message)}", ex);
                 }
 
+                var lastMs = log.LastTimestampMs;
                 truncated = $"the trace file ends early after {(lastMs / 1000).ToString("0.0", CultureInfo.InvariantCulture)} s ({OneLine(ex.Message)}), " +
                             "so methods compiled before the recording began may be unnamed (their names are in the rundown at the end)";
             }
         }
 
+        var read = clock.Elapsed.TotalSeconds;
         stacks.ResolveAll(methods);
+        var resolved = clock.Elapsed.TotalSeconds;
         log.Replay(pipeline.Observe, stacks);
-        var duration = source.SessionDuration.TotalSeconds is var d && d > 0 && truncated is null ? d : lastMs / 1000;
-        return new Result(duration, processId, processName ?? Path.GetFileNameWithoutExtension(path), truncated);
+        var replayed = clock.Elapsed.TotalSeconds;
+        var duration = source.SessionDuration.TotalSeconds is var d && d > 0 && truncated is null ? d : log.LastTimestampMs / 1000;
+        return new Result(duration, processId, processName ?? Path.GetFileNameWithoutExtension(path), truncated)
+        {
+            Timings = string.Create(CultureInfo.InvariantCulture,
+                $"read {read:0.000} s ({log.SampleCount} samples in {log.Count} entries, {stacks.Count} distinct stacks, {methods.Count} methods), " +
+                $"name stacks {resolved - read:0.000} s, replay {replayed - resolved:0.000} s"),
+        };
     }
 
     /// <summary>"dotnet /app/BlockingApp.dll --urls ..." → "BlockingApp"; "/app/Orders.Api --port 80" → "Orders.Api".</summary>

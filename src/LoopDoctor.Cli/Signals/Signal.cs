@@ -56,8 +56,17 @@ internal enum SampleKind
     Managed = 2,
 }
 
-/// <summary>One sample of one thread's stack from the sample profiler (about every millisecond per managed thread).</summary>
-internal sealed record StackSample(double TimestampMs, int ThreadId, SampleKind Kind, CallStack Stack) : Signal(TimestampMs, ThreadId);
+/// <summary>
+/// One sample of one thread's stack from the sample profiler (about every millisecond per managed thread), or a run of
+/// <see cref="Count"/> consecutive identical ones of that thread up to <see cref="LastTimestampMs"/> with nothing else
+/// of the thread in between (the offline reader collapses them: an idle thread's stack repeats for minutes).
+/// </summary>
+internal sealed record StackSample(double TimestampMs, int ThreadId, SampleKind Kind, CallStack Stack) : Signal(TimestampMs, ThreadId)
+{
+    public int Count { get; init; } = 1;
+
+    public double LastTimestampMs { get; init; } = TimestampMs;
+}
 
 /// <summary>A value published by System.Diagnostics.Metrics (e.g. <c>dotnet.thread_pool.queue.length</c>).</summary>
 internal sealed record MetricValue(double TimestampMs, string MeterName, string InstrumentName, double Value) : Signal(TimestampMs, 0);

@@ -50,12 +50,11 @@ public class OfflineReaderPartsTests
     public void Signal_log_replays_samples_and_signals_in_arrival_order_across_chunks()
     {
         var stacks = new StackInterner();
-        var id = stacks.Intern([0x10]);
         var log = new SignalLog();
-        const int samples = 70_000; // more than one 65,536-entry chunk
+        const int samples = 70_000; // more than one 65,536-entry chunk, each a distinct stack so none collapse
         for (var i = 0; i < samples; i++)
         {
-            log.AddSample(i, 7, i % 2 == 0 ? SampleKind.Managed : SampleKind.External, id);
+            log.AddSample(i, 7, i % 2 == 0 ? SampleKind.Managed : SampleKind.External, [(ulong)i + 1], stacks);
             if (i % 10_000 == 0)
             {
                 log.Add(new WaitStopped(i + 0.5, 9));
@@ -70,8 +69,46 @@ public class OfflineReaderPartsTests
         var sample = Assert.IsType<StackSample>(seen[^1]);
         Assert.Equal(7, sample.ThreadId);
         Assert.Equal(SampleKind.External, sample.Kind);
-        Assert.Same(stacks[id], sample.Stack);
+        Assert.Equal(1, sample.Count);
         Assert.IsType<WaitStopped>(seen[1]);
+    }
+
+    [Fact]
+    public void Identical_samples_of_a_thread_collapse_into_a_run_until_anything_else_of_that_thread_happens()
+    {
+        var stacks = new StackInterner();
+        var log = new SignalLog();
+        ulong[] idle = [0x10, 0x20], busy = [0x30];
+        log.AddSample(1, 7, SampleKind.External, idle, stacks);
+        log.AddSample(2, 8, SampleKind.Managed, busy, stacks);      // another thread: does not end thread 7's run
+        log.AddSample(3, 7, SampleKind.External, idle, stacks);
+        log.AddSample(4, 7, SampleKind.External, idle, stacks);
+        log.AddSample(5, 7, SampleKind.Managed, idle, stacks);      // same stack, other kind: a new run
+        log.Add(new PoolThreadSeen(6, 7));                          // the thread did something else: run over
+        log.AddSample(7, 7, SampleKind.Managed, idle, stacks);
+        log.AddSample(8, 8, SampleKind.Managed, busy, stacks);
+
+        var seen = new List<Signal>();
+        log.Replay(seen.Add, stacks);
+        Assert.Equal(7, log.SampleCount);
+        Assert.Equal(["7@1x3..4", "8@2x2..8", "7@5x1..5", "PoolThreadSeen", "7@7x1..7"],
+            seen.Select(x => x is StackSample s ? $"{s.ThreadId}@{s.TimestampMs}x{s.Count}..{s.LastTimestampMs}" : x.GetType().Name));
+        Assert.Equal(2, stacks.Count); // two distinct stacks, each interned once
+    }
+
+    [Fact]
+    public void A_run_of_samples_finds_the_same_long_callback_as_the_samples_one_by_one()
+    {
+        var stack = LoopDoctor.Cli.Tests.Detectors.SignalBuilder.PoolStack("MyApp.Reports.Render");
+        var oneByOne = new LoopDoctor.Cli.Tests.Detectors.SignalBuilder().Worker(5, 0).Samples(5, 10, 400, SampleKind.Managed, stack).Worker(5, 401);
+        var run = new LoopDoctor.Cli.Tests.Detectors.SignalBuilder().Worker(5, 0)
+            .Add(new StackSample(10, 5, SampleKind.Managed, stack) { Count = 391, LastTimestampMs = 400 }).Worker(5, 401);
+
+        var expected = oneByOne.Find(LoopDoctor.Cli.Findings.FindingKinds.LongCallback);
+        var actual = run.Find(LoopDoctor.Cli.Findings.FindingKinds.LongCallback);
+        Assert.NotNull(expected);
+        Assert.Equal(expected!.Title, actual?.Title);
+        Assert.Equal(expected.TotalMilliseconds, actual!.TotalMilliseconds);
     }
 
     [Theory]
