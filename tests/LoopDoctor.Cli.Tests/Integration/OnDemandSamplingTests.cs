@@ -29,7 +29,9 @@ public class OnDemandSamplingTests
     public async Task Sleeping_callbacks_start_the_sampler_and_are_found_at_their_call_site()
     {
         using var app = await TargetApp.StartAsync(TargetApp.TargetDll, "sleep", "--agent");
-        var (_, report, error) = await MonitorAsync(app, "8s");
+        // Long enough that the sampler, started a few seconds in (its own session and rundown), sees several episodes
+        // on a loaded 2-core CI machine (8 s missed them once).
+        var (_, report, error) = await MonitorAsync(app, "15s");
         Assert.Contains(SamplingStarted, error);
         var finding = Finding(report, "long-callback");
         Assert.True(finding.ValueKind == JsonValueKind.Object, error + report);
