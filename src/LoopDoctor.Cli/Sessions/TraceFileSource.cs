@@ -58,6 +58,7 @@ internal static class TraceFileSource
         }
 
         string? truncated = null;
+        double sessionSeconds = 0;
         using (source)
         {
             _ = new TraceEventSignalAdapter(source, log.Add,
@@ -98,6 +99,8 @@ internal static class TraceFileSource
                 truncated = $"the trace file ends early after {(lastMs / 1000).ToString("0.0", CultureInfo.InvariantCulture)} s ({OneLine(ex.Message)}), " +
                             "so methods compiled before the recording began may be unnamed (their names are in the rundown at the end)";
             }
+
+            sessionSeconds = source.SessionDuration.TotalSeconds;
         }
 
         var read = clock.Elapsed.TotalSeconds;
@@ -105,7 +108,7 @@ internal static class TraceFileSource
         var resolved = clock.Elapsed.TotalSeconds;
         log.Replay(pipeline.Observe, stacks);
         var replayed = clock.Elapsed.TotalSeconds;
-        var duration = source.SessionDuration.TotalSeconds is var d && d > 0 && truncated is null ? d : log.LastTimestampMs / 1000;
+        var duration = sessionSeconds > 0 && truncated is null ? sessionSeconds : log.LastTimestampMs / 1000;
         return new Result(duration, processId, processName ?? Path.GetFileNameWithoutExtension(path), truncated)
         {
             Timings = string.Create(CultureInfo.InvariantCulture,
