@@ -38,8 +38,8 @@ internal sealed class MethodAddressMap
     {
         if (_dirty)
         {
-            // Later events win for an address range reused after an unload: a stable sort keeps their order.
-            _sorted = _pending.Select((m, i) => (m, i)).OrderBy(x => x.m.Start).ThenBy(x => x.i).Select(x => x.m).ToArray();
+            // Later events win for an address range reused after an unload: OrderBy is a stable sort, so it keeps their order.
+            _sorted = _pending.OrderBy(m => m.Start).ToArray();
             _dirty = false;
         }
 
