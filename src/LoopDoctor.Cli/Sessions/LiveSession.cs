@@ -47,6 +47,7 @@ internal sealed class LiveSession : IDisposable
     private readonly TimeProvider _time;
     private readonly long _startedAt;
     private readonly OnDemandSampler? _sampler;
+    private readonly HeapGovernor? _governor = HeapGovernor.Start();
     private int _stopRequested;
 
     private LiveSession(TargetProcess target, EventPipeSession session, TraceLogEventSource source, DiagnosisPipeline pipeline, AgentPresence agent, TimeProvider time,
@@ -81,6 +82,10 @@ internal sealed class LiveSession : IDisposable
             catch (Exception) when (Volatile.Read(ref _stopRequested) == 1 || !TargetProcess.IsAlive(target.ProcessId))
             {
                 // The stream broke because we stopped it or the target is gone: the end of the session, not an error.
+            }
+            finally
+            {
+                _adapter.FlushSamples();
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -310,6 +315,7 @@ internal sealed class LiveSession : IDisposable
         Volatile.Write(ref _stopRequested, 1);
         _sampler?.Dispose();
         _session.Dispose();
+        _governor?.Dispose();
     }
 
     /// <summary>Maps client exceptions to one-line user errors.</summary>

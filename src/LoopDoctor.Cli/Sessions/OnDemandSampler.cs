@@ -26,8 +26,9 @@ internal enum StackSampling
 /// it is most of an attached monitor's cost to the target (docs/benchmarks.md P5), while a healthy pool has no long
 /// callback to find. So it starts when the pool shows trouble — a starvation injection by the runtime (work queued and
 /// no worker free for ~0.5 s: what blocked callbacks cause), or queue delay or timer lag over <see cref="DefaultThresholdMs"/>
-/// (agent) — and stops after <see cref="CalmPeriod"/> without any. The samples get their
-/// own TraceLog (its rundown names the methods already compiled) and are shifted onto the main session's clock.
+/// (agent) — for bursts of 15 s with 45 s pauses (<see cref="SamplingSchedule"/>). The samples get their
+/// own TraceLog (its rundown names the methods already compiled), arrive as runs of identical samples per thread
+/// (<see cref="SampleRunCollapser"/>) and are shifted onto the main session's clock.
 /// The trade-off: a long callback that causes no lag, or the first moments of an episode before the sampler runs, has no
 /// call site; <c>diagnose</c> and <c>monitor --stack-sampling always</c> sample throughout.
 /// </summary>
@@ -39,18 +40,14 @@ internal sealed class OnDemandSampler : IDisposable
     /// </summary>
     public const double DefaultThresholdMs = 500;
 
-    /// <summary>How long the sampler keeps running after the last sign of lag.</summary>
-    public static readonly TimeSpan CalmPeriod = TimeSpan.FromSeconds(30);
-
     private readonly int _processId;
     private double _mainSessionStartMs = double.NaN;
     private readonly Action<Signal> _sink;
     private readonly TextWriter _log;
-    private readonly TimeProvider _time;
     private readonly double _thresholdMs;
     private readonly Lock _lock = new();
     private readonly HashSet<string> _histogramsSeen = [];
-    private long _lastTrigger;
+    private readonly SamplingSchedule _schedule;
     private int _currentOverThreshold;
     private Running? _running;
     private Task _transition = Task.CompletedTask;
@@ -73,7 +70,7 @@ internal sealed class OnDemandSampler : IDisposable
 
         _sink = sink;
         _log = log;
-        _time = time ?? TimeProvider.System;
+        _schedule = new SamplingSchedule(time ?? TimeProvider.System);
         _thresholdMs = thresholdMs ?? DefaultThresholdMs;
     }
 
@@ -102,21 +99,18 @@ internal sealed class OnDemandSampler : IDisposable
                 return;
             }
 
-            var now = _time.GetTimestamp();
-            if (trigger)
+            switch (_schedule.Observe(trigger, canAct: _transition.IsCompleted))
             {
-                _lastTrigger = now;
-                if (_running is null && _transition.IsCompleted)
-                {
+                case SamplingDecision.Start:
                     Starts++;
                     var why = Describe(signal);
                     _transition = Task.Run(() => StartSession(why));
-                }
-            }
-            else if (_running is { } running && _transition.IsCompleted && _time.GetElapsedTime(_lastTrigger, now) >= CalmPeriod)
-            {
-                _running = null;
-                _transition = Task.Run(() => StopSessionAsync(running, "the pool has been calm for " + CalmPeriod.TotalSeconds + " s"));
+                    break;
+                case SamplingDecision.Stop when _running is { } running:
+                    _running = null;
+                    _transition = Task.Run(() => StopSessionAsync(running,
+                        $"paused after {SamplingSchedule.BurstLength.TotalSeconds:0} s; lag starts it again after {SamplingSchedule.BurstPause.TotalSeconds:0} s"));
+                    break;
             }
         }
     }
@@ -191,7 +185,7 @@ internal sealed class OnDemandSampler : IDisposable
                 }
             };
             double? offsetMs = null;
-            _ = new TraceEventSignalAdapter(source, signal =>
+            var adapter = new TraceEventSignalAdapter(source, signal =>
             {
                 if (signal is not StackSample)
                 {
@@ -225,6 +219,10 @@ internal sealed class OnDemandSampler : IDisposable
                 {
                     // The stream broke because we stopped it or the target is gone: the main session reports that.
                 }
+                finally
+                {
+                    adapter.FlushSamples();
+                }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             var running = new Running(session, processing);
             bool stopNow;
@@ -243,11 +241,17 @@ internal sealed class OnDemandSampler : IDisposable
                 return;
             }
 
-            _log.WriteLine($"loopdoctor: the pool is in trouble ({why}): sampling stacks for call sites of long callbacks (stops after {CalmPeriod.TotalSeconds:0} s of calm).");
+            _log.WriteLine($"loopdoctor: the pool is in trouble ({why}): sampling stacks for call sites of long callbacks " +
+                           $"for {SamplingSchedule.BurstLength.TotalSeconds:0} s.");
         }
         catch (Exception ex) when (ex is ServerNotAvailableException or ServerErrorException or UnsupportedCommandException or IOException or TimeoutException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
         {
             session?.Dispose();
+            lock (_lock)
+            {
+                _schedule.NotRunning();
+            }
+
             _log.WriteLine($"loopdoctor: could not start stack sampling ({ex.Message.ReplaceLineEndings(" ").Trim()}); continuing without long-callback call sites.");
         }
     }

@@ -32,6 +32,7 @@ internal sealed class TraceEventSignalAdapter
     private static readonly Guid AgentGuid = TraceEventProviders.GetEventSourceGuidFromName(SessionProviders.AgentProvider);
 
     private readonly Action<Signal> _sink;
+    private readonly SampleRunCollapser? _runs;
     private readonly Func<TraceEvent, CallStack> _stackOf;
     private readonly Dictionary<CallStackIndex, CallStack> _stacks = [];
     private double _stacksClearedAtMs;
@@ -49,11 +50,31 @@ internal sealed class TraceEventSignalAdapter
     /// <summary>
     /// Any event source, with the stacks from <paramref name="stackOf"/> (null: TraceLog's, the source must be a
     /// <see cref="TraceLogEventSource"/>). With <paramref name="onSample"/>, sample-profiler samples go there instead of
-    /// becoming <see cref="StackSample"/> objects (the offline reader keeps them compactly).
+    /// becoming <see cref="StackSample"/> objects (the offline reader keeps them compactly); without it, consecutive
+    /// identical samples of a thread reach <paramref name="sink"/> as one run (<see cref="SampleRunCollapser"/>; call
+    /// <see cref="FlushSamples"/> when the source is done).
     /// </summary>
     public TraceEventSignalAdapter(TraceEventDispatcher source, Action<Signal> sink, Func<TraceEvent, CallStack>? stackOf, Action<TraceEvent, SampleKind>? onSample)
     {
-        _sink = sink;
+        if (onSample is null)
+        {
+            var runs = _runs = new SampleRunCollapser(sink);
+            // Any other signal of a thread ends its run first: detectors see a thread's signals in order.
+            _sink = signal =>
+            {
+                if (signal.ThreadId != 0)
+                {
+                    runs.End(signal.ThreadId);
+                }
+
+                sink(signal);
+            };
+        }
+        else
+        {
+            _sink = sink;
+        }
+
         _stackOf = stackOf ?? TraceLogStackOf;
         var clr = source.Clr;
         clr.WaitHandleWaitStart += e => _sink(new WaitStarted(e.TimeStampRelativeMSec, e.ThreadID,
@@ -79,7 +100,7 @@ internal sealed class TraceEventSignalAdapter
                 }
                 else
                 {
-                    _sink(new StackSample(e.TimeStampRelativeMSec, e.ThreadID, kind, _stackOf(e)));
+                    _runs!.Add(e.TimeStampRelativeMSec, e.ThreadID, kind, _stackOf(e));
                 }
             }
         };
@@ -87,6 +108,12 @@ internal sealed class TraceEventSignalAdapter
         source.AllEvents += OnAnyEvent;
     }
 
+
+    /// <summary>Emits the samples still held in open runs (the source has ended). Call on the thread that ran the source.</summary>
+    public void FlushSamples() => _runs?.Flush();
+
+    /// <summary>Samples received and the runs they became (LOOPDOCTOR_DEBUG=1 prints them).</summary>
+    public (long Samples, long Runs) SampleCounts => _runs is { } runs ? (runs.SamplesIn, runs.SamplesOut) : (0, 0);
 
     private void OnAnyEvent(TraceEvent e)
     {

@@ -176,8 +176,9 @@ internal static class TraceFileSource
 
             using var log = new TraceLog(etlx);
             using var source = log.Events.GetSource();
-            _ = new TraceEventSignalAdapter(source, pipeline.Observe);
+            var adapter = new TraceEventSignalAdapter(source, pipeline.Observe);
             source.Process();
+            adapter.FlushSamples();
             var process = log.Processes.FirstOrDefault(p => p.ProcessID > 0);
             return new Result(log.SessionDuration.TotalSeconds, process?.ProcessID ?? 0, process?.Name ?? Path.GetFileNameWithoutExtension(path));
         }
