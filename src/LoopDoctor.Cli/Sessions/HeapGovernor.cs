@@ -22,7 +22,8 @@ internal sealed class HeapGovernor : IDisposable
     public static readonly TimeSpan FullCollectionInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
-    private readonly ManualResetEventSlim _stop = new();
+    // No spinning before each 50 ms wait: a spinning wait showed as a fifth of the CLI's managed CPU samples at idle.
+    private readonly ManualResetEventSlim _stop = new(initialState: false, spinCount: 0);
     private readonly Thread _thread;
 
     private HeapGovernor()
