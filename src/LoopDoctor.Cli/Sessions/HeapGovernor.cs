@@ -13,7 +13,7 @@ namespace LoopDoctor.Cli.Sessions;
 /// <see cref="Gen0Budget"/> allocated, and a compacting full collection when the committed heap passes twice what the
 /// last one kept (at least <see cref="MinimumCeiling"/>, at most every <see cref="FullCollectionInterval"/>).
 /// Cost: ~10 gen0 collections a second under the heaviest sampling, each well under a millisecond; P7 has the figures.
-/// LOOPDOCTOR_HEAP_GOVERNOR=0 turns it off (the benchmark's "before").
+/// LOOPDOCTOR_HEAP_GOVERNOR=0 turns it off (for A/B measurements).
 /// </summary>
 internal sealed class HeapGovernor : IDisposable
 {
@@ -31,11 +31,6 @@ internal sealed class HeapGovernor : IDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = "loopdoctor heap governor" };
         _thread.Start();
     }
-
-    /// <summary>Induced gen0 and full collections so far (LOOPDOCTOR_DEBUG=1 prints them).</summary>
-    public int Gen0Collections { get; private set; }
-
-    public int FullCollections { get; private set; }
 
     /// <summary>Starts a governor unless LOOPDOCTOR_HEAP_GOVERNOR=0.</summary>
     public static HeapGovernor? Start() =>
@@ -63,7 +58,6 @@ internal sealed class HeapGovernor : IDisposable
                 else if (allocated - allocatedAtGen0 >= Gen0Budget)
                 {
                     GC.Collect(0, GCCollectionMode.Forced, blocking: true);
-                    Gen0Collections++;
                     gen0Count = GC.CollectionCount(0);
                     allocatedAtGen0 = allocated;
                 }
@@ -71,7 +65,6 @@ internal sealed class HeapGovernor : IDisposable
                 if (sinceFull.Elapsed >= FullCollectionInterval && GC.GetGCMemoryInfo().TotalCommittedBytes > ceiling)
                 {
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                    FullCollections++;
                     sinceFull.Restart();
                     // What a full collection keeps is what the CLI really holds (a big target's method names, say):
                     // collect again only once the heap has doubled past it, so a large live set is not compacted every 2 s.

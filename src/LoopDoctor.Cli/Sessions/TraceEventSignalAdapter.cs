@@ -112,9 +112,6 @@ internal sealed class TraceEventSignalAdapter
     /// <summary>Emits the samples still held in open runs (the source has ended). Call on the thread that ran the source.</summary>
     public void FlushSamples() => _runs?.Flush();
 
-    /// <summary>Samples received and the runs they became (LOOPDOCTOR_DEBUG=1 prints them).</summary>
-    public (long Samples, long Runs) SampleCounts => _runs is { } runs ? (runs.SamplesIn, runs.SamplesOut) : (0, 0);
-
     private void OnAnyEvent(TraceEvent e)
     {
 
