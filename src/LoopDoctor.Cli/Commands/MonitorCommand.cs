@@ -56,8 +56,8 @@ internal static class MonitorCommand
         });
         var stackSampling = new Option<StackSampling>("--stack-sampling")
         {
-            Description = "When to run the sample profiler, the source of long-callback call sites: on-lag (default: only while the pool lags; " +
-                          "it is most of an attached monitor's cost to the process), always, or off.",
+            Description = "When to run the sample profiler, the source of long-callback call sites: on-lag (default: only while the pool lags, " +
+                          "15 s at a time with 45 s pauses; it is most of an attached monitor's cost to the process), always, or off.",
             DefaultValueFactory = _ => StackSampling.OnLag,
             CustomParser = r =>
             {
