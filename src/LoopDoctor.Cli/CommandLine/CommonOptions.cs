@@ -51,6 +51,12 @@ internal static class CommonOptions
         Description = "Do not load the LoopDoctor agent into a target that runs without it (no queue delay, no unobserved task exceptions then).",
     };
 
+    public static Option<bool> CollectGarbage() => new("--collect-garbage")
+    {
+        Description = "One second before the end, induce one full blocking garbage collection in the target so that unobserved task " +
+                      "exceptions of faulted, dropped tasks surface within the session (needs the agent). Pauses the target: see README, 'What LoopDoctor does to a process'.",
+    };
+
     /// <summary>Exactly one of --process-id and --name.</summary>
     public static void RequireOneTarget(Command command, Option<int?> processId, Option<string?> name)
     {

@@ -23,7 +23,8 @@ internal sealed record CheckOptions(
     TimeSpan Warmup,
     string? JUnitPath,
     ReportFormat Format,
-    TimeSpan ConnectTimeout);
+    TimeSpan ConnectTimeout,
+    bool CollectGarbage = false);
 
 /// <summary>
 /// <c>loopdoctor check</c>: the CI gate. Runs the command under the agent (as run does) or observes -p PID for --duration,
@@ -53,10 +54,12 @@ internal static class CheckCommand
         var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML file: one test case per rule, failures with the call site and the fix." };
         var format = CommonOptions.Format();
         var connectTimeout = RunCommand.ConnectTimeoutOption();
+        var collectGarbage = CommonOptions.CollectGarbage();
+        collectGarbage.Description += " With -p only.";
         var command = new Command("check", "CI regression gate: run a command under the agent (or observe -p PID) and fail on a new culprit call site, a --fail-on finding kind, " +
                                            "or a queue-delay p99 over the threshold or the baseline's tolerance. Exit codes: 0 passed, 8 regression, other: could not run.")
         {
-            commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, format, connectTimeout,
+            commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, format, connectTimeout, collectGarbage,
         };
         command.Validators.Add(result =>
         {
@@ -75,7 +78,7 @@ internal static class CheckCommand
         command.SetAction((result, ct) => RunAsync(
             new CheckOptions(result.GetValue(commandArgument) ?? [], result.GetValue(processId), result.GetValue(baseline), result.GetValue(update),
                 result.GetValue(maxP99)?.TotalMilliseconds, result.GetValue(failOn) ?? [], result.GetValue(duration), result.GetValue(warmup),
-                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout)),
+                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout), result.GetValue(collectGarbage)),
             console, ct));
         return command;
     }
@@ -156,7 +159,7 @@ internal static class CheckCommand
     private static async Task<DiagnosisReport> ObserveProcessAsync(int pid, DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var target = TargetProcess.Resolve(pid, null);
-        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1)), console.Error);
+        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), console.Error);
         await console.Error.WriteLineAsync($"loopdoctor: checking {target.Name} (pid {pid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
         var end = await session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);
         switch (end)

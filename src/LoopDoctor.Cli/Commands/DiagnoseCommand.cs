@@ -5,7 +5,7 @@ using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Commands;
 
-internal sealed record DiagnoseOptions(int? ProcessId, string? Name, TimeSpan Duration, ReportFormat Format, string? Output, bool NoInject);
+internal sealed record DiagnoseOptions(int? ProcessId, string? Name, TimeSpan Duration, ReportFormat Format, string? Output, bool NoInject, bool CollectGarbage = false);
 
 /// <summary><c>loopdoctor diagnose</c>: attach for a duration, then print one report.</summary>
 internal static class DiagnoseCommand
@@ -19,14 +19,15 @@ internal static class DiagnoseCommand
         var format = CommonOptions.Format();
         var output = CommonOptions.Output();
         var noInject = CommonOptions.NoInject();
+        var collectGarbage = CommonOptions.CollectGarbage();
         var command = new Command("diagnose", "Attach to a running .NET process over EventPipe, observe it for a duration and print a diagnosis: " +
                                               "thread-pool starvation, blocking waits (sync-over-async), lock contention, long callbacks, unobserved task exceptions, lag.")
         {
-            processId, name, duration, format, output, noInject,
+            processId, name, duration, format, output, noInject, collectGarbage,
         };
         CommonOptions.RequireOneTarget(command, processId, name);
         command.SetAction((result, ct) => RunAsync(
-            new DiagnoseOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject)),
+            new DiagnoseOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject), result.GetValue(collectGarbage)),
             console, ct));
         return command;
     }
@@ -34,7 +35,7 @@ internal static class DiagnoseCommand
     public static async Task<int> RunAsync(DiagnoseOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
-        var report = await LiveDiagnosis.RunAsync(target, options.Duration, !options.NoInject, TimeSpan.FromSeconds(1), console, null, cancellationToken).ConfigureAwait(false);
+        var report = await LiveDiagnosis.RunAsync(target, options.Duration, !options.NoInject, TimeSpan.FromSeconds(1), console, null, cancellationToken, collectGarbage: options.CollectGarbage).ConfigureAwait(false);
         return (int)await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
     }
 }

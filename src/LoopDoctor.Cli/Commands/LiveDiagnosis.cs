@@ -18,12 +18,13 @@ internal static class LiveDiagnosis
         CliConsole console,
         Func<LiveSession, DiagnosisPipeline, CancellationToken, Task>? whileRunning,
         CancellationToken cancellationToken,
-        StackSampling sampling = StackSampling.Always)
+        StackSampling sampling = StackSampling.Always,
+        bool collectGarbage = false)
     {
         var pipeline = new DiagnosisPipeline();
-        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(inject, metricsRefresh, sampling), console.Error);
+        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(inject, metricsRefresh, sampling, collectGarbage), console.Error);
         var what = duration is { } d ? $"for {d.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s" : "until Ctrl+C";
-        await console.Error.WriteLineAsync($"loopdoctor: attached to {target.Name} (pid {target.ProcessId}), observing {what}...").ConfigureAwait(false);
+        await console.Error.WriteLineAsync($"loopdoctor: attached to {target.Name} (pid {target.ProcessId}, {session.Runtime?.ToString() ?? "runtime version unknown"}), observing {what}...").ConfigureAwait(false);
 
         using var live = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var background = whileRunning?.Invoke(session, pipeline, live.Token) ?? Task.CompletedTask;

@@ -57,12 +57,12 @@ internal sealed class LaunchedChild : IAsyncDisposable
     /// </summary>
     public static async Task<LaunchedChild> StartAsync(IReadOnlyList<string> command, TextWriter? stdoutTo, TimeSpan connectTimeout, TextWriter log, CancellationToken cancellationToken)
     {
-        var agent = AgentDetection.FindInjectableAgent(out var problem)
+        var hook = AgentDetection.FindStartupHook(out var problem)
             ?? throw new LoopDoctorException(ExitCode.LaunchFailed, $"The LoopDoctor agent cannot be loaded: {problem}.");
 
         // Short: a Unix socket path has a ~104-byte limit.
         var socketPath = Path.Combine(Path.GetTempPath(), $"loopdoctor-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}.sock");
-        var startInfo = ChildCommand.Create(command, agent, socketPath + ",connect,suspend", stdoutTo is not null);
+        var startInfo = ChildCommand.Create(command, hook, socketPath + ",connect,suspend", stdoutTo is not null);
         var isDotnetRun = ChildCommand.IsDotnetRun(command);
 
         using var connectCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -109,6 +109,13 @@ internal sealed class LaunchedChild : IAsyncDisposable
         var connector = await connecting.ConfigureAwait(false);
         var targetPid = isDotnetRun ? FindProcessWithVariable(socketPath) ?? process.Id : process.Id;
         var name = TargetProcess.Describe(targetPid).Name;
+        // The hook refuses a runtime the agent cannot run on (one line on the program's stderr); say so here too, with the cost.
+        if (TargetRuntime.TryRead(targetPid, out var runtimeProblem) is { Version: not null } runtime &&
+            AgentInjection.Refusal(targetPid, runtime, runtimeProblem, AgentDetection.AgentRuntime) is { } refusal)
+        {
+            await log.WriteLineAsync(refusal).ConfigureAwait(false);
+        }
+
         var child = new LaunchedChild(process, connector, socketPath, targetPid, name, pump);
         child.ForwardSignals();
         return child;

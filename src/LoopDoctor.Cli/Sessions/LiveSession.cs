@@ -22,7 +22,8 @@ internal enum SessionEnd
     TargetExited,
 }
 
-internal sealed record LiveSessionOptions(bool Inject, TimeSpan MetricsRefresh, StackSampling Sampling = StackSampling.Always);
+/// <param name="CollectGarbage">Induce one full GC in the target one second before the end (opt-in: it pauses the target).</param>
+internal sealed record LiveSessionOptions(bool Inject, TimeSpan MetricsRefresh, StackSampling Sampling = StackSampling.Always, bool CollectGarbage = false);
 
 /// <summary>
 /// A live EventPipe session on a target feeding the pipeline through TraceLog, which resolves stacks in real time
@@ -48,11 +49,13 @@ internal sealed class LiveSession : IDisposable
     private readonly long _startedAt;
     private readonly OnDemandSampler? _sampler;
     private readonly HeapGovernor? _governor = HeapGovernor.Start();
+    private readonly bool _collectGarbage;
     private int _stopRequested;
 
     private LiveSession(TargetProcess target, EventPipeSession session, TraceLogEventSource source, DiagnosisPipeline pipeline, AgentPresence agent, TimeProvider time,
-        StackSampling sampling, TextWriter log)
+        StackSampling sampling, bool collectGarbage, TextWriter log)
     {
+        _collectGarbage = collectGarbage;
         Target = target;
         _session = session;
         _source = source;
@@ -91,6 +94,9 @@ internal sealed class LiveSession : IDisposable
     }
 
     public TargetProcess Target { get; }
+
+    /// <summary>The target's runtime as its diagnostics server reports it; null when it could not be read.</summary>
+    public TargetRuntime? Runtime { get; private set; }
 
     /// <summary>Times the adapter trimmed TraceLog's interned call stacks (what keeps a long monitor's memory flat).</summary>
     internal int StackTrims => _adapter.StackTrims;
@@ -149,7 +155,7 @@ internal sealed class LiveSession : IDisposable
         {
             onSessionStarted?.Invoke();
             var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
-            live = new LiveSession(target, session, source, pipeline, AgentPresence.None, time ?? TimeProvider.System, options.Sampling, log);
+            live = new LiveSession(target, session, source, pipeline, AgentPresence.None, time ?? TimeProvider.System, options.Sampling, options.CollectGarbage, log);
         }
         catch (Exception ex)
         {
@@ -160,6 +166,7 @@ internal sealed class LiveSession : IDisposable
         // Linux tells from /proc/PID/maps whether LoopDoctor.Agent.dll is loaded at all; loaded is not running (an app may
         // reference the agent without starting it), so then we wait briefly for the running agent's AgentStarted. The
         // hook itself is idempotent (it does nothing when an agent runs), so a wrong guess never makes a second agent.
+        live.Runtime = TargetRuntime.TryRead(target.ProcessId, out var runtimeProblem);
         if (agentLoaded == true || agentLoaded is null)
         {
             if (WaitForAgent(pipeline, TimeSpan.FromSeconds(2)))
@@ -173,11 +180,19 @@ internal sealed class LiveSession : IDisposable
 
         if (options.Inject)
         {
-            live.Agent = TryInject(client.ApplyStartupHook, target.ProcessId, AgentDetection.FindInjectableAgent(out var problem), problem, log);
+            live.Agent = AgentInjection.TryInject(client, target.ProcessId, live.Runtime, runtimeProblem, log);
+            if (live.Agent == AgentPresence.Injected && !WaitForAgent(pipeline, AgentStartTimeout))
+            {
+                // The hook ran but refused or failed (it says why on the target's stderr): the report must not claim an agent.
+                log.WriteLine($"loopdoctor: the agent did not start in {target.ProcessId} within {AgentStartTimeout.TotalSeconds:0} s (its reason, if any, is on the target's stderr after 'loopdoctor-agent:') — continuing without it ({AgentInjection.WithoutAgentCost}).");
+                live.Agent = AgentPresence.None;
+            }
         }
 
         return live;
     }
+
+    private static readonly TimeSpan AgentStartTimeout = TimeSpan.FromSeconds(5);
 
     private static bool WaitForAgent(DiagnosisPipeline pipeline, TimeSpan timeout)
     {
@@ -190,46 +205,12 @@ internal sealed class LiveSession : IDisposable
         return pipeline.AgentSeen is not null;
     }
 
-    /// <summary>
-    /// Injects the verified agent (<paramref name="path"/> null: not injectable, <paramref name="problem"/> says why). Any
-    /// refusal by the target (a runtime without ApplyStartupHook answers UnsupportedCommand; an old or failing one a
-    /// server error) is one line on <paramref name="log"/>, and the session continues without the agent.
-    /// </summary>
-    internal static AgentPresence TryInject(Action<string> applyStartupHook, int processId, string? path, string? problem, TextWriter log)
-    {
-        if (path is null)
-        {
-            log.WriteLine($"loopdoctor: not injecting the agent: {problem}.");
-            return AgentPresence.None;
-        }
-
-        try
-        {
-            var stopwatch = Stopwatch.StartNew();
-            applyStartupHook(path);
-            log.WriteLine($"loopdoctor: injected the LoopDoctor agent into {processId} in {stopwatch.ElapsedMilliseconds} ms (--no-inject to skip).");
-            return AgentPresence.Injected;
-        }
-        catch (UnsupportedCommandException)
-        {
-            log.WriteLine($"loopdoctor: process {processId}'s runtime cannot load a startup hook at run time (ApplyStartupHook needs .NET 8 or later); continuing without the agent.");
-            return AgentPresence.None;
-        }
-        catch (Exception ex) when (ex is ServerErrorException or ServerNotAvailableException or IOException or TimeoutException)
-        {
-            log.WriteLine($"loopdoctor: could not inject the agent into {processId} ({OneLine(ex.Message)}); continuing without it.");
-            return AgentPresence.None;
-        }
-    }
-
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
-
     /// <summary>Runs until <paramref name="duration"/> elapses, <paramref name="cancellationToken"/> fires or the target exits; then stops.</summary>
     public async Task<SessionEnd> RunAsync(TimeSpan? duration, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(duration ?? Timeout.InfiniteTimeSpan, _time, cts.Token);
-        if (duration is { } d && d >= TimeSpan.FromSeconds(2) && Agent != AgentPresence.None)
+        if (_collectGarbage && duration is { } d && d >= TimeSpan.FromSeconds(2) && Agent != AgentPresence.None)
         {
             _ = InduceGarbageCollectionAsync(d - TimeSpan.FromSeconds(1), cts.Token);
         }
@@ -250,8 +231,9 @@ internal sealed class LiveSession : IDisposable
 
     /// <summary>
     /// Unobserved task exceptions surface only when the GC finalizes the faulted tasks, which a quiet app may not do for
-    /// minutes. One second before the end, a short second session with the runtime's GCHeapCollect keyword (what
-    /// dotnet-gcdump uses) induces one blocking collection, so the agent reports them within this session.
+    /// minutes. On request (--collect-garbage), one second before the end, a short second session with the runtime's
+    /// GCHeapCollect keyword (what dotnet-gcdump uses) induces one blocking collection, so the agent reports them within
+    /// this session. Opt-in because the pause grows with the target's heap.
     /// </summary>
     private async Task InduceGarbageCollectionAsync(TimeSpan after, CancellationToken cancellationToken)
     {

@@ -38,19 +38,80 @@ internal static class AgentDetection
         }
     }
 
-    /// <summary>The agent shipped next to loopdoctor.dll, verified to be ours and to carry a startup hook; else null and why.</summary>
-    public static string? FindInjectableAgent(out string? problem)
+    public const string StartupHookAssemblyName = "LoopDoctor.StartupHook";
+
+    /// <summary>
+    /// The startup hook shipped next to loopdoctor.dll (with the agent beside it), verified to be ours; else null and why.
+    /// The hook, not the agent, is what the runtime loads: it is built to load on any runtime and refuses politely.
+    /// </summary>
+    public static string? FindStartupHook(out string? problem)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, AgentAssemblyName + ".dll");
+        var path = Path.Combine(AppContext.BaseDirectory, StartupHookAssemblyName + ".dll");
         problem = Verify(path);
         return problem is null ? path : null;
     }
 
     /// <summary>
-    /// Null when <paramref name="path"/> is our agent with a startup hook (a public static <c>StartupHook.Initialize()</c>
-    /// in no namespace); otherwise the reason. Checked before ApplyStartupHook: a bad path crashed the target.
+    /// The oldest runtime the agent beside loopdoctor runs on: the major version of the framework it is built for, read
+    /// from its metadata (loading it would put a second agent copy in the CLI). Null when the file cannot tell.
     /// </summary>
-    internal static string? Verify(string path)
+    public static Version? AgentRuntime => LazyAgentRuntime.Value;
+
+    private static readonly Lazy<Version?> LazyAgentRuntime = new(() => TargetFramework(Path.Combine(AppContext.BaseDirectory, AgentAssemblyName + ".dll")));
+
+    /// <summary>The version of an assembly's <c>[TargetFramework(".NETCoreApp,Version=v10.0")]</c>, or null.</summary>
+    internal static Version? TargetFramework(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var pe = new PEReader(stream);
+            var metadata = pe.GetMetadataReader();
+            foreach (var handle in metadata.GetAssemblyDefinition().GetCustomAttributes())
+            {
+                var attribute = metadata.GetCustomAttribute(handle);
+                if (attribute.Constructor.Kind != HandleKind.MemberReference)
+                {
+                    continue;
+                }
+
+                var parent = metadata.GetMemberReference((MemberReferenceHandle)attribute.Constructor).Parent;
+                if (parent.Kind != HandleKind.TypeReference || metadata.GetString(metadata.GetTypeReference((TypeReferenceHandle)parent).Name) != "TargetFrameworkAttribute")
+                {
+                    continue;
+                }
+
+                var blob = metadata.GetBlobReader(attribute.Value);
+                blob.ReadUInt16(); // prolog
+                var name = blob.ReadSerializedString();
+                return name is null ? null : new System.Runtime.Versioning.FrameworkName(name).Version;
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is BadImageFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Null when <paramref name="hookPath"/> is our startup hook (a <c>StartupHook.Initialize()</c> in no namespace) with
+    /// our agent beside it; otherwise the reason. Checked before ApplyStartupHook: a bad path crashed the target.
+    /// </summary>
+    internal static string? Verify(string hookPath)
+    {
+        var problem = VerifyAssembly(hookPath, StartupHookAssemblyName, requiredType: ("StartupHook", null));
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var agentPath = Path.Combine(Path.GetDirectoryName(hookPath) ?? ".", AgentAssemblyName + ".dll");
+        return VerifyAssembly(agentPath, AgentAssemblyName, requiredType: ("StartupHookRunner", "LoopDoctor.Agent.Hosting"));
+    }
+
+    private static string? VerifyAssembly(string path, string expectedName, (string Name, string? Namespace) requiredType)
     {
         if (!File.Exists(path))
         {
@@ -59,9 +120,9 @@ internal static class AgentDetection
 
         try
         {
-            if (AssemblyName.GetAssemblyName(path).Name != AgentAssemblyName)
+            if (AssemblyName.GetAssemblyName(path).Name != expectedName)
             {
-                return $"{path} is not {AgentAssemblyName}";
+                return $"{path} is not {expectedName}";
             }
 
             using var stream = File.OpenRead(path);
@@ -70,7 +131,8 @@ internal static class AgentDetection
             foreach (var handle in metadata.TypeDefinitions)
             {
                 var type = metadata.GetTypeDefinition(handle);
-                if (metadata.GetString(type.Name) == "StartupHook" && type.Namespace.IsNil)
+                var ns = type.Namespace.IsNil ? null : metadata.GetString(type.Namespace);
+                if (metadata.GetString(type.Name) == requiredType.Name && ns == requiredType.Namespace)
                 {
                     foreach (var methodHandle in type.GetMethods())
                     {
@@ -82,7 +144,7 @@ internal static class AgentDetection
                 }
             }
 
-            return $"{path} has no StartupHook.Initialize()";
+            return $"{path} has no {requiredType.Name}.Initialize()";
         }
         catch (Exception ex) when (ex is BadImageFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {

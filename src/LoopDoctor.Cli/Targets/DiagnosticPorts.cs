@@ -64,6 +64,23 @@ internal static partial class DiagnosticPorts
 
     public static bool IsPublished(int pid) => PublishedProcessIds().Contains(pid);
 
+    /// <summary>The Unix socket of <paramref name="pid"/>'s diagnostics server (the newest, if a reused pid left an old one); null when none.</summary>
+    public static string? SocketPath(int pid)
+    {
+        try
+        {
+            return new DirectoryInfo(Path.GetTempPath()).GetFiles($"dotnet-diagnostic-{pid.ToString(CultureInfo.InvariantCulture)}-*-socket")
+                .Where(f => SocketName().IsMatch(f.Name))
+                .OrderByDescending(f => f.LastWriteTimeUtc)
+                .Select(f => f.FullName)
+                .FirstOrDefault();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Field 22 of /proc/PID/stat: start time in clock ticks since boot, the runtime's disambiguation key on Linux.</summary>
     private static ulong? StartTime(int pid)
     {

@@ -23,6 +23,9 @@ internal sealed class HookTargetProcess : IDisposable
     /// <summary>The agent dll in the agent project's own output folder (its dependencies beside it), baked in at build time.</summary>
     public static string AgentPath => Metadata("LoopDoctorAgentPath");
 
+    /// <summary>The startup hook beside the agent (what DOTNET_STARTUP_HOOKS and ApplyStartupHook name).</summary>
+    public static string HookPath => Path.Combine(Path.GetDirectoryName(AgentPath)!, "LoopDoctor.StartupHook.dll");
+
     private static string HookTargetPath => Metadata("HookTargetPath");
 
     private HookTargetProcess(bool withStartupHook, IReadOnlyDictionary<string, string> environment)
@@ -42,7 +45,7 @@ internal sealed class HookTargetProcess : IDisposable
 
         if (withStartupHook)
         {
-            start.Environment["DOTNET_STARTUP_HOOKS"] = AgentPath;
+            start.Environment["DOTNET_STARTUP_HOOKS"] = HookPath;
         }
 
         foreach (var (key, value) in environment)
@@ -66,6 +69,7 @@ internal sealed class HookTargetProcess : IDisposable
     public static HookTargetProcess Start(bool withStartupHook, IReadOnlyDictionary<string, string>? environment = null)
     {
         Assert.True(File.Exists(AgentPath), $"agent dll not built at {AgentPath}");
+        Assert.True(File.Exists(HookPath), $"startup hook dll not beside the agent at {HookPath}");
         var target = new HookTargetProcess(withStartupHook, environment ?? new Dictionary<string, string>());
         try
         {

@@ -30,12 +30,12 @@ public sealed class StartupHookTests
         Assert.Equal("load-failed OpenTelemetry", target.Load("OpenTelemetry")); // nothing resolves it before the hook
         var client = new DiagnosticsClient(target.Pid);
 
-        client.ApplyStartupHook(HookTargetProcess.AgentPath);
+        client.ApplyStartupHook(HookTargetProcess.HookPath);
         var started = target.WaitForAgentStarted();
         Assert.Equal("Injected", started.Mode);
         Assert.Equal(target.Pid, started.ProcessId);
 
-        client.ApplyStartupHook(HookTargetProcess.AgentPath);
+        client.ApplyStartupHook(HookTargetProcess.HookPath);
         Assert.Equal("status assemblies=1 agent=Injected metrics=none", target.Status());
         Assert.Equal("Injected", target.WaitForAgentStarted().Mode);
         Assert.Empty(target.Stderr); // the second Initialize did nothing, quietly
@@ -92,11 +92,12 @@ public sealed class StartupHookTests
     [Theory]
     [InlineData(null, AgentMode.Injected)]
     [InlineData("", AgentMode.Injected)]
-    [InlineData("/opt/loopdoctor/LoopDoctor.Agent.dll", AgentMode.StartupHook)]
-    [InlineData("/x/Other.dll:/opt/loopdoctor/LoopDoctor.Agent.dll", AgentMode.StartupHook)]
-    [InlineData("LoopDoctor.Agent", AgentMode.StartupHook)]
+    [InlineData("/opt/loopdoctor/LoopDoctor.StartupHook.dll", AgentMode.StartupHook)]
+    [InlineData("/x/Other.dll:/opt/loopdoctor/LoopDoctor.StartupHook.dll", AgentMode.StartupHook)]
+    [InlineData("LoopDoctor.StartupHook", AgentMode.StartupHook)]
+    [InlineData("/opt/loopdoctor/LoopDoctor.Agent.dll", AgentMode.Injected)]
     [InlineData("/x/Other.dll", AgentMode.Injected)]
-    public void Mode_is_StartupHook_only_when_DOTNET_STARTUP_HOOKS_names_the_agent(string? hooks, AgentMode expected)
+    public void Mode_is_StartupHook_only_when_DOTNET_STARTUP_HOOKS_names_the_hook(string? hooks, AgentMode expected)
     {
         var env = new Hashtable();
         if (hooks is not null)
@@ -104,7 +105,7 @@ public sealed class StartupHookTests
             env["DOTNET_STARTUP_HOOKS"] = hooks.Replace(':', Path.PathSeparator);
         }
 
-        Assert.Equal(expected, StartupHookRunner.ModeFor(env, typeof(LoopDoctorAgent).Assembly));
+        Assert.Equal(expected, StartupHookRunner.ModeFor(env, typeof(global::StartupHook).Assembly));
     }
 }
 
@@ -115,7 +116,7 @@ public sealed class StartupHookInProcessTests
     public void Hook_does_nothing_when_an_agent_already_runs()
     {
         using var embedded = LoopDoctorAgent.Start(new LoopDoctorOptions());
-        StartupHookRunner.Run(); // what Initialize does after its once-only guard
+        StartupHookRunner.Run(typeof(global::StartupHook).Assembly); // what Initialize does after its once-only guard
         Assert.Same(embedded, LoopDoctorAgent.Current);
         Assert.Equal(AgentMode.Embedded, LoopDoctorAgent.Current!.Options.Mode);
     }

@@ -54,11 +54,11 @@ public class AgentDetectionTests
 {
     [Fact]
     public void Refuses_a_path_that_does_not_exist() =>
-        Assert.Contains("does not exist", AgentDetection.Verify("/nonexistent/LoopDoctor.Agent.dll"));
+        Assert.Contains("does not exist", AgentDetection.Verify("/nonexistent/LoopDoctor.StartupHook.dll"));
 
     [Fact]
-    public void Refuses_an_assembly_that_is_not_the_agent() =>
-        Assert.Contains("is not LoopDoctor.Agent", AgentDetection.Verify(typeof(AgentDetectionTests).Assembly.Location));
+    public void Refuses_an_assembly_that_is_not_the_hook() =>
+        Assert.Contains("is not LoopDoctor.StartupHook", AgentDetection.Verify(typeof(AgentDetectionTests).Assembly.Location));
 
     [Fact]
     public void Finds_the_running_process_maps_or_knows_it_cannot()

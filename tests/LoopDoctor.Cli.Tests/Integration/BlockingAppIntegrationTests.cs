@@ -133,8 +133,8 @@ public class BlockingAppIntegrationTests
     [Fact]
     public async Task Fire_and_forget_without_the_embedded_agent_is_found_through_injection()
     {
-        if (LoopDoctor.Cli.Targets.AgentDetection.FindInjectableAgent(out _) is null
-            || await DiagnoseAsync("fire-and-forget", 50, duration: "6s", agent: false, inject: true) is not var (_, report, error))
+        Assert.NotNull(LoopDoctor.Cli.Targets.AgentDetection.FindStartupHook(out _));
+        if (await DiagnoseAsync("fire-and-forget", 50, duration: "6s", agent: false, inject: true) is not var (_, report, error))
         {
             return;
         }

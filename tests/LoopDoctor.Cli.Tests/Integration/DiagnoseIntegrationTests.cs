@@ -119,12 +119,8 @@ public class DiagnoseIntegrationTests
     [Fact]
     public async Task Fire_and_forget_yields_unobserved_task_exception_through_the_injected_agent()
     {
-        // Needs the agent's startup hook (StartupHook.Initialize in LoopDoctor.Agent.dll), which lands with the agent;
-        // until then loopdoctor refuses to inject (checked by AgentDetectionTests) and this test has nothing to attach.
-        if (LoopDoctor.Cli.Targets.AgentDetection.FindInjectableAgent(out _) is null)
-        {
-            return;
-        }
+        Assert.NotNull(LoopDoctor.Cli.Targets.AgentDetection.FindStartupHook(out var problem));
+        Assert.Null(problem);
 
         using var app = await TargetApp.StartAsync("fire-and-forget");
         var result = await CliRunner.RunAsync("diagnose", "-p", app.ProcessId.ToString(), "--duration", "6s", "--format", "json");
