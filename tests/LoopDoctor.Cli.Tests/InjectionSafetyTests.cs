@@ -149,3 +149,44 @@ public class InjectionRuntimeCheckTests
         Assert.Equal((20, (byte)0x04, (byte)0x04), TargetRuntime.ParseHeader(request));
     }
 }
+
+/// <summary>The hook's own references must resolve in the target's runtime folder, or .NET 9+ dies loading it.</summary>
+public class HookCompatibilityTests
+{
+    private static string Hook => Path.Combine(AppContext.BaseDirectory, "LoopDoctor.StartupHook.dll");
+
+    [Fact]
+    public void The_shared_framework_provides_every_type_the_hook_references() =>
+        Assert.Null(HookCompatibility.UnresolvedReference(Hook, Path.GetDirectoryName(typeof(object).Assembly.Location)!));
+
+    [Fact]
+    public void A_folder_without_the_facades_is_refused_naming_the_missing_type()
+    {
+        var trimmed = Directory.CreateTempSubdirectory("loopdoctor-trimmed-");
+        try
+        {
+            File.Copy(typeof(object).Assembly.Location, Path.Combine(trimmed.FullName, "System.Private.CoreLib.dll"));
+            var problem = HookCompatibility.UnresolvedReference(Hook, trimmed.FullName);
+            Assert.NotNull(problem);
+            Assert.Contains("cannot be loaded from " + Path.Combine(trimmed.FullName, "netstandard.dll"), problem);
+        }
+        finally
+        {
+            trimmed.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void This_process_runtime_folder_is_found_from_its_maps()
+    {
+        var folder = HookCompatibility.RuntimeFolder(Environment.ProcessId);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(Path.GetDirectoryName(typeof(object).Assembly.Location), folder);
+        }
+        else
+        {
+            Assert.Null(folder);
+        }
+    }
+}

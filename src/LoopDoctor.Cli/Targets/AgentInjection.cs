@@ -23,7 +23,14 @@ internal static class AgentInjection
             return AgentPresence.None;
         }
 
-        return TryApply(client.ApplyStartupHook, processId, AgentDetection.FindStartupHook(out var problem), problem, log);
+        var hook = AgentDetection.FindStartupHook(out var problem);
+        if (hook is not null && HookCompatibility.Problem(processId, hook) is { } unloadable)
+        {
+            log.WriteLine($"loopdoctor: not injecting the agent into {processId}: its runtime could not load the startup hook ({unloadable}) — continuing without it ({WithoutAgentCost}).");
+            return AgentPresence.None;
+        }
+
+        return TryApply(client.ApplyStartupHook, processId, hook, problem, log);
     }
 
     /// <summary>Null when a process running <paramref name="runtime"/> can run the agent; otherwise the line that says why it is not injected.</summary>
