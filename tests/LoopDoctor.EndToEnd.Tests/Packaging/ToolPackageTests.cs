@@ -41,7 +41,7 @@ public sealed partial class ToolPackageTests(ITestOutputHelper output) : IAsyncL
         using (var zip = ZipFile.OpenRead(nupkg))
         {
             var entries = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
-            foreach (var file in new[] { "loopdoctor.dll", "LoopDoctor.Agent.dll", "OpenTelemetry.dll", "DotnetToolSettings.xml" })
+            foreach (var file in new[] { "loopdoctor.dll", "LoopDoctor.Agent.dll", "LoopDoctor.StartupHook.dll", "OpenTelemetry.dll", "DotnetToolSettings.xml" })
             {
                 Assert.Contains($"tools/net10.0/any/{file}", entries);
             }
