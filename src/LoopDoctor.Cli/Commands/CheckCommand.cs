@@ -159,7 +159,7 @@ internal static class CheckCommand
     private static async Task<DiagnosisReport> ObserveProcessAsync(int pid, DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var target = TargetProcess.Resolve(pid, null);
-        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), console.Error);
+        using var session = await LiveSession.StartAsync(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), console.Error, cancellationToken: cancellationToken).ConfigureAwait(false);
         await console.Error.WriteLineAsync($"loopdoctor: checking {target.Name} (pid {pid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
         var end = await session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);
         switch (end)
