@@ -1,3 +1,4 @@
+using LoopDoctor.Cli.Baselines;
 using LoopDoctor.Cli.Findings;
 
 namespace LoopDoctor.Cli.Reporting;
@@ -9,6 +10,7 @@ internal enum ReportFormat
     Markdown,
 }
 
+/// <summary>Picks the writer for a format (one file per writer in Reporting/), and the names the outputs share.</summary>
 internal static class Reporters
 {
     public static void Write(DiagnosisReport report, ReportFormat format, TextWriter writer)
@@ -23,6 +25,22 @@ internal static class Reporters
                 break;
             default:
                 TextReportWriter.Write(report, writer);
+                break;
+        }
+    }
+
+    public static void Write(CheckResult result, ReportFormat format, TextWriter writer)
+    {
+        switch (format)
+        {
+            case ReportFormat.Json:
+                CheckJsonWriter.Write(result, writer);
+                break;
+            case ReportFormat.Markdown:
+                CheckMarkdownWriter.Write(result, writer);
+                break;
+            default:
+                CheckTextWriter.Write(result, writer);
                 break;
         }
     }
@@ -46,5 +64,13 @@ internal static class Reporters
         AgentPresence.Embedded => "embedded",
         AgentPresence.Injected => "injected",
         _ => "none",
+    };
+
+    /// <summary>A rule's status as check's text and Markdown show it: a failure stands out in capitals.</summary>
+    public static string Label(this RuleStatus status) => status switch
+    {
+        RuleStatus.Passed => "pass",
+        RuleStatus.Failed => "FAIL",
+        _ => "skip",
     };
 }

@@ -100,14 +100,14 @@ public class ReportGoldenTests
         foreach (var (format, extension) in new[] { (ReportFormat.Text, "txt"), (ReportFormat.Markdown, "md"), (ReportFormat.Json, "json") })
         {
             var writer = new StringWriter();
-            CheckOutput.Write(result, format, writer);
+            Reporters.Write(result, format, writer);
             AssertGolden($"check-{name}.{extension}", writer.ToString());
         }
 
         var path = Path.GetTempFileName();
         try
         {
-            CheckOutput.WriteJUnit(result, path);
+            JUnitWriter.Write(result, path);
             AssertGolden($"check-{name}.junit.xml", File.ReadAllText(path));
         }
         finally
