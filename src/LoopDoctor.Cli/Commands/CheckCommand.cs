@@ -120,14 +120,14 @@ internal static class CheckCommand
 
         var rules = CheckJudge.Judge(report, intervals.Typical(), baseline, found, new CheckThresholds(options.MaxQueueDelayP99Ms, options.FailOn));
         var result = new CheckResult(report, intervals.Typical(), rules, path, found, options.Warmup.TotalSeconds);
-        CheckOutput.Write(result, options.Format, console.Out);
+        Reporters.Write(result, options.Format, console.Out);
         await console.Out.FlushAsync().ConfigureAwait(false);
         if (options.JUnitPath is { } junit)
         {
-            CheckOutput.WriteJUnit(result, junit);
+            JUnitWriter.Write(result, junit);
         }
 
-        CheckOutput.AppendStepSummary(result, console.Error);
+        GitHubStepSummaryWriter.Append(result, console.Error);
         return (int)(result.Passed ? ExitCode.Ok : ExitCode.RegressionFound);
     }
 
