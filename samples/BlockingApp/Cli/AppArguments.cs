@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using BlockingApp.Scenarios;
+using LoopDoctor.Agent;
 
 namespace BlockingApp.Cli;
 
@@ -40,6 +41,9 @@ internal sealed record AppArguments
     public TimeSpan Drain { get; init; } = DefaultDrain;
 
     public static readonly TimeSpan DefaultDrain = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest --duration or --drain: more than any demo needs, and keeps the schedule's arithmetic safe.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
 
     public bool NoAgent { get; init; }
     public bool LoadShedding { get; init; }
@@ -231,10 +235,11 @@ internal static class AppArgumentsParser
         return rps;
     }
 
+    /// <summary>LoopDoctor's one duration grammar (<see cref="DurationParser"/>), then this app's range: more than 0, at most a week.</summary>
     private static TimeSpan ParseDuration(string option, string text) =>
-        DurationParser.TryParse(text, out var duration)
+        DurationParser.TryParse(text, out var duration) && duration > TimeSpan.Zero && duration <= AppArguments.MaxDuration
             ? duration
-            : throw new UsageException($"{option} must be a positive duration such as 500ms, 10s, 2m or 00:00:10 (got '{text}')");
+            : throw new UsageException($"{option} must be a positive duration of at most 7 days, such as {DurationParser.Examples} (got '{text}')");
 
     /// <summary>
     /// The server binds only to loopback: it is a deliberately broken app with a /gc endpoint.

@@ -4,30 +4,6 @@ using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Tests.CommandLine;
 
-public class DurationParserTests
-{
-    [Theory]
-    [InlineData("500ms", 500)]
-    [InlineData("10s", 10_000)]
-    [InlineData("2m", 120_000)]
-    [InlineData("1.5s", 1500)]
-    [InlineData("00:00:10", 10_000)]
-    [InlineData("7", 7000)]
-    public void Accepts_the_documented_forms(string text, double milliseconds)
-    {
-        Assert.True(DurationParser.TryParse(text, out var duration));
-        Assert.Equal(milliseconds, duration.TotalMilliseconds);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("abc")]
-    [InlineData("-1s")]
-    [InlineData("0")]
-    [InlineData("10x")]
-    public void Rejects_nonsense(string text) => Assert.False(DurationParser.TryParse(text, out _));
-}
-
 public class CallStackTests
 {
     [Theory]
