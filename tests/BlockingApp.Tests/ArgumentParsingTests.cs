@@ -40,10 +40,21 @@ public class AppArgumentsParserTests
         Assert.Equal(AppArguments.DefaultRps, parsed.RequestsPerSecond);
     }
 
+    [Fact]
+    public void InlineValuesAndDecimalDurations()
+    {
+        var parsed = AppArgumentsParser.Parse(["--scenario=cpu", "--drain=1.5s", "--duration", "00:00:03"]);
+        Assert.Equal("cpu", parsed.Scenario!.Name);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), parsed.Drain);
+        Assert.Equal(TimeSpan.FromSeconds(3), parsed.Duration);
+    }
+
     [Theory]
     [InlineData("--help")]
     [InlineData("-h")]
-    public void Help(string flag) => Assert.True(AppArgumentsParser.Parse([flag]).ShowHelp);
+    [InlineData("-?")]
+    [InlineData("load", "--help")]
+    public void Help(params string[] args) => Assert.True(AppArgumentsParser.Parse(args).ShowHelp);
 
     [Theory]
     [InlineData("unknown option '--bogus'", "--bogus")]
@@ -67,6 +78,11 @@ public class AppArgumentsParserTests
     [InlineData("--url must be an http:// or https:// base address", "load", "--url", "ftp://x", "--scenario", "sleep")]
     [InlineData("--url belongs to 'load'", "--url", "http://127.0.0.1:5000")]
     [InlineData("--fixed takes no value", "--fixed=yes")]
+    [InlineData("--fixed is given twice", "--scenario", "sleep", "--fixed", "--fixed")]
+    [InlineData("--rps needs a value", "--scenario", "sleep", "--rps", "--fixed")]
+    [InlineData("unexpected argument 'load'", "--scenario", "sleep", "load", "--url", "http://127.0.0.1:5000")]
+    [InlineData("unexpected argument 'cpu'", "--scenario", "sleep", "cpu")]
+    [InlineData("unknown option '--bogus'", "load", "--bogus")]
     [InlineData("--drain must be a positive duration", "--scenario", "sleep", "--drain", "0s")]
     [InlineData("--duration must be a positive duration", "--duration", "00:00:00")]
     [InlineData("--duration must be a positive duration", "--duration", "-5s")]
