@@ -19,7 +19,7 @@ internal sealed partial class InducedGcCostRow : BenchRow
     private const string DefaultHeaps = "graph:50,graph:500,graph:2048";
 
     public override string Id => "T1";
-    public override string What => "target cost of an induced GC (GC|GCHeapCollect session, by live heap)";
+    public override string What => "target cost of an induced GC (GC + GCHeapCollect session, by live heap)";
     public override string Title => "Target cost of an induced GC";
     public override string Goal => "a figure for the README (no target); each trigger is one blocking gen2 GC, the control none";
 
@@ -81,6 +81,14 @@ internal sealed partial class InducedGcCostRow : BenchRow
         section.AppendLine("*target CPU* is the whole process over the induced session (GC threads, EventPipe, the diagnostics server); *RSS* from `VmRSS`.");
         section.AppendLine("*start call → GC end* is the harness's wall time from `StartEventPipeSession` to the gen2 GCRestartEEEnd reaching it.");
         section.AppendLine("A control column of 0 means the session alone (GC keyword without GCHeapCollect) collects nothing: the pause is the induced collection's.");
+        section.AppendLine();
+        section.AppendLine("Reading the figures: the collection is a blocking (NonConcurrentGC) gen2, whatever the target's concurrent setting: background GC does");
+        section.AppendLine("not apply to induced collections, so every managed thread of the target stops for the whole pause. Its cost grows with the");
+        section.AppendLine("number of live objects and references to trace, not with bytes (the *arrays* shape: next to nothing). The runtime collects on the");
+        section.AppendLine("thread that enables the session, before it answers the request: `StartEventPipeSession` returns only once the collection is");
+        section.AppendLine("over (*start call → GC end*). On a loaded machine the pause stretches beyond the GC's own CPU time (workstation GC marks on one");
+        section.AppendLine("thread, which then competes for the cores): compare *induced: pause* with *target CPU* and the load averages.");
+        section.AppendLine("Server GC (not measured here) marks with one thread per core.");
         return Result(string.Join("; ", figure), met, section.ToString(), context);
     }
 
