@@ -35,6 +35,46 @@ public sealed class TargetSurvivalTests(ITestOutputHelper output) : IDisposable
         var exit = await cli.WaitForExitAsync(LoopDoctorExe.Timeout);
 
         await AssertSurvivedAsync(target, cli, exit, [ExitCode.Ok, ExitCode.FindingsPresent]);
+        // The runtime is named, and the agent is injected only where it runs; otherwise one line says why and what is lost.
+        var stderr = string.Join(Environment.NewLine, cli.StderrLines);
+        Assert.Contains($"(pid {target.Pid}, .NET {target.RuntimeVersion.Major}.", stderr);
+        using var report = System.Text.Json.JsonDocument.Parse(string.Join(Environment.NewLine, cli.StdoutLines));
+        if (target.RuntimeVersion.Major >= 10)
+        {
+            Assert.Contains("injected the LoopDoctor agent", stderr);
+            Assert.Equal("injected", report.RootElement.GetProperty("agent").GetString());
+        }
+        else
+        {
+            Assert.Contains($"process {target.Pid} runs .NET {target.RuntimeVersion.Major}.{target.RuntimeVersion.Minor}.", stderr);
+            Assert.Contains("the LoopDoctor agent needs .NET 10 or later — continuing without it (no queue-delay", stderr);
+            Assert.DoesNotContain("injected the LoopDoctor agent", stderr);
+            Assert.Equal("none", report.RootElement.GetProperty("agent").GetString());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Runtimes))]
+    public async Task The_startup_hook_applied_directly_never_kills_the_target(string framework)
+    {
+        // Without loopdoctor's runtime check: the hook's own defence. On .NET 9 the agent applied this way killed the target.
+        using var target = await StartTargetAsync(framework);
+        var hook = LoopDoctor.Cli.Targets.AgentDetection.FindStartupHook(out var problem);
+        Assert.True(hook is not null, problem);
+
+        new Microsoft.Diagnostics.NETCore.Client.DiagnosticsClient(target.Pid).ApplyStartupHook(hook);
+
+        if (target.RuntimeVersion.Major < 10)
+        {
+            var refusal = await target.Process.WaitForLineAsync("^loopdoctor-agent: .*$", LoopDoctorExe.Timeout, OutputStream.Stderr);
+            Assert.Equal($"loopdoctor-agent: not started: this process runs .NET {target.RuntimeVersion.Major}.{target.RuntimeVersion.Minor}.{target.RuntimeVersion.Build}; " +
+                         "the LoopDoctor agent needs .NET 10 or later.", refusal.Value);
+        }
+
+        Assert.False(target.Process.HasExited, $"the target died:{Environment.NewLine}{target.Process.DescribeOutput()}");
+        await AssertServesAsync(target.Port, target.Process, "after the hook was applied directly");
+        Assert.Equal(target.RuntimeVersion, LoopDoctor.Cli.Targets.TargetRuntime.TryRead(target.Pid, out var unread)?.Version);
+        Assert.Null(unread);
     }
 
     [Theory]
@@ -99,6 +139,12 @@ public sealed class TargetSurvivalTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"run: SurvivalTarget {framework} (runtime {runtime}, pid {pid}, port {port}) started under loopdoctor run");
         Assert.Equal(RuntimeTargets.MajorVersion(framework), runtime.Major);
         await AssertServesAsync(port, cli, "while loopdoctor run observes it");
+        if (runtime.Major < 10)
+        {
+            // The hook refused on the program's stderr (passed through), and loopdoctor says so too.
+            await WaitForLineOrExitAsync(cli, new Regex($"^loopdoctor-agent: not started: this process runs \\.NET {runtime.Major}\\."), OutputStream.Stderr, "the hook's refusal");
+            await WaitForLineOrExitAsync(cli, new Regex($"^loopdoctor: process {pid} runs \\.NET {runtime.Major}\\..*needs \\.NET 10 or later"), OutputStream.Stderr, "loopdoctor's word on the missing agent");
+        }
 
         await WaitForLineOrExitAsync(cli, new Regex("LoopDoctor diagnosis of SurvivalTarget"), OutputStream.Stderr, "the diagnosis after --duration");
         Assert.True(TestProcess.IsRunning(pid), $"SurvivalTarget (pid {pid}) is gone after the session:{Environment.NewLine}{cli.DescribeOutput()}");
