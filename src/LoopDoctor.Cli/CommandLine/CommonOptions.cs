@@ -1,3 +1,5 @@
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Launch;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using LoopDoctor.Agent;
@@ -56,6 +58,45 @@ internal static class CommonOptions
     {
         Description = "One second before the end, induce one full blocking garbage collection in the target so that unobserved task " +
                       "exceptions of faulted, dropped tasks surface within the session (needs the agent). Pauses the target: see README, 'What LoopDoctor does to a process'.",
+    };
+
+    /// <summary>run and check: how long a launched program may take to connect.</summary>
+    public static Option<TimeSpan> ConnectTimeoutOption() =>
+        Duration("--connect-timeout", "How long the program may take to connect to loopdoctor's diagnostics port (its runtime does so before Main) before it is judged not .NET " +
+                                                    "and stopped. Not applied to 'dotnet run', which builds first.", LaunchedChild.DefaultConnectTimeout);
+
+    /// <summary>Everything after <c>--</c>: the program and its arguments.</summary>
+    public static Argument<string[]> CommandArgument() => new("command")
+    {
+        Description = "The program to run and its arguments, after '--'.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public static Option<TimeSpan?> OptionalDuration(string name, string description) => new(name)
+    {
+        Description = description + " Accepts 500ms, 10s, 2m or 00:00:10.",
+        CustomParser = r => ParseDuration(r),
+    };
+
+    public static readonly string[] GateableKinds =
+    [
+        FindingKinds.BlockingWait, FindingKinds.ThreadPoolStarvation, FindingKinds.LongCallback, FindingKinds.LockContention,
+        FindingKinds.UnobservedTaskException, FindingKinds.HighLag,
+    ];
+
+    public static Option<string[]> FailOnOption(string description) => new("--fail-on")
+    {
+        Description = description + ": comma-separated, of " + string.Join(", ", GateableKinds) + ".",
+        CustomParser = r =>
+        {
+            var kinds = r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToArray();
+            foreach (var kind in kinds.Where(k => !GateableKinds.Contains(k)))
+            {
+                r.AddError($"Unknown finding kind '{kind}' in --fail-on: use {string.Join(", ", GateableKinds)}.");
+            }
+
+            return kinds;
+        },
     };
 
     /// <summary>Exactly one of --process-id and --name.</summary>

@@ -3,6 +3,7 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Sessions;
 
 namespace LoopDoctor.Cli.Commands;
@@ -24,16 +25,16 @@ internal static class AnalyzeCommand
 
     public static async Task<int> RunAsync(AnalyzeOptions options, CliConsole console, CancellationToken cancellationToken)
     {
-        var pipeline = new DiagnosisPipeline();
-        var replay = await Task.Run(() => TraceFileSource.Replay(options.TracePath, pipeline), cancellationToken).ConfigureAwait(false);
-        if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1" && replay.Timings is { } timings)
+        var run = new DiagnosisRun();
+        var source = new TraceFileSignalSource(options.TracePath, run.Observe);
+        var outcome = await run.RunAsync(source, duration: null, console, cancellationToken).ConfigureAwait(false);
+        if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1" && source.Timings is { } timings)
         {
             await console.Error.WriteLineAsync($"loopdoctor: {timings}").ConfigureAwait(false);
         }
 
-        var agent = pipeline.AgentSeen is null ? AgentPresence.None : AgentPresence.Embedded;
-        var report = pipeline.BuildReport(new TargetInfo(replay.ProcessId, replay.ProcessName), replay.DurationSeconds, agent) with { Source = "file" };
-        if (replay.Truncated is { } truncated)
+        var report = outcome.Report with { Source = "file" };
+        if (source.Truncated is { } truncated)
         {
             await console.Error.WriteLineAsync($"loopdoctor: {truncated}; the report covers what was read.").ConfigureAwait(false);
             report = report with { Incomplete = truncated };

@@ -6,6 +6,7 @@ using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Launch;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Targets;
@@ -37,7 +38,7 @@ internal static class CheckCommand
 
     public static Command Create(CliConsole console)
     {
-        var commandArgument = RunCommand.CommandArgument();
+        var commandArgument = CommonOptions.CommandArgument();
         var processId = CommonOptions.ProcessId();
         processId.Description = "Observe this running .NET process instead of starting a command.";
         var baseline = new Option<string>("--baseline", "-b")
@@ -46,14 +47,14 @@ internal static class CheckCommand
             DefaultValueFactory = _ => DefaultBaseline,
         };
         var update = new Option<bool>("--update-baseline") { Description = "Accept the current state: write it to the baseline file (then judge the other rules)." };
-        var maxP99 = RunCommand.OptionalDuration("--max-queue-delay-p99", "Fail when the thread-pool queue-delay p99 is over this (e.g. 50ms).");
-        var failOn = RunCommand.FailOnOption("Fail when a warning/critical finding of these kinds is found, even if the baseline accepts it");
+        var maxP99 = CommonOptions.OptionalDuration("--max-queue-delay-p99", "Fail when the thread-pool queue-delay p99 is over this (e.g. 50ms).");
+        var failOn = CommonOptions.FailOnOption("Fail when a warning/critical finding of these kinds is found, even if the baseline accepts it");
         var duration = CommonOptions.Duration("--duration", "How long to observe, warm-up included.", TimeSpan.FromSeconds(20));
         duration.Aliases.Add("-d");
         var warmup = CommonOptions.Duration("--warmup", "The first part of --duration that is not judged (startup: JIT, connection pools, caches).", TimeSpan.FromSeconds(2));
         var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML file: one test case per rule, failures with the call site and the fix." };
         var format = CommonOptions.Format();
-        var connectTimeout = RunCommand.ConnectTimeoutOption();
+        var connectTimeout = CommonOptions.ConnectTimeoutOption();
         var collectGarbage = CommonOptions.CollectGarbage();
         collectGarbage.Description += " With -p only.";
         var command = new Command("check", "CI regression gate: run a command under the agent (or observe -p PID) and fail on a new culprit call site, a --fail-on finding kind, " +
@@ -93,22 +94,10 @@ internal static class CheckCommand
         // Event timestamps count from the session's start; the pool-thread registry and the agent's announcement are
         // evidence about the process, not findings, so they are kept from the start.
         var intervals = new QueueDelayIntervals();
-        var pipeline = new DiagnosisPipeline
-        {
-            Admit = s =>
-            {
-                if (s.TimestampMs < warmupMs)
-                {
-                    return s is PoolThreadSeen or AgentStarted;
-                }
-
-                intervals.Observe(s);
-                return true;
-            },
-        };
+        var run = new DiagnosisRun([new SignalObserver(intervals.Observe)], admit: s => s.TimestampMs >= warmupMs || s is PoolThreadSeen or AgentStarted);
         var report = options.ProcessId is { } pid
-            ? await ObserveProcessAsync(pid, pipeline, options, console, cancellationToken).ConfigureAwait(false)
-            : await ObserveCommandAsync(pipeline, options, console, cancellationToken).ConfigureAwait(false);
+            ? await ObserveProcessAsync(pid, run, options, console, cancellationToken).ConfigureAwait(false)
+            : await ObserveCommandAsync(run, options, console, cancellationToken).ConfigureAwait(false);
 
         if (options.UpdateBaseline && path is not null)
         {
@@ -131,48 +120,47 @@ internal static class CheckCommand
         return (int)(result.Passed ? ExitCode.Ok : ExitCode.RegressionFound);
     }
 
-    private static async Task<DiagnosisReport> ObserveCommandAsync(DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
+    private static async Task<DiagnosisReport> ObserveCommandAsync(DiagnosisRun run, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         // The program's stdout goes to our stderr: check's stdout is the verdict (text, JSON or Markdown) alone.
-        await using var launched = await LaunchedSession.StartAsync(options.Command, options.ConnectTimeout, pipeline, TimeSpan.FromSeconds(1), console.Error, console.Error, cancellationToken).ConfigureAwait(false);
+        await using var launched = await LaunchedSession.StartAsync(options.Command, options.ConnectTimeout, run.Observe, TimeSpan.FromSeconds(1), console.Error, console.Error, cancellationToken).ConfigureAwait(false);
         var child = launched.Child;
         await console.Error.WriteLineAsync($"loopdoctor: checking {child.Name} (pid {child.TargetPid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
-        var end = await launched.Session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);
-        var elapsed = launched.Session.Elapsed.TotalSeconds;
-        if (end == SessionEnd.TargetExited || child.HasExited)
+        var outcome = await run.RunAsync(launched, options.Duration, console, cancellationToken).ConfigureAwait(false);
+        if (outcome.End == SessionEnd.TargetExited || child.HasExited)
         {
             var code = await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             throw new LoopDoctorException(ExitCode.TargetExited,
-                $"{child.Name} exited with code {code} after {Seconds(TimeSpan.FromSeconds(elapsed))} s, before the {Seconds(options.Duration)} s check ended: nothing to judge (the check could not run).");
+                $"{child.Name} exited with code {code} after {Seconds(launched.Elapsed)} s, before the {Seconds(options.Duration)} s check ended: nothing to judge (the check could not run).");
         }
 
-        if (end == SessionEnd.Cancelled)
+        ThrowIfInterrupted(outcome);
+        var exitCode = await child.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await console.Error.WriteLineAsync($"loopdoctor: stopped {child.Name} (exit code {exitCode}).").ConfigureAwait(false);
+        return outcome.Report;
+    }
+
+    private static async Task<DiagnosisReport> ObserveProcessAsync(int pid, DiagnosisRun run, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        var target = TargetProcess.Resolve(pid, null);
+        var outcome = await run.AttachAsync(target, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), options.Duration, console, cancellationToken,
+            verb: "checking", detail: $", warm-up {Seconds(options.Warmup)} s", explainEnd: false).ConfigureAwait(false);
+        if (outcome.End == SessionEnd.TargetExited)
+        {
+            throw new LoopDoctorException(ExitCode.TargetExited,
+                $"Process {pid} exited after {outcome.Report.DurationSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s, before the {Seconds(options.Duration)} s check ended: nothing to judge (the check could not run).");
+        }
+
+        ThrowIfInterrupted(outcome);
+        return outcome.Report;
+    }
+
+    private static void ThrowIfInterrupted(DiagnosisOutcome outcome)
+    {
+        if (outcome.End == SessionEnd.Cancelled)
         {
             throw new LoopDoctorException(ExitCode.SessionFailed, "Interrupted before the check ended: nothing judged (the check could not run).");
         }
-
-        var exitCode = await child.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        await console.Error.WriteLineAsync($"loopdoctor: stopped {child.Name} (exit code {exitCode}).").ConfigureAwait(false);
-        return pipeline.BuildReport(new TargetInfo(child.TargetPid, child.Name), elapsed, LaunchedSession.AgentOf(pipeline));
-    }
-
-    private static async Task<DiagnosisReport> ObserveProcessAsync(int pid, DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
-    {
-        var target = TargetProcess.Resolve(pid, null);
-        using var session = await LiveSession.StartAsync(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), console.Error, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await console.Error.WriteLineAsync($"loopdoctor: checking {target.Name} (pid {pid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
-        var end = await session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);
-        switch (end)
-        {
-            case SessionEnd.TargetExited:
-                throw new LoopDoctorException(ExitCode.TargetExited,
-                    $"Process {pid} exited after {Seconds(session.Elapsed)} s, before the {Seconds(options.Duration)} s check ended: nothing to judge (the check could not run).");
-            case SessionEnd.Cancelled:
-                throw new LoopDoctorException(ExitCode.SessionFailed, "Interrupted before the check ended: nothing judged (the check could not run).");
-        }
-
-        var agent = session.Agent != AgentPresence.None ? session.Agent : pipeline.AgentSeen is not null ? AgentPresence.Embedded : AgentPresence.None;
-        return pipeline.BuildReport(new TargetInfo(pid, target.Name), session.Elapsed.TotalSeconds, agent);
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);

@@ -1,3 +1,5 @@
+using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Runs;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
@@ -78,7 +80,7 @@ internal static partial class DemoCommand
 
             var pid = await ready.Task.ConfigureAwait(false);
             var target = TargetProcess.Describe(pid);
-            var report = await LiveDiagnosis.RunAsync(target, options.Duration, inject: true, TimeSpan.FromSeconds(1), console, null, cancellationToken).ConfigureAwait(false);
+            var report = (await new DiagnosisRun().AttachAsync(target, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1)), options.Duration, console, cancellationToken).ConfigureAwait(false)).Report;
             await ReportOutput.WriteAsync(report, options.Format, null, console).ConfigureAwait(false);
             // The patient is sick on purpose: a demo that produced its diagnosis succeeded (diagnose exits 1 on findings).
             return (int)ExitCode.Ok;

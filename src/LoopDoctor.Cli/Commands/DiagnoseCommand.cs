@@ -1,6 +1,8 @@
 using System.CommandLine;
 using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Runs;
+using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Commands;
@@ -35,7 +37,8 @@ internal static class DiagnoseCommand
     public static async Task<int> RunAsync(DiagnoseOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
-        var report = await LiveDiagnosis.RunAsync(target, options.Duration, !options.NoInject, TimeSpan.FromSeconds(1), console, null, cancellationToken, collectGarbage: options.CollectGarbage).ConfigureAwait(false);
-        return (int)await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
+        var session = new LiveSessionOptions(!options.NoInject, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage);
+        var outcome = await new DiagnosisRun().AttachAsync(target, session, options.Duration, console, cancellationToken).ConfigureAwait(false);
+        return (int)await ReportOutput.WriteAsync(outcome.Report, options.Format, options.Output, console).ConfigureAwait(false);
     }
 }

@@ -4,10 +4,10 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Sidecar;
 using LoopDoctor.Cli.Targets;
-using Spectre.Console;
 
 namespace LoopDoctor.Cli.Commands;
 
@@ -77,82 +77,16 @@ internal static class MonitorCommand
     public static async Task<int> RunAsync(MonitorOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
-        var refresh = options.Refresh < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : options.Refresh;
-        var report = await LiveDiagnosis.RunAsync(target, options.Duration, !options.NoInject, refresh, console,
-            (session, pipeline, ct) => RunLiveViewAsync(session, pipeline, target, refresh, options.PrometheusPort, console, ct), cancellationToken, options.StackSampling).ConfigureAwait(false);
-        return (int)await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
-    }
-
-    private static async Task RunLiveViewAsync(LiveSession session, DiagnosisPipeline pipeline, TargetProcess target, TimeSpan refresh, int? prometheusPort, CliConsole console, CancellationToken ct)
-    {
-        if (prometheusPort is not { } port)
+        List<IRunObserver> observers = [new LiveView(options.Refresh, console, table: true)];
+        if (options.PrometheusPort is { } port)
         {
-            await PrintLoopAsync(session, pipeline, target, refresh, console, ct).ConfigureAwait(false);
-            return;
+            observers.Insert(0, new PrometheusSidecarObserver(port, console));
         }
 
-        var info = new TargetInfo(target.ProcessId, target.Name);
-        using var sidecar = PrometheusSidecar.Start(info, port,
-            () => pipeline.BuildReport(info, session.Elapsed.TotalSeconds, session.Agent),
-            message => console.Error.WriteLine($"loopdoctor: metrics endpoint: {message}"));
-        await console.Error.WriteLineAsync($"loopdoctor: serving Prometheus metrics for pid {target.ProcessId} at {sidecar.Url}").ConfigureAwait(false);
-        await PrintLoopAsync(session, pipeline, target, refresh, console, ct).ConfigureAwait(false);
+        var session = new LiveSessionOptions(!options.NoInject, options.Refresh < MinimumRefresh ? MinimumRefresh : options.Refresh, options.StackSampling);
+        var outcome = await new DiagnosisRun(observers).AttachAsync(target, session, options.Duration, console, cancellationToken).ConfigureAwait(false);
+        return (int)await ReportOutput.WriteAsync(outcome.Report, options.Format, options.Output, console).ConfigureAwait(false);
     }
 
-    private static async Task PrintLoopAsync(LiveSession session, DiagnosisPipeline pipeline, TargetProcess target, TimeSpan refresh, CliConsole console, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(refresh);
-        DiagnosisReport Snapshot() => pipeline.BuildReport(new TargetInfo(target.ProcessId, target.Name), session.Elapsed.TotalSeconds, session.Agent);
-        if (console.IsInteractive)
-        {
-            // A terminal: a Spectre.Console live table, redrawn in place. Redirected output gets plain lines instead.
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("", "").HideHeaders();
-            await AnsiConsole.Live(table).StartAsync(async context =>
-            {
-                while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-                {
-                    Fill(table, Snapshot());
-                    context.Refresh();
-                }
-            }).ConfigureAwait(false);
-            return;
-        }
-
-        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-        {
-            await console.Error.WriteLineAsync(FormatLine(Snapshot())).ConfigureAwait(false);
-        }
-    }
-
-    private static void Fill(Table table, DiagnosisReport r)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var pool = r.ThreadPool;
-        table.Rows.Clear();
-        table.Title = new TableTitle($"loopdoctor monitor: {r.Target.ProcessName} (pid {r.Target.ProcessId}), Ctrl+C for the diagnosis");
-        var verdictColor = r.Verdict switch { Verdict.Starving => "red", Verdict.Degraded => "yellow", _ => "green" };
-        table.AddRow(new Text("Verdict"), new Markup($"[{verdictColor}]{r.Verdict.Name()}[/] after {r.DurationSeconds.ToString("0.0", inv)} s, agent {r.Agent.Name()}"));
-        table.AddRow(new Text("Pool threads (max)"), new Text(pool.ThreadCountMax.ToString(inv)));
-        table.AddRow(new Text("Queue length (max)"), new Text(pool.QueueLengthMax.ToString(inv)));
-        table.AddRow(new Text("Queue delay"), new Text(pool.QueueDelayMilliseconds is { } d ? $"p50 {d.P50:0.##} ms, p99 {d.P99:0.##} ms, max {d.Max:0.##} ms" : "n/a (no agent)"));
-        table.AddRow(new Text("Injections"), new Text($"{pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking"));
-        foreach (var f in r.Findings.Take(5))
-        {
-            var color = f.Severity switch { Severity.Critical => "red", Severity.Warning => "yellow", _ => "grey" };
-            var site = f.CallSites.Count > 0 ? $" at {f.CallSites[0].Describe()}" : "";
-            table.AddRow(new Markup($"[{color}]{f.Kind}[/]"), new Text($"{f.Count}x, {f.TotalMilliseconds.ToString("0", inv)} ms{site}"));
-        }
-    }
-
-    /// <summary>One line per refresh: grep-able, no terminal control codes.</summary>
-    internal static string FormatLine(DiagnosisReport r)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        var pool = r.ThreadPool;
-        var delay = pool.QueueDelayMilliseconds is { } d ? $"delay p50={d.P50.ToString("0.##", inv)}ms p99={d.P99.ToString("0.##", inv)}ms" : "delay=n/a";
-        var top = r.Findings.FirstOrDefault(f => f.Severity >= Severity.Warning);
-        var culprit = top is null ? "no problem" : $"{top.Kind}" + (top.CallSites.Count > 0 ? $" at {top.CallSites[0].Describe()} ({top.Count}x)" : $" ({top.Count})");
-        return $"t={r.DurationSeconds.ToString("0.0", inv)}s {r.Verdict.Name()} threads={pool.ThreadCountMax} queue.max={pool.QueueLengthMax} {delay} " +
-               $"injections starvation={pool.Injections.Starvation} cooperative={pool.Injections.CooperativeBlocking} | {culprit}";
-    }
+    private static readonly TimeSpan MinimumRefresh = TimeSpan.FromMilliseconds(100);
 }

@@ -1,4 +1,5 @@
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Runs;
+using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Targets;
@@ -9,7 +10,7 @@ namespace LoopDoctor.Cli.Launch;
 /// run and check: start the command suspended, start the EventPipe session while its runtime waits before Main, then
 /// resume it, so the session sees the program from its first instruction (startup hook, JIT of Main, first requests).
 /// </summary>
-internal sealed class LaunchedSession : IAsyncDisposable
+internal sealed class LaunchedSession : ISignalSource, IAsyncDisposable
 {
     /// <summary>Exception.Data key: the program's exit code when it exited before the session started (run passes it on).</summary>
     public const string ChildExitCodeKey = "loopdoctor.childExitCode";
@@ -28,7 +29,20 @@ internal sealed class LaunchedSession : IAsyncDisposable
 
     public LiveSession Session { get; }
 
-    public static async Task<LaunchedSession> StartAsync(IReadOnlyList<string> command, TimeSpan connectTimeout, DiagnosisPipeline pipeline, TimeSpan metricsRefresh, TextWriter? stdoutTo, TextWriter log, CancellationToken cancellationToken)
+    public TargetInfo Info => new(Child.TargetPid, Child.Name);
+
+    public TargetRuntime? Runtime => Session.Runtime;
+
+    /// <summary>Loaded by us through the program's startup hooks; it counts once it shows up (a too-old runtime refuses it).</summary>
+    public AgentPresence Agent => AgentPresence.Injected;
+
+    public TimeSpan Elapsed => Session.Elapsed;
+
+    public long EventsLost => Session.EventsLost;
+
+    public Task<SessionEnd> RunAsync(TimeSpan? duration, CancellationToken cancellationToken) => Session.RunAsync(duration, cancellationToken);
+
+    public static async Task<LaunchedSession> StartAsync(IReadOnlyList<string> command, TimeSpan connectTimeout, Action<Signal> sink, TimeSpan metricsRefresh, TextWriter? stdoutTo, TextWriter log, CancellationToken cancellationToken)
     {
         var child = await LaunchedChild.StartAsync(command, stdoutTo, connectTimeout, log, cancellationToken).ConfigureAwait(false);
         try
@@ -39,7 +53,7 @@ internal sealed class LaunchedSession : IAsyncDisposable
             // A program that exits right after Resume can leave the stream's opening read waiting (seen under load):
             // never wait for the session's start longer than a grace period after the program is gone.
             var starting = Task.Factory.StartNew(
-                () => LiveSession.StartAsync(target, pipeline, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume),
+                () => LiveSession.StartAsync(target, sink, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             var exited = child.WaitForExitAsync(CancellationToken.None);
             var first = await Task.WhenAny(starting, exited, Task.Delay(StartTimeout, CancellationToken.None)).ConfigureAwait(false);
@@ -69,15 +83,6 @@ internal sealed class LaunchedSession : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>
-    /// The startup-hook agent, reported as "injected" (loopdoctor loaded it) once seen: its AgentStarted may precede the
-    /// EventSource's enabling, so its queue-delay histogram counts as a sighting too.
-    /// </summary>
-    public static AgentPresence AgentOf(DiagnosisPipeline pipeline) =>
-        pipeline.AgentSeen is not null || pipeline.SignalCounts.Keys.Any(k => k.StartsWith("MetricHistogram:" + ThreadPoolStatistics.QueueDelayInstrument, StringComparison.Ordinal))
-            ? AgentPresence.Injected
-            : AgentPresence.None;
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Runs;
+using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Targets;
 using Microsoft.Diagnostics.NETCore.Client;
@@ -26,7 +27,7 @@ internal sealed record LiveSessionOptions(bool Inject, TimeSpan MetricsRefresh, 
 /// turned into signals through TraceLog, which resolves stacks in real time (a rundown session at start names the
 /// methods already compiled; Jit|Loader events name the later ones), plus the on-demand sampler and the agent.
 /// </summary>
-internal sealed class LiveSession : IDisposable
+internal sealed class LiveSession : ISignalSource, IDisposable
 {
     /// <summary>
     /// The runtime-side buffer (MB) that absorbs bursts while loopdoctor reads; when it fills, the runtime drops events and
@@ -46,6 +47,7 @@ internal sealed class LiveSession : IDisposable
     private LiveSession(TargetProcess target, EventPipeRunner runner, TraceEventSignalAdapter adapter, OnDemandSampler? sampler, TimeProvider time, bool collectGarbage)
     {
         Target = target;
+        Info = new TargetInfo(target.ProcessId, target.Name);
         _runner = runner;
         _adapter = adapter;
         _sampler = sampler;
@@ -55,6 +57,8 @@ internal sealed class LiveSession : IDisposable
     }
 
     public TargetProcess Target { get; }
+
+    public TargetInfo Info { get; }
 
     /// <summary>The target's runtime as its diagnostics server reports it; null when it could not be read.</summary>
     public TargetRuntime? Runtime { get; private set; }
@@ -73,7 +77,8 @@ internal sealed class LiveSession : IDisposable
     /// <summary>Connects, starts the session, finds or (when asked and safe) injects the agent, and starts reading.</summary>
     /// <param name="onSessionStarted">Called once the EventPipe session runs, before its stream is read (run/check resume a
     /// runtime suspended at startup here: the stream's header only comes once it runs).</param>
-    public static async Task<LiveSession> StartAsync(TargetProcess target, DiagnosisPipeline pipeline, LiveSessionOptions options, TextWriter log,
+    /// <param name="sink">Receives every signal, on the session's reader thread (a <see cref="DiagnosisRun"/>'s Observe).</param>
+    public static async Task<LiveSession> StartAsync(TargetProcess target, Action<Signal> sink, LiveSessionOptions options, TextWriter log,
         TimeProvider? time = null, Action? onSessionStarted = null, CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
@@ -86,12 +91,12 @@ internal sealed class LiveSession : IDisposable
             {
                 if (options.Sampling == StackSampling.OnLag)
                 {
-                    sampler = new OnDemandSampler(target.ProcessId, source, pipeline.Observe, log, time);
+                    sampler = new OnDemandSampler(target.ProcessId, source, sink, log, time);
                 }
 
                 adapter = new TraceEventSignalAdapter(source, signal =>
                 {
-                    pipeline.Observe(signal);
+                    sink(signal);
                     announcement.Observe(signal);
                     sampler?.Observe(signal);
                 });

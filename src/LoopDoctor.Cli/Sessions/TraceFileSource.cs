@@ -27,7 +27,7 @@ internal static class TraceFileSource
         public string? Timings { get; init; }
     }
 
-    public static Result Replay(string path, DiagnosisPipeline pipeline)
+    public static Result Replay(string path, Action<Signal> sink)
     {
         if (!File.Exists(path))
         {
@@ -35,11 +35,11 @@ internal static class TraceFileSource
         }
 
         return EventStackReader.IsAvailable && Environment.GetEnvironmentVariable("LOOPDOCTOR_ANALYZE_TRACELOG") != "1"
-            ? ReplayInOnePass(path, pipeline)
-            : ReplayThroughTraceLog(path, pipeline);
+            ? ReplayInOnePass(path, sink)
+            : ReplayThroughTraceLog(path, sink);
     }
 
-    internal static Result ReplayInOnePass(string path, DiagnosisPipeline pipeline)
+    internal static Result ReplayInOnePass(string path, Action<Signal> sink)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var log = new SignalLog();
@@ -106,7 +106,7 @@ internal static class TraceFileSource
         var read = clock.Elapsed.TotalSeconds;
         stacks.ResolveAll(methods);
         var resolved = clock.Elapsed.TotalSeconds;
-        log.Replay(pipeline.Observe, stacks);
+        log.Replay(sink, stacks);
         var replayed = clock.Elapsed.TotalSeconds;
         var duration = sessionSeconds > 0 && truncated is null ? sessionSeconds : log.LastTimestampMs / 1000;
         return new Result(duration, processId, processName ?? Path.GetFileNameWithoutExtension(path), truncated)
@@ -160,7 +160,7 @@ internal static class TraceFileSource
         }
     }
 
-    internal static Result ReplayThroughTraceLog(string path, DiagnosisPipeline pipeline)
+    internal static Result ReplayThroughTraceLog(string path, Action<Signal> sink)
     {
         var etlx = Path.Combine(Path.GetTempPath(), $"loopdoctor-{Environment.ProcessId}-{Guid.NewGuid():N}.etlx");
         try
@@ -176,7 +176,7 @@ internal static class TraceFileSource
 
             using var log = new TraceLog(etlx);
             using var source = log.Events.GetSource();
-            var adapter = new TraceEventSignalAdapter(source, pipeline.Observe);
+            var adapter = new TraceEventSignalAdapter(source, sink);
             source.Process();
             adapter.FlushSamples();
             var process = log.Processes.FirstOrDefault(p => p.ProcessID > 0);

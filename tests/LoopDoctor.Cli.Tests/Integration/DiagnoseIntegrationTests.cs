@@ -175,8 +175,8 @@ public class DiagnoseIntegrationTests
             // The single pass (stacks named after the rundown at the end) and TraceLog's .etlx conversion agree.
             var onePass = new LoopDoctor.Cli.Detectors.DiagnosisPipeline();
             var viaTraceLog = new LoopDoctor.Cli.Detectors.DiagnosisPipeline();
-            var a = TraceFileSource.ReplayInOnePass(path, onePass);
-            var b = TraceFileSource.ReplayThroughTraceLog(path, viaTraceLog);
+            var a = TraceFileSource.ReplayInOnePass(path, onePass.Observe);
+            var b = TraceFileSource.ReplayThroughTraceLog(path, viaTraceLog.Observe);
             Assert.Equal(b.ProcessId, a.ProcessId);
             Assert.Equal(viaTraceLog.SignalCount, onePass.SignalCount);
             string Summary(LoopDoctor.Cli.Detectors.DiagnosisPipeline p) => string.Join("\n", p.BuildReport(new(0, "x"), 1, LoopDoctor.Cli.Findings.AgentPresence.None)

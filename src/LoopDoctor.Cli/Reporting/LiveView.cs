@@ -1,0 +1,71 @@
+using System.Globalization;
+using LoopDoctor.Cli.CommandLine;
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Runs;
+using Spectre.Console;
+
+namespace LoopDoctor.Cli.Reporting;
+
+/// <summary>
+/// The live view of monitor and run: every refresh, the verdict, pool and top culprits. In a terminal (monitor) a
+/// Spectre.Console table redrawn in place; otherwise one grep-able line per refresh on stderr, after <paramref name="prefix"/>.
+/// </summary>
+internal sealed class LiveView(TimeSpan refresh, CliConsole console, bool table, string prefix = "") : IRunObserver
+{
+    private static readonly TimeSpan MinimumRefresh = TimeSpan.FromMilliseconds(100);
+
+    public async Task WatchAsync(RunView run, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(refresh < MinimumRefresh ? MinimumRefresh : refresh);
+        if (table && console.IsInteractive)
+        {
+            var view = new Table().Border(TableBorder.Rounded).AddColumns("", "").HideHeaders();
+            await AnsiConsole.Live(view).StartAsync(async context =>
+            {
+                while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    Fill(view, run.Snapshot());
+                    context.Refresh();
+                }
+            }).ConfigureAwait(false);
+            return;
+        }
+
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await console.Error.WriteLineAsync(prefix + FormatLine(run.Snapshot())).ConfigureAwait(false);
+        }
+    }
+
+    private static void Fill(Table table, DiagnosisReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var pool = r.ThreadPool;
+        table.Rows.Clear();
+        table.Title = new TableTitle($"loopdoctor monitor: {r.Target.ProcessName} (pid {r.Target.ProcessId}), Ctrl+C for the diagnosis");
+        var verdictColor = r.Verdict switch { Verdict.Starving => "red", Verdict.Degraded => "yellow", _ => "green" };
+        table.AddRow(new Text("Verdict"), new Markup($"[{verdictColor}]{r.Verdict.Name()}[/] after {r.DurationSeconds.ToString("0.0", inv)} s, agent {r.Agent.Name()}"));
+        table.AddRow(new Text("Pool threads (max)"), new Text(pool.ThreadCountMax.ToString(inv)));
+        table.AddRow(new Text("Queue length (max)"), new Text(pool.QueueLengthMax.ToString(inv)));
+        table.AddRow(new Text("Queue delay"), new Text(pool.QueueDelayMilliseconds is { } d ? $"p50 {d.P50:0.##} ms, p99 {d.P99:0.##} ms, max {d.Max:0.##} ms" : "n/a (no agent)"));
+        table.AddRow(new Text("Injections"), new Text($"{pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking"));
+        foreach (var f in r.Findings.Take(5))
+        {
+            var color = f.Severity switch { Severity.Critical => "red", Severity.Warning => "yellow", _ => "grey" };
+            var site = f.CallSites.Count > 0 ? $" at {f.CallSites[0].Describe()}" : "";
+            table.AddRow(new Markup($"[{color}]{f.Kind}[/]"), new Text($"{f.Count}x, {f.TotalMilliseconds.ToString("0", inv)} ms{site}"));
+        }
+    }
+
+    /// <summary>One line per refresh: grep-able, no terminal control codes.</summary>
+    internal static string FormatLine(DiagnosisReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var pool = r.ThreadPool;
+        var delay = pool.QueueDelayMilliseconds is { } d ? $"delay p50={d.P50.ToString("0.##", inv)}ms p99={d.P99.ToString("0.##", inv)}ms" : "delay=n/a";
+        var top = r.Findings.FirstOrDefault(f => f.Severity >= Severity.Warning);
+        var culprit = top is null ? "no problem" : $"{top.Kind}" + (top.CallSites.Count > 0 ? $" at {top.CallSites[0].Describe()} ({top.Count}x)" : $" ({top.Count})");
+        return $"t={r.DurationSeconds.ToString("0.0", inv)}s {r.Verdict.Name()} threads={pool.ThreadCountMax} queue.max={pool.QueueLengthMax} {delay} " +
+               $"injections starvation={pool.Injections.Starvation} cooperative={pool.Injections.CooperativeBlocking} | {culprit}";
+    }
+}

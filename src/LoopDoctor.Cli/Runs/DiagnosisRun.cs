@@ -1,0 +1,132 @@
+using System.Globalization;
+using LoopDoctor.Cli.CommandLine;
+using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Signals;
+using LoopDoctor.Cli.Targets;
+
+namespace LoopDoctor.Cli.Runs;
+
+/// <summary>How a run ended and what it found.</summary>
+internal sealed record DiagnosisOutcome(DiagnosisReport Report, SessionEnd End);
+
+/// <summary>
+/// One diagnosis: a source's signals through the admit filter into the pipeline and the observers, the observers'
+/// watch loops while it runs, and one report at the end with the agent's presence decided once. Every command runs
+/// through it; commands bind options and map the outcome to an exit code.
+/// </summary>
+internal sealed class DiagnosisRun
+{
+    private readonly DiagnosisPipeline _pipeline = new();
+    private readonly IReadOnlyList<IRunObserver> _observers;
+    private readonly Func<Signal, bool>? _admit;
+    private volatile bool _agentMetricsSeen;
+
+    /// <param name="admit">Which signals count (check's warm-up); null: all.</param>
+    public DiagnosisRun(IReadOnlyList<IRunObserver>? observers = null, Func<Signal, bool>? admit = null)
+    {
+        _observers = observers ?? [];
+        _admit = admit;
+    }
+
+    /// <summary>The sink a source feeds, on its reader thread.</summary>
+    public void Observe(Signal signal)
+    {
+        if (_admit is { } admit && !admit(signal))
+        {
+            return;
+        }
+
+        if (signal is MetricHistogram { MeterName: ThreadPoolStatistics.AgentMeter, InstrumentName: ThreadPoolStatistics.QueueDelayInstrument })
+        {
+            _agentMetricsSeen = true; // the agent's own figures: it runs even if its announcement preceded the session
+        }
+
+        _pipeline.Observe(signal);
+        foreach (var observer in _observers)
+        {
+            observer.Observe(signal);
+        }
+    }
+
+    /// <summary>The report as it reads now (live views, the sidecar) or at the end.</summary>
+    public DiagnosisReport Snapshot(ISignalSource source) =>
+        _pipeline.BuildReport(source.Info, source.Elapsed.TotalSeconds, AgentAttachment.Resolve(source.Agent, _pipeline.AgentSeen, _agentMetricsSeen));
+
+    /// <summary>Runs <paramref name="source"/> with the observers watching, then builds the report.</summary>
+    public async Task<DiagnosisOutcome> RunAsync(ISignalSource source, TimeSpan? duration, CliConsole console, CancellationToken cancellationToken)
+    {
+        var view = new RunView(source, () => Snapshot(source));
+        using var watching = new CancellationTokenSource();
+        var watchers = _observers.Select(o => o.WatchAsync(view, watching.Token)).ToList();
+        SessionEnd end;
+        try
+        {
+            end = await source.RunAsync(duration, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await watching.CancelAsync().ConfigureAwait(false);
+            foreach (var watcher in watchers)
+            {
+                try
+                {
+                    await watcher.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+
+        if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
+        {
+            await console.Error.WriteLineAsync("loopdoctor: signals: " + string.Join(", ", _pipeline.SignalCounts.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))).ConfigureAwait(false);
+        }
+
+        return new DiagnosisOutcome(Snapshot(source).WithEventsLost(source.EventsLost), end);
+    }
+
+    /// <summary>
+    /// Attaches to a running process (diagnose, monitor, demo, check -p): the session, the agent found or injected, the
+    /// observers, until <paramref name="duration"/>, Ctrl+C or the target's exit.
+    /// </summary>
+    /// <param name="verb">The banner's verb ("attached to", "checking"); <paramref name="detail"/> ends it.</param>
+    /// <param name="explainEnd">Say how the session ended and mark the report (diagnose, monitor); check maps the end to an error itself.</param>
+    public async Task<DiagnosisOutcome> AttachAsync(TargetProcess target, LiveSessionOptions options, TimeSpan? duration, CliConsole console, CancellationToken cancellationToken,
+        string verb = "attached to", string detail = "", bool explainEnd = true)
+    {
+        using var session = await LiveSession.StartAsync(target, Observe, options, console.Error, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await console.Error.WriteLineAsync($"loopdoctor: {verb} {target.Name} (pid {target.ProcessId}, {session.Runtime?.ToString() ?? "runtime version unknown"}), " +
+                                           $"observing {(duration is { } d ? $"for {Seconds(d)} s" : "until Ctrl+C")}{detail}...").ConfigureAwait(false);
+        var outcome = await RunAsync(session, duration, console, cancellationToken).ConfigureAwait(false);
+        return explainEnd ? await ExplainEndAsync(outcome, session, console).ConfigureAwait(false) : outcome;
+    }
+
+    /// <summary>Lost events, an exited target or an interruption: one line each, and the report marked incomplete where it is.</summary>
+    private static async Task<DiagnosisOutcome> ExplainEndAsync(DiagnosisOutcome outcome, ISignalSource source, CliConsole console)
+    {
+        var report = outcome.Report;
+        if (report.EventsLost is var lost and > 0)
+        {
+            await console.Error.WriteLineAsync($"loopdoctor: the session lost {lost} events (the target produced them faster than they could be read); counts are lower bounds.").ConfigureAwait(false);
+        }
+
+        var seconds = source.Elapsed.TotalSeconds;
+        switch (outcome.End)
+        {
+            case SessionEnd.TargetExited:
+                await console.Error.WriteLineAsync($"loopdoctor: process {source.Info.ProcessId} exited after {seconds:0.0} s; the report covers what was seen until then.").ConfigureAwait(false);
+                report = report with { TargetExited = true, Incomplete = $"the target exited after {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s" };
+                break;
+            case SessionEnd.Cancelled:
+                await console.Error.WriteLineAsync($"loopdoctor: interrupted after {seconds:0.0} s; session stopped.").ConfigureAwait(false);
+                break;
+        }
+
+        return outcome with { Report = report };
+    }
+
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+}
