@@ -13,9 +13,8 @@ namespace LoopDoctor.Bench.Rows;
 internal sealed class AttachedCliCostRow : BenchRow
 {
     /// <summary>
-    /// Extra monitor configurations for a cost breakdown, e.g. <c>off=@--stack-sampling off;bare=threading,jitloader@--stack-sampling off</c>:
-    /// each runs <c>monitor</c> with LOOPDOCTOR_EXPERIMENT_DROP set to the list before <c>@</c>
-    /// (src/LoopDoctor.Cli/Sessions/SessionProviders.cs) and the arguments after it.
+    /// Extra monitor configurations, e.g. <c>off@--stack-sampling off;slow@--refresh 5s</c>: each runs <c>monitor</c> with the
+    /// arguments after <c>@</c>.
     /// </summary>
     private const string VariantsVariable = "LOOPDOCTOR_BENCH_P5_VARIANTS";
 
@@ -48,10 +47,9 @@ internal sealed class AttachedCliCostRow : BenchRow
         configs.Add(new Config("monitor, sampling always", Attachment.Monitor, Args: ["--stack-sampling", "always"]));
         foreach (var variant in (Environment.GetEnvironmentVariable(VariantsVariable) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            // name=drop,list@--cli --args (either part optional)
-            var parts = variant.Split('=', 2);
-            var value = (parts.Length == 2 ? parts[1] : "").Split('@', 2);
-            configs.Add(new Config("monitor " + parts[0], Attachment.Monitor, value[0], value.Length == 2 ? value[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) : null));
+            // name@--cli --args
+            var parts = variant.Split('@', 2);
+            configs.Add(new Config("monitor " + parts[0], Attachment.Monitor, parts.Length == 2 ? parts[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) : null));
         }
 
         var warmup = context.Smoke ? TimeSpan.Zero : TimeSpan.FromSeconds(2);
@@ -121,7 +119,7 @@ internal sealed class AttachedCliCostRow : BenchRow
         section.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in stats.Skip(1))
         {
-            section.AppendLine($"| {s.Config.Name}{(s.Config.Drop is { Length: > 0 } d ? $" (dropped: {d})" : "")}{(s.SampledRuns > 0 ? $" (sampler started in {s.SampledRuns} of {rounds.Count})" : "")} | " +
+            section.AppendLine($"| {s.Config.Name}{(s.SampledRuns > 0 ? $" (sampler started in {s.SampledRuns} of {rounds.Count})" : "")} | " +
                                $"{s.RpsRatio.Format("0.000")} | {s.CpuRatio.Format("0.000")} | {s.ExtraCpuUs.Format("0.0", " µs")} | {s.ToolCpuMsPerSecond.Format("0", " ms/s")} | " +
                                $"{s.IdleExtraCpuMsPerSecond.Format("0.0", " ms/s")} | {s.IdleToolCpuMsPerSecond.Format("0", " ms/s")} | {s.P99Ratio.Format("0.00")} |");
         }
@@ -176,7 +174,7 @@ internal sealed class AttachedCliCostRow : BenchRow
 
     private enum Attachment { None, Monitor, DotnetTrace }
 
-    private sealed record Config(string Name, Attachment Attachment, string? Drop = null, string[]? Args = null);
+    private sealed record Config(string Name, Attachment Attachment, string[]? Args = null);
 
     private readonly record struct ConfigStats(Config Config, Stats RpsRatio, Stats CpuRatio, Stats ExtraCpuUs, Stats CpuPerRequestUs, Stats ToolCpuMsPerSecond, Stats P99Ratio, Stats Rps,
         Stats IdleServerCpuMsPerSecond, Stats IdleExtraCpuMsPerSecond, Stats IdleToolCpuMsPerSecond, int SampledRuns);
@@ -200,7 +198,7 @@ internal sealed class AttachedCliCostRow : BenchRow
             {
                 case Attachment.Monitor:
                     tool = await Cli.StartMonitorAsync(context, app.Pid, TimeSpan.FromSeconds(1), cancellationToken,
-                        config.Drop is null ? null : new Dictionary<string, string> { ["LOOPDOCTOR_EXPERIMENT_DROP"] = config.Drop }, config.Args);
+                        null, config.Args);
                     break;
                 case Attachment.DotnetTrace:
                     tool = ChildProcess.Start(context.DotnetTrace,

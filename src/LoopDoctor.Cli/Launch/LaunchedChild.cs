@@ -33,9 +33,6 @@ internal sealed class LaunchedChild : IAsyncDisposable
         _stdoutPump = stdoutPump;
     }
 
-    /// <summary>The process loopdoctor started (for <c>dotnet run</c>: the SDK).</summary>
-    public int ChildPid => _process.Id;
-
     /// <summary>The .NET process observed: the child itself, or for <c>dotnet run</c> the app it launched.</summary>
     public int TargetPid { get; }
 

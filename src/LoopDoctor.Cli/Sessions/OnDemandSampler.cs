@@ -74,9 +74,6 @@ internal sealed class OnDemandSampler : IDisposable
         _thresholdMs = thresholdMs ?? DefaultThresholdMs;
     }
 
-    /// <summary>Times the sampler was started (for the report's debug output and tests).</summary>
-    public int Starts { get; private set; }
-
     public bool IsRunning
     {
         get
@@ -102,7 +99,6 @@ internal sealed class OnDemandSampler : IDisposable
             switch (_schedule.Observe(trigger, canAct: _transition.IsCompleted))
             {
                 case SamplingDecision.Start:
-                    Starts++;
                     var why = Describe(signal);
                     _transition = Task.Run(() => StartSession(why));
                     break;

@@ -23,7 +23,6 @@ internal static class SessionProviders
     public const long LoaderKeyword = 0x8;
     public const long JitKeyword = 0x10;
     public const long ContentionKeyword = 0x4000;
-    public const long ExceptionKeyword = 0x8000;
     public const long ThreadingKeyword = 0x10000;
     public const long WaitHandleKeyword = 0x40000000000;
     public const long GcHeapCollectKeyword = 0x800000;
@@ -31,53 +30,31 @@ internal static class SessionProviders
     /// <summary>Threading | WaitHandle | Contention, plus Jit | Loader so methods compiled during the session get names.</summary>
     public const long RuntimeKeywords = ThreadingKeyword | WaitHandleKeyword | ContentionKeyword | JitKeyword | LoaderKeyword;
 
-    /// <summary>
-    /// For the P5 cost breakdown only (bench/LoopDoctor.Bench.Harness, LOOPDOCTOR_BENCH_P5_VARIANTS): a comma-separated list
-    /// of parts to leave out of the session (sampler, jitloader, threading, contention, waithandle, verbose, metrics, agent).
-    /// Not a user option: a session without them misses findings.
-    /// </summary>
-    internal const string ExperimentDropVariable = "LOOPDOCTOR_EXPERIMENT_DROP";
-
     /// <param name="metricsRefresh">How often the Metrics provider publishes.</param>
     /// <param name="sampleStacks">Whether the sample profiler runs in this session (see <see cref="StackSampling"/>).</param>
     public static IReadOnlyList<EventPipeProvider> Create(TimeSpan metricsRefresh, bool sampleStacks = true)
     {
         var refreshSeconds = Math.Max(0.1, metricsRefresh.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        var drop = (Environment.GetEnvironmentVariable(ExperimentDropVariable) ?? "")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var keywords = RuntimeKeywords;
-        keywords &= drop.Contains("jitloader") ? ~(JitKeyword | LoaderKeyword) : ~0L;
-        keywords &= drop.Contains("threading") ? ~ThreadingKeyword : ~0L;
-        keywords &= drop.Contains("contention") ? ~ContentionKeyword : ~0L;
-        keywords &= drop.Contains("waithandle") ? ~WaitHandleKeyword : ~0L;
         var providers = new List<EventPipeProvider>
         {
-            new(RuntimeProvider, drop.Contains("verbose") ? EventLevel.Informational : EventLevel.Verbose, keywords),
+            new(RuntimeProvider, EventLevel.Verbose, RuntimeKeywords),
         };
-        if (sampleStacks && !drop.Contains("sampler"))
+        if (sampleStacks)
         {
             providers.Add(new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational));
         }
 
-        if (!drop.Contains("metrics"))
+        // Arguments as dotnet-counters passes them; thread-pool instruments come from the System.Runtime meter.
+        providers.Add(new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, new Dictionary<string, string>
         {
-            // Arguments as dotnet-counters passes them; thread-pool instruments come from the System.Runtime meter.
-            providers.Add(new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, new Dictionary<string, string>
-            {
-                ["SessionId"] = Guid.NewGuid().ToString(),
-                ["Metrics"] = "System.Runtime,LoopDoctor",
-                ["RefreshInterval"] = refreshSeconds,
-                ["MaxTimeSeries"] = "1000",
-                ["MaxHistograms"] = "20",
-                ["ClientId"] = Guid.NewGuid().ToString(),
-            }));
-        }
-
-        if (!drop.Contains("agent"))
-        {
-            providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, 0x7));
-        }
-
+            ["SessionId"] = Guid.NewGuid().ToString(),
+            ["Metrics"] = "System.Runtime,LoopDoctor",
+            ["RefreshInterval"] = refreshSeconds,
+            ["MaxTimeSeries"] = "1000",
+            ["MaxHistograms"] = "20",
+            ["ClientId"] = Guid.NewGuid().ToString(),
+        }));
+        providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, 0x7));
         return providers;
     }
 
