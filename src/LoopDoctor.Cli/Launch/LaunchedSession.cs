@@ -1,4 +1,5 @@
 using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Targets;

@@ -1,5 +1,6 @@
 using LoopDoctor.Cli.Baselines;
 using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Projections;
 
 namespace LoopDoctor.Cli.Tests.Check;
 
@@ -124,5 +125,5 @@ public class BaselineTests
 
     [Fact]
     public void Judged_p99_is_the_count_weighted_median_of_interval_p99s() =>
-        Assert.Equal(10, QueueDelayIntervals.WeightedMedian([(500, 1), (10, 50), (8, 20), (12, 30)]));
+        Assert.Equal(10, WeightedMedian.Of([(500, 1), (10, 50), (8, 20), (12, 30)]));
 }
