@@ -3,6 +3,7 @@
 # bench/LoopDoctor.Bench.Harness and writes docs/benchmarks.md (docs/benchmarks.md and the rows are described there).
 #
 #   ./bench/run.sh                      every row (P7 alone takes 10 minutes)
+#   ./bench/run.sh --only T1            the target's cost of an induced GC (~3 min; LOOPDOCTOR_BENCH_T1_HEAPS=graph:50,arrays:2048 picks heaps)
 #   ./bench/run.sh --only P1,P3         some rows; the other sections of docs/benchmarks.md are kept
 #   ./bench/run.sh --smoke              a few seconds per row, proves the harness works (CI); writes bench/out/smoke.md
 #   further options go to the harness: --pairs N (P1/P5, default 5), --runs N, --memory-minutes N, --out FILE
@@ -48,5 +49,6 @@ build bench/LoopDoctor.Bench.Harness/LoopDoctor.Bench.Harness.csproj
 build bench/LoopDoctor.Benchmarks/LoopDoctor.Benchmarks.csproj
 build samples/BlockingApp/BlockingApp.csproj
 build src/LoopDoctor.Cli/LoopDoctor.Cli.csproj
+build bench/LoopDoctor.GcTarget/LoopDoctor.GcTarget.csproj
 
 exec dotnet bench/LoopDoctor.Bench.Harness/bin/Release/net10.0/LoopDoctor.Bench.Harness.dll --repo "$repo" --command "$command_line" "$@"

@@ -20,7 +20,7 @@ if (InterruptSignal.RestoreIfIgnored())
 BenchRow[] allRows =
 [
     new AgentHostCostRow(), new HotPathRow(), new LagAccuracyRow(), new DetectionLatencyRow(),
-    new AttachedCliCostRow(), new OfflineThroughputRow(), new CliMemoryRow(),
+    new AttachedCliCostRow(), new OfflineThroughputRow(), new CliMemoryRow(), new InducedGcCostRow(),
 ];
 
 bool smoke = false;
@@ -43,7 +43,7 @@ for (int i = 0; i < args.Length; i++)
             case "--runs": runs = PositiveInt(Next(), "--runs"); break;
             case "--memory-minutes": memoryDuration = TimeSpan.FromMinutes(PositiveInt(Next(), "--memory-minutes")); break;
             case "-h" or "--help":
-                Console.WriteLine("usage: LoopDoctor.Bench.Harness [--smoke] [--only P1,P3] [--pairs N] [--runs N] [--memory-minutes N] [--out FILE] [--repo DIR]");
+                Console.WriteLine("usage: LoopDoctor.Bench.Harness [--smoke] [--only P1,P3,T1] [--pairs N] [--runs N] [--memory-minutes N] [--out FILE] [--repo DIR]");
                 return 0;
             default: throw new ArgumentException($"unknown option '{args[i]}'");
         }
@@ -91,7 +91,7 @@ string machine = MachineInfo.Describe();
 context.Log($"machine: {machine}");
 
 // Order: agent-only rows first, then the host-cost rows, then the CLI rows (the longest last).
-string[] order = ["P3", "P2", "P1", "P4", "P5", "P6", "P7"];
+string[] order = ["P3", "P2", "T1", "P1", "P4", "P5", "P6", "P7"];
 var results = new List<RowResult>();
 bool failed = false;
 using var cancel = new CancellationTokenSource();

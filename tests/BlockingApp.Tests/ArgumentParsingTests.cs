@@ -4,49 +4,6 @@ using BlockingApp.Load;
 
 namespace BlockingApp.Tests;
 
-public class DurationParserTests
-{
-    [Theory]
-    [InlineData("500ms", 500)]
-    [InlineData("10s", 10_000)]
-    [InlineData("1.5s", 1_500)]
-    [InlineData("2m", 120_000)]
-    [InlineData("1h", 3_600_000)]
-    [InlineData("00:00:10", 10_000)]
-    [InlineData("00:01:30.5", 90_500)]
-    [InlineData(" 3S ", 3_000)]
-    public void Parses(string text, double expectedMilliseconds)
-    {
-        Assert.True(DurationParser.TryParse(text, out var duration));
-        Assert.Equal(expectedMilliseconds, duration.TotalMilliseconds, precision: 6);
-    }
-
-    [Theory]
-    [InlineData("10")]      // no unit: seconds or milliseconds?
-    [InlineData("")]
-    [InlineData("s")]
-    [InlineData("-5s")]
-    [InlineData("0s")]
-    [InlineData("00:00:00")]
-    [InlineData("ten seconds")]
-    [InlineData("5d")]
-    [InlineData("1e3ms")]
-    [InlineData("9999h")]   // beyond a week
-    public void Rejects(string text) => Assert.False(DurationParser.TryParse(text, out _));
-
-    [Theory]
-    [InlineData(2_000, "2s")]
-    [InlineData(500, "500ms")]
-    [InlineData(1_500, "1500ms")]
-    public void FormatsWhatItParses(double milliseconds, string expected)
-    {
-        var formatted = DurationParser.Format(TimeSpan.FromMilliseconds(milliseconds));
-        Assert.Equal(expected, formatted);
-        Assert.True(DurationParser.TryParse(formatted, out var back));
-        Assert.Equal(milliseconds, back.TotalMilliseconds, precision: 6);
-    }
-}
-
 public class AppArgumentsParserTests
 {
     [Fact]
@@ -83,10 +40,21 @@ public class AppArgumentsParserTests
         Assert.Equal(AppArguments.DefaultRps, parsed.RequestsPerSecond);
     }
 
+    [Fact]
+    public void InlineValuesAndDecimalDurations()
+    {
+        var parsed = AppArgumentsParser.Parse(["--scenario=cpu", "--drain=1.5s", "--duration", "00:00:03"]);
+        Assert.Equal("cpu", parsed.Scenario!.Name);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), parsed.Drain);
+        Assert.Equal(TimeSpan.FromSeconds(3), parsed.Duration);
+    }
+
     [Theory]
     [InlineData("--help")]
     [InlineData("-h")]
-    public void Help(string flag) => Assert.True(AppArgumentsParser.Parse([flag]).ShowHelp);
+    [InlineData("-?")]
+    [InlineData("load", "--help")]
+    public void Help(params string[] args) => Assert.True(AppArgumentsParser.Parse(args).ShowHelp);
 
     [Theory]
     [InlineData("unknown option '--bogus'", "--bogus")]
@@ -110,7 +78,15 @@ public class AppArgumentsParserTests
     [InlineData("--url must be an http:// or https:// base address", "load", "--url", "ftp://x", "--scenario", "sleep")]
     [InlineData("--url belongs to 'load'", "--url", "http://127.0.0.1:5000")]
     [InlineData("--fixed takes no value", "--fixed=yes")]
+    [InlineData("--fixed is given twice", "--scenario", "sleep", "--fixed", "--fixed")]
+    [InlineData("--rps needs a value", "--scenario", "sleep", "--rps", "--fixed")]
+    [InlineData("unexpected argument 'load'", "--scenario", "sleep", "load", "--url", "http://127.0.0.1:5000")]
+    [InlineData("unexpected argument 'cpu'", "--scenario", "sleep", "cpu")]
+    [InlineData("unknown option '--bogus'", "load", "--bogus")]
     [InlineData("--drain must be a positive duration", "--scenario", "sleep", "--drain", "0s")]
+    [InlineData("--duration must be a positive duration", "--duration", "00:00:00")]
+    [InlineData("--duration must be a positive duration", "--duration", "-5s")]
+    [InlineData("--duration must be a positive duration", "--duration", "9999h")] // beyond a week
     [InlineData("--drain needs --scenario", "--drain", "1s")]
     [InlineData("--metrics-url needs the agent", "--metrics-url", "http://127.0.0.1:0/metrics", "--no-agent")]
     [InlineData("--metrics-url must be a loopback http:// URL", "--metrics-url", "http://10.0.0.1:9464/metrics")]

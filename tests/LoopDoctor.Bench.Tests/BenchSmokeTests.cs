@@ -26,7 +26,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
             Assert.True(exit == 0, $"harness exit code {exit}:\n{stdout}\n{stderr}");
 
             var report = await File.ReadAllTextAsync(outFile);
-            foreach (var id in new[] { "P1", "P2", "P3", "P4", "P5", "P6" })
+            foreach (var id in new[] { "P1", "P2", "P3", "P4", "P5", "P6", "T1" })
             {
                 Assert.Contains($"<!-- row {id} -->", report);
                 Assert.Matches($@"(?m)^{id} (SmokeOk|Skipped): ", stdout);
@@ -37,6 +37,8 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
             Assert.Matches(@"(?m)^P3 SmokeOk: 50 ms: error", stdout);
             // P6 records its own trace (DiagnosticsClient) and needs only the CLI and BlockingApp, which the solution builds.
             Assert.Matches(@"(?m)^P6 SmokeOk: [\d.]+ ", stdout);
+            // T1 needs only its own target (bench/LoopDoctor.GcTarget, in the solution): one induced GC on a 50 MB heap.
+            Assert.Matches(@"(?m)^T1 SmokeOk: graph 50 MB: [\d.]+ ms", stdout);
             Assert.DoesNotContain("harness failed", report);
             Assert.DoesNotContain("<!-- row P7 -->", report);   // 10 minutes: bench only, never CI
         }
@@ -52,7 +54,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         var harness = Path.Combine(RepoRoot(), "bench", "LoopDoctor.Bench.Harness", "bin", Configuration, "net10.0", "LoopDoctor.Bench.Harness.dll");
         var (exit, _, stderr) = await RunAsync("dotnet", [harness, "--smoke", "--only", "P9"], TimeSpan.FromMinutes(1));
         Assert.Equal(2, exit);
-        Assert.Equal("bench: error: unknown row(s) P9; rows are P1, P2, P3, P4, P5, P6, P7", stderr.Trim());
+        Assert.Equal("bench: error: unknown row(s) P9; rows are P1, P2, P3, P4, P5, P6, P7, T1", stderr.Trim());
     }
 
     private static string Configuration =>

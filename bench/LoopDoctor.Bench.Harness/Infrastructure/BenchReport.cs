@@ -116,7 +116,7 @@ internal static partial class BenchReport
             }
 
             var heading = part[3..part.IndexOf('\n', StringComparison.Ordinal)].Trim();
-            if (heading is "Summary" or "Agent hot paths" || Regex.IsMatch(heading, @"^P\d+:"))
+            if (heading is "Summary" or "Agent hot paths" || Regex.IsMatch(heading, @"^[PT]\d+:"))
             {
                 continue;
             }
@@ -129,9 +129,9 @@ internal static partial class BenchReport
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
-    [GeneratedRegex(@"<!-- row (?<id>P\d+) -->.*?<!-- /row \k<id> -->", RegexOptions.Singleline)]
+    [GeneratedRegex(@"<!-- row (?<id>[PT]\d+) -->.*?<!-- /row \k<id> -->", RegexOptions.Singleline)]
     private static partial Regex SectionBlock();
 
-    [GeneratedRegex(@"^\| (?<id>P\d+) \|.*$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| (?<id>[PT]\d+) \|.*$", RegexOptions.Multiline)]
     private static partial Regex SummaryLine();
 }

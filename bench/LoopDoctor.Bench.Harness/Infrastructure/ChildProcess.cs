@@ -138,6 +138,13 @@ internal sealed partial class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Writes one line to the process's standard input (a command for a target that reads them, e.g. T1's).</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line).ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Sends SIGINT (Ctrl+C) so the process can finish gracefully.</summary>
     public void Interrupt()
     {

@@ -1,6 +1,10 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using BlockingApp.Scenarios;
+using LoopDoctor.Agent;
 
 namespace BlockingApp.Cli;
 
@@ -41,6 +45,9 @@ internal sealed record AppArguments
 
     public static readonly TimeSpan DefaultDrain = TimeSpan.FromSeconds(10);
 
+    /// <summary>The longest --duration or --drain: more than any demo needs, and keeps the schedule's arithmetic safe.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(7);
+
     public bool NoAgent { get; init; }
     public bool LoadShedding { get; init; }
 
@@ -52,168 +59,243 @@ internal sealed record AppArguments
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// Hand-written parser: the syntax is small, and every error must be one precise line
-/// (<c>--rps must be a number between 0 and 5000 (got 'abc')</c>). Accepts <c>--name value</c> and <c>--name=value</c>.
+/// The command line, on System.CommandLine (like the <c>loopdoctor</c> CLI): <c>--name value</c>, <c>--name=value</c> and
+/// <c>--name:value</c>, the <c>load</c> command, <c>--help</c>/<c>-h</c>/<c>-?</c>. Every error is one precise line
+/// (<c>--rps must be a number greater than 0 and at most 5000 (got 'abc')</c>): the first of them becomes a
+/// <see cref="UsageException"/>. Help prints <see cref="Usage.Text"/> (the modes and exit codes), not a generated page.
 /// </summary>
 internal static class AppArgumentsParser
 {
-    private static readonly string[] ValueOptions = ["--urls", "--url", "--scenario", "--rps", "--duration", "--drain", "--metrics-url"];
-    private static readonly string[] FlagOptions = ["--fixed", "--no-agent", "--load-shedding", "--help"];
+    // No response files (@file), no bundling of short options: the syntax stays what Usage.Text says.
+    private static readonly ParserConfiguration Configuration = new() { EnablePosixBundling = false, ResponseFileTokenReplacer = null };
 
     public static AppArguments Parse(IReadOnlyList<string> args)
     {
-        var index = 0;
-        var mode = AppMode.Serve;
-        if (args.Count > 0 && args[0] == "load")
+        var cli = new AppCommandLine();
+        var result = cli.Root.Parse(args, Configuration);
+        if (result.GetResult(cli.Help) is not null)
         {
-            mode = AppMode.Drive;
-            index = 1;
+            return new AppArguments { ShowHelp = true };
         }
 
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var flags = new HashSet<string>(StringComparer.Ordinal);
-        for (; index < args.Count; index++)
+        if ((TokenError(args, result, cli) ?? result.Errors.FirstOrDefault()?.Message) is { } error)
         {
-            var token = args[index];
-            if (token is "-h" or "-?" or "--help")
+            throw new UsageException(error);
+        }
+
+        return cli.Bind(result);
+    }
+
+    /// <summary>What System.CommandLine leaves to us (unmatched tokens are not its errors here): a word it could not place.</summary>
+    private static string? TokenError(IReadOnlyList<string> args, ParseResult result, AppCommandLine cli)
+    {
+        var tokens = result.Tokens;
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            // Flags have arity zero, so the word after one is left over: "--fixed=yes", "--fixed yes".
+            if (tokens[i].Type == TokenType.Option && cli.IsFlag(tokens[i].Value) && tokens[i + 1].Type == TokenType.Argument)
             {
-                return new AppArguments { ShowHelp = true };
-            }
-
-            string name;
-            string? inlineValue = null;
-            var equals = token.IndexOf('=');
-            if (token.StartsWith("--", StringComparison.Ordinal) && equals > 2)
-            {
-                name = token[..equals];
-                inlineValue = token[(equals + 1)..];
-            }
-            else
-            {
-                name = token;
-            }
-
-            if (Array.IndexOf(FlagOptions, name) >= 0)
-            {
-                if (inlineValue is not null)
-                {
-                    throw new UsageException($"{name} takes no value (got '{token}')");
-                }
-
-                if (!flags.Add(name))
-                {
-                    throw new UsageException($"{name} is given twice");
-                }
-
-                continue;
-            }
-
-            if (Array.IndexOf(ValueOptions, name) < 0)
-            {
-                throw new UsageException(token.StartsWith('-')
-                    ? $"unknown option '{token}'"
-                    : $"unexpected argument '{token}' (the only command is 'load', and it comes first)");
-            }
-
-            var value = inlineValue;
-            if (value is null)
-            {
-                if (index + 1 >= args.Count || args[index + 1].StartsWith("--", StringComparison.Ordinal))
-                {
-                    throw new UsageException($"{name} needs a value");
-                }
-
-                value = args[++index];
-            }
-
-            if (!values.TryAdd(name, value))
-            {
-                throw new UsageException($"{name} is given twice");
+                return $"{tokens[i].Value} takes no value (got '{tokens[i + 1].Value}')";
             }
         }
 
-        var scenario = values.TryGetValue("--scenario", out var scenarioName) ? ParseScenario(scenarioName) : null;
-        var rps = values.TryGetValue("--rps", out var rpsText) ? ParseRps(rpsText) : AppArguments.DefaultRps;
-        TimeSpan? duration = values.TryGetValue("--duration", out var durationText) ? ParseDuration("--duration", durationText) : null;
-        var drain = values.TryGetValue("--drain", out var drainText) ? ParseDuration("--drain", drainText) : AppArguments.DefaultDrain;
-
-        if (mode == AppMode.Drive)
+        if (result.CommandResult.Command == cli.Load && (args.Count == 0 || args[0] != cli.Load.Name))
         {
-            foreach (var serverOnly in new[] { "--urls", "--no-agent", "--load-shedding", "--metrics-url" })
+            return $"unexpected argument '{cli.Load.Name}' (the only command is 'load', and it comes first)";
+        }
+
+        return result.UnmatchedTokens.FirstOrDefault() is not { } unmatched ? null
+            : unmatched.StartsWith('-') ? $"unknown option '{unmatched}'"
+            : $"unexpected argument '{unmatched}' (the only command is 'load', and it comes first)";
+    }
+
+    /// <summary>The symbols, fresh per parse. Every option is the root's and recursive: <c>load</c> sees them all, and <see cref="Bind"/> says which mode takes which.</summary>
+    private sealed class AppCommandLine
+    {
+        public readonly HelpOption Help = new();
+        // The addresses are read in Bind, after the modes' rules, as ever: "load --urls x" applies to the server first.
+        public readonly Option<string> Urls = Value("--urls", text => text);
+        public readonly Option<bool> NoAgent = Flag("--no-agent");
+        public readonly Option<bool> LoadShedding = Flag("--load-shedding");
+        public readonly Option<string> MetricsUrl = Value("--metrics-url", text => text);
+        public readonly Option<string> Url = Value("--url", text => text);
+        public readonly Option<ScenarioInfo> Scenario = Value("--scenario", ParseScenario);
+        public readonly Option<bool> Fixed = Flag("--fixed");
+        public readonly Option<double> Rps = Value("--rps", ParseRps, _ => AppArguments.DefaultRps);
+        public readonly Option<TimeSpan?> Duration = Value<TimeSpan?>("--duration", text => ParseDuration("--duration", text));
+        public readonly Option<TimeSpan> Drain = Value("--drain", text => ParseDuration("--drain", text), _ => AppArguments.DefaultDrain);
+        public readonly Command Load = new("load", "Drive another instance.") { TreatUnmatchedTokensAsErrors = false };
+        public readonly Command Root;
+
+        private readonly Option[] _flags;
+
+        public AppCommandLine()
+        {
+            _flags = [NoAgent, LoadShedding, Fixed];
+            Root = new Command("BlockingApp", "Reproduces async anti-patterns on demand.") { TreatUnmatchedTokensAsErrors = false };
+            // In the order their errors are reported when there are several.
+            foreach (var option in new Option[] { Help, Scenario, Rps, Duration, Drain, Fixed, Url, Urls, NoAgent, LoadShedding, MetricsUrl })
             {
-                if (values.ContainsKey(serverOnly) || flags.Contains(serverOnly))
-                {
-                    throw new UsageException($"{serverOnly} applies to the server, not to 'load'");
-                }
+                option.Recursive = true;
+                Root.Options.Add(option);
             }
 
-            if (!values.TryGetValue("--url", out var urlText))
+            Root.Subcommands.Add(Load);
+
+            // Program runs the modes from the AppArguments it gets back; an action only tells System.CommandLine that the
+            // root runs without a command (else "Required command was not provided").
+            Root.SetAction(_ => ExitCodes.Ok);
+            Load.SetAction(_ => ExitCodes.Ok);
+        }
+
+        public bool IsFlag(string name) => Array.Exists(_flags, f => f.Name == name);
+
+        /// <summary>The modes' rules: which options each takes, and what each needs.</summary>
+        public AppArguments Bind(ParseResult result)
+        {
+            bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+
+            var scenario = result.GetValue(Scenario);
+            if (result.CommandResult.Command == Load)
             {
-                throw new UsageException("'load' needs --url (the base address of a running BlockingApp, e.g. http://127.0.0.1:5000)");
+                foreach (var serverOnly in new Option[] { Urls, NoAgent, LoadShedding, MetricsUrl })
+                {
+                    if (Given(serverOnly))
+                    {
+                        throw new UsageException($"{serverOnly.Name} applies to the server, not to 'load'");
+                    }
+                }
+
+                if (result.GetValue(Url) is not { } url)
+                {
+                    throw new UsageException("'load' needs --url (the base address of a running BlockingApp, e.g. http://127.0.0.1:5000)");
+                }
+
+                if (scenario is null)
+                {
+                    throw new UsageException("'load' needs --scenario (one of: " + string.Join(", ", ScenarioCatalog.Names) + ")");
+                }
+
+                return new AppArguments
+                {
+                    Mode = AppMode.Drive,
+                    TargetUrl = ParseTargetUrl(url),
+                    Scenario = scenario,
+                    Fixed = Given(Fixed),
+                    RequestsPerSecond = result.GetValue(Rps),
+                    Duration = result.GetValue(Duration),
+                    Drain = result.GetValue(Drain),
+                };
+            }
+
+            if (Given(Url))
+            {
+                throw new UsageException("--url belongs to 'load'; the server listens on --urls");
             }
 
             if (scenario is null)
             {
-                throw new UsageException("'load' needs --scenario (one of: " + string.Join(", ", ScenarioCatalog.Names) + ")");
+                foreach (var driverOnly in new Option[] { Rps, Fixed, Drain })
+                {
+                    if (Given(driverOnly))
+                    {
+                        throw new UsageException($"{driverOnly.Name} needs --scenario");
+                    }
+                }
+            }
+
+            if (Given(LoadShedding) && Given(NoAgent))
+            {
+                throw new UsageException("--load-shedding needs the agent; drop --no-agent");
+            }
+
+            string? metricsUrl = null;
+            if (result.GetValue(MetricsUrl) is { } metricsText)
+            {
+                if (Given(NoAgent))
+                {
+                    throw new UsageException("--metrics-url needs the agent; drop --no-agent");
+                }
+
+                metricsUrl = ParseMetricsUrl(metricsText);
             }
 
             return new AppArguments
             {
-                Mode = AppMode.Drive,
-                TargetUrl = ParseTargetUrl(urlText),
+                Mode = scenario is null ? AppMode.Serve : AppMode.ServeAndDrive,
+                Listen = result.GetValue(Urls) is { } urls ? ParseListenUrl(urls) : new IPEndPoint(IPAddress.Loopback, 0),
                 Scenario = scenario,
-                Fixed = flags.Contains("--fixed"),
-                RequestsPerSecond = rps,
-                Duration = duration,
-                Drain = drain,
+                Fixed = Given(Fixed),
+                RequestsPerSecond = result.GetValue(Rps),
+                Duration = result.GetValue(Duration),
+                Drain = result.GetValue(Drain),
+                NoAgent = Given(NoAgent),
+                LoadShedding = Given(LoadShedding),
+                MetricsUrl = metricsUrl,
             };
         }
 
-        if (values.ContainsKey("--url"))
+        /// <summary>An option that takes no value; given twice is an error.</summary>
+        private static Option<bool> Flag(string name)
         {
-            throw new UsageException("--url belongs to 'load'; the server listens on --urls");
-        }
-
-        if (scenario is null)
-        {
-            foreach (var driverOnly in new[] { "--rps", "--fixed", "--drain" })
+            var option = new Option<bool>(name) { Arity = ArgumentArity.Zero };
+            option.Validators.Add(r =>
             {
-                if (values.ContainsKey(driverOnly) || flags.Contains(driverOnly))
+                if (r.IdentifierTokenCount > 1)
                 {
-                    throw new UsageException($"{driverOnly} needs --scenario");
+                    r.AddError($"{name} is given twice");
                 }
-            }
+            });
+            return option;
         }
 
-        if (flags.Contains("--load-shedding") && flags.Contains("--no-agent"))
+        /// <summary>
+        /// An option with one value, read by <paramref name="parse"/> (which throws <see cref="UsageException"/>). The arity
+        /// is open so that a missing or repeated value gets our line, not System.CommandLine's.
+        /// </summary>
+        private static Option<T> Value<T>(string name, Func<string, T> parse, Func<ArgumentResult, T>? defaultValue = null)
         {
-            throw new UsageException("--load-shedding needs the agent; drop --no-agent");
-        }
-
-        string? metricsUrl = null;
-        if (values.TryGetValue("--metrics-url", out var metricsText))
-        {
-            if (flags.Contains("--no-agent"))
+            var option = new Option<T>(name)
             {
-                throw new UsageException("--metrics-url needs the agent; drop --no-agent");
+                Arity = ArgumentArity.ZeroOrMore,
+                AllowMultipleArgumentsPerToken = false, // "--scenario a b": b is left over, not a second value
+                CustomParser = r =>
+                {
+                    try
+                    {
+                        return parse(r.Tokens[0].Value);
+                    }
+                    catch (UsageException e)
+                    {
+                        r.AddError(e.Message);
+                        return default;
+                    }
+                },
+            };
+            if (defaultValue is not null)
+            {
+                option.DefaultValueFactory = defaultValue;
             }
 
-            metricsUrl = ParseMetricsUrl(metricsText);
-        }
+            // Validators run before the value is parsed, and only for an option that was given.
+            option.Validators.Add(r =>
+            {
+                if (r.Implicit)
+                {
+                    return;
+                }
 
-        return new AppArguments
-        {
-            Mode = scenario is null ? AppMode.Serve : AppMode.ServeAndDrive,
-            Listen = values.TryGetValue("--urls", out var listenText) ? ParseListenUrl(listenText) : new IPEndPoint(IPAddress.Loopback, 0),
-            Scenario = scenario,
-            Fixed = flags.Contains("--fixed"),
-            RequestsPerSecond = rps,
-            Duration = duration,
-            Drain = drain,
-            NoAgent = flags.Contains("--no-agent"),
-            LoadShedding = flags.Contains("--load-shedding"),
-            MetricsUrl = metricsUrl,
-        };
+                if (r.IdentifierTokenCount > 1)
+                {
+                    r.AddError($"{name} is given twice");
+                }
+                else if (r.Tokens.Count == 0)
+                {
+                    r.AddError($"{name} needs a value");
+                }
+            });
+            return option;
+        }
     }
 
     private static ScenarioInfo ParseScenario(string text) =>
@@ -231,10 +313,11 @@ internal static class AppArgumentsParser
         return rps;
     }
 
+    /// <summary>LoopDoctor's one duration grammar (<see cref="DurationParser"/>), then this app's range: more than 0, at most a week.</summary>
     private static TimeSpan ParseDuration(string option, string text) =>
-        DurationParser.TryParse(text, out var duration)
+        DurationParser.TryParse(text, out var duration) && duration > TimeSpan.Zero && duration <= AppArguments.MaxDuration
             ? duration
-            : throw new UsageException($"{option} must be a positive duration such as 500ms, 10s, 2m or 00:00:10 (got '{text}')");
+            : throw new UsageException($"{option} must be a positive duration of at most 7 days, such as {DurationParser.Examples} (got '{text}')");
 
     /// <summary>
     /// The server binds only to loopback: it is a deliberately broken app with a /gc endpoint.

@@ -36,7 +36,7 @@ internal static class Usage
           --scenario NAME   one of: {string.Join(", ", ScenarioCatalog.Names)}
           --fixed           drive the ?fixed=true twin that does the right thing
           --rps N           requests per second, sent on schedule whether or not earlier ones completed (default {AppArguments.DefaultRps})
-          --duration D      500ms, 10s, 2m or 00:00:10 (default: until Ctrl+C / SIGTERM)
+          --duration D      500ms, 1.5s, 10s, 2m, 1h or 00:00:10, at most 7 days (default: until Ctrl+C / SIGTERM)
           --drain D         after the last send, how long responses may still arrive before the rest count as
                             unfinished (default 10s; at most 3s after Ctrl+C / SIGTERM)
 

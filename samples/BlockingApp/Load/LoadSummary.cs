@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using BlockingApp.Cli;
+using LoopDoctor.Agent;
 
 namespace BlockingApp.Load;
 

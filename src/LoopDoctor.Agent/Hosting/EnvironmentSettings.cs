@@ -118,48 +118,11 @@ public static class EnvironmentSettings
     public static string? VariableFor(string optionName)
         => Array.Find(Settings, s => s.Option == optionName)?.Variable;
 
-    /// <summary>Parses <c>250us</c>, <c>500ms</c>, <c>10s</c>, <c>2m</c>, <c>1h</c> or a TimeSpan (<c>00:00:10</c>).</summary>
-    public static bool TryParseDuration(string text, out TimeSpan value)
-    {
-        value = default;
-        text = text.Trim();
-        if (text.Contains(':'))
-        {
-            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero;
-        }
-
-        ReadOnlySpan<(string Suffix, double TicksPerUnit)> units =
-        [
-            ("us", TimeSpan.TicksPerMillisecond / 1000.0), ("µs", TimeSpan.TicksPerMillisecond / 1000.0),
-            ("ms", TimeSpan.TicksPerMillisecond), ("s", TimeSpan.TicksPerSecond),
-            ("m", TimeSpan.TicksPerMinute), ("h", TimeSpan.TicksPerHour),
-        ];
-        foreach (var (suffix, ticksPerUnit) in units)
-        {
-            if (!text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            var number = text[..^suffix.Length].TrimEnd();
-            if (number.Length == 0 || !char.IsAsciiDigit(number[^1]) ||
-                !double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
-            {
-                return false; // also rejects "5ms" read as "5m" + "s": the number must end right before the suffix
-            }
-
-            var ticks = amount * ticksPerUnit;
-            if (double.IsNaN(ticks) || ticks > TimeSpan.MaxValue.Ticks)
-            {
-                return false;
-            }
-
-            value = TimeSpan.FromTicks((long)Math.Round(ticks));
-            return true;
-        }
-
-        return false;
-    }
+    /// <summary>
+    /// Parses <c>250us</c>, <c>500ms</c>, <c>1.5s</c>, <c>2m</c>, <c>1h</c> or a TimeSpan (<c>00:00:10</c>): LoopDoctor's one
+    /// duration grammar, the same as the <c>loopdoctor</c> CLI's. A bare number or a negative duration does not parse.
+    /// </summary>
+    public static bool TryParseDuration(string text, out TimeSpan value) => DurationParser.TryParse(text, out value);
 
     public static bool TryParseBool(string text, out bool value)
     {
@@ -182,7 +145,7 @@ public static class EnvironmentSettings
         {
             if (!TryParseDuration(text, out var value))
             {
-                return "is not a duration (use e.g. 500ms, 10s, 2m or 00:00:10).";
+                return $"is not a duration (use e.g. {DurationParser.Examples}).";
             }
 
             set(o, value);

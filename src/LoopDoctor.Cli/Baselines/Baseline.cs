@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Reporting;
 
 namespace LoopDoctor.Cli.Baselines;
 
@@ -11,7 +12,7 @@ internal sealed record AcceptedQueueDelay(double P50, double P99);
 /// <summary>
 /// The accepted state of an application: culprit call sites per finding kind (normalized keys, see
 /// <see cref="CallSiteKey"/>) and queue-delay percentiles. Written as diff-friendly JSON: sorted keys and arrays,
-/// two-space indentation, trailing newline, no timestamps.
+/// two-space indentation, trailing newline, no timestamps (<see cref="BaselineDocument"/>).
 /// </summary>
 internal sealed record Baseline(IReadOnlyDictionary<string, IReadOnlyList<string>> CallSites, AcceptedQueueDelay? QueueDelayMilliseconds)
 {
@@ -43,23 +44,16 @@ internal sealed record Baseline(IReadOnlyDictionary<string, IReadOnlyList<string
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            var root = doc.RootElement;
+            var document = JsonSerializer.Deserialize(File.ReadAllText(path), ReportJsonContext.Default.BaselineDocument)
+                           ?? throw new JsonException("The baseline is null, not an object.");
             var sites = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            if (root.TryGetProperty("callSites", out var callSites))
+            foreach (var (kind, keys) in document.CallSites ?? new Dictionary<string, IReadOnlyList<string?>?>())
             {
-                foreach (var kind in callSites.EnumerateObject())
-                {
-                    sites[kind.Name] = kind.Value.EnumerateArray().Select(e => e.GetString() ?? "").Where(s => s.Length > 0).ToList();
-                }
+                // Empty or null keys name no call site: skipped, as hand-edited files may have them.
+                sites[kind] = (keys ?? []).OfType<string>().Where(key => key.Length > 0).ToList();
             }
 
-            AcceptedQueueDelay? delay = null;
-            if (root.TryGetProperty("queueDelayMilliseconds", out var q) && q.ValueKind == JsonValueKind.Object)
-            {
-                delay = new AcceptedQueueDelay(q.GetProperty("p50").GetDouble(), q.GetProperty("p99").GetDouble());
-            }
-
+            var delay = document.QueueDelayMilliseconds is { } q ? new AcceptedQueueDelay(q.P50, q.P99) : null;
             return new Baseline(sites, delay);
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException or KeyNotFoundException or FormatException)
@@ -68,42 +62,18 @@ internal sealed record Baseline(IReadOnlyDictionary<string, IReadOnlyList<string
         }
     }
 
+    /// <summary>The file's text: ordinal-sorted kinds and keys, two-space indentation, "\n" line ends and a trailing newline (diff-friendly).</summary>
     public string ToJson()
     {
-        var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        var sites = new SortedDictionary<string, IReadOnlyList<string?>?>(StringComparer.Ordinal);
+        foreach (var (kind, keys) in CallSites)
         {
-            json.WriteStartObject();
-            json.WriteStartObject("callSites");
-            foreach (var kind in CallSites.Keys.Order(StringComparer.Ordinal))
-            {
-                json.WriteStartArray(kind);
-                foreach (var key in CallSites[kind].Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
-                {
-                    json.WriteStringValue(key);
-                }
-
-                json.WriteEndArray();
-            }
-
-            json.WriteEndObject();
-            json.WriteNumber("formatVersion", FormatVersion);
-            if (QueueDelayMilliseconds is { } delay)
-            {
-                json.WriteStartObject("queueDelayMilliseconds");
-                json.WriteNumber("p50", delay.P50);
-                json.WriteNumber("p99", delay.P99);
-                json.WriteEndObject();
-            }
-            else
-            {
-                json.WriteNull("queueDelayMilliseconds");
-            }
-
-            json.WriteEndObject();
+            sites[kind] = keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray()).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
+        var delay = QueueDelayMilliseconds is { } d ? new QueueDelayDocument(d.P50, d.P99) : null;
+        var json = ReportJson.Serialize(new BaselineDocument(sites, FormatVersion, delay), ReportJsonContext.Default.BaselineDocument);
+        return json.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
     }
 
     public void Save(string path)

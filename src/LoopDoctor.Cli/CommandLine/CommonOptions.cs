@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using LoopDoctor.Agent;
 using LoopDoctor.Cli.Reporting;
 
 namespace LoopDoctor.Cli.CommandLine;
@@ -21,7 +22,7 @@ internal static class CommonOptions
     {
         Description = description + " Accepts 500ms, 10s, 2m or 00:00:10.",
         DefaultValueFactory = _ => defaultValue,
-        CustomParser = ParseDuration,
+        CustomParser = r => ParseDuration(r) ?? TimeSpan.Zero,
     };
 
     public static Option<ReportFormat> Format() => new("--format", "-f")
@@ -71,15 +72,30 @@ internal static class CommonOptions
         });
     }
 
-    private static TimeSpan ParseDuration(ArgumentResult result)
+    /// <summary>The longest duration any option takes.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// An option's duration: LoopDoctor's one grammar (<see cref="DurationParser"/>: <c>500ms</c>, <c>10s</c>, <c>2m</c>,
+    /// <c>00:00:10</c>, never a bare number), then the CLI's range: more than zero (or zero, when
+    /// <paramref name="allowZero"/>) and at most <see cref="MaxDuration"/>. Otherwise null, with one error line on
+    /// <paramref name="result"/>; <paramref name="hint"/> ends it.
+    /// </summary>
+    public static TimeSpan? ParseDuration(ArgumentResult result, bool allowZero = false, string hint = "")
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (DurationParser.TryParse(text, out var duration))
+        if (!DurationParser.TryParse(text, out var duration))
         {
-            return duration;
+            result.AddError($"Invalid duration '{text}': use e.g. {DurationParser.Examples}{hint}.");
+            return null;
         }
 
-        result.AddError($"Invalid duration '{text}': use e.g. 500ms, 10s, 2m or 00:00:10.");
-        return TimeSpan.Zero;
+        if ((duration == TimeSpan.Zero && !allowZero) || duration > MaxDuration)
+        {
+            result.AddError($"Invalid duration '{text}': must be {(allowZero ? "at least 0" : "more than 0")} and at most 1 day{hint}.");
+            return null;
+        }
+
+        return duration;
     }
 }

@@ -121,14 +121,14 @@ internal static class CheckCommand
 
         var rules = CheckJudge.Judge(report, intervals.Typical(), baseline, found, new CheckThresholds(options.MaxQueueDelayP99Ms, options.FailOn));
         var result = new CheckResult(report, intervals.Typical(), rules, path, found, options.Warmup.TotalSeconds);
-        CheckOutput.Write(result, options.Format, console.Out);
+        Reporters.Write(result, options.Format, console.Out);
         await console.Out.FlushAsync().ConfigureAwait(false);
         if (options.JUnitPath is { } junit)
         {
-            CheckOutput.WriteJUnit(result, junit);
+            JUnitWriter.Write(result, junit);
         }
 
-        CheckOutput.AppendStepSummary(result, console.Error);
+        GitHubStepSummaryWriter.Append(result, console.Error);
         return (int)(result.Passed ? ExitCode.Ok : ExitCode.RegressionFound);
     }
 
@@ -160,7 +160,7 @@ internal static class CheckCommand
     private static async Task<DiagnosisReport> ObserveProcessAsync(int pid, DiagnosisPipeline pipeline, CheckOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var target = TargetProcess.Resolve(pid, null);
-        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), console.Error);
+        using var session = await LiveSession.StartAsync(target, pipeline, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), console.Error, cancellationToken: cancellationToken).ConfigureAwait(false);
         await console.Error.WriteLineAsync($"loopdoctor: checking {target.Name} (pid {pid}) for {Seconds(options.Duration)} s, warm-up {Seconds(options.Warmup)} s...").ConfigureAwait(false);
         var end = await session.RunAsync(options.Duration, cancellationToken).ConfigureAwait(false);
         switch (end)

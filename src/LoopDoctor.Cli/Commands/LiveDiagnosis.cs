@@ -22,7 +22,7 @@ internal static class LiveDiagnosis
         bool collectGarbage = false)
     {
         var pipeline = new DiagnosisPipeline();
-        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(inject, metricsRefresh, sampling, collectGarbage), console.Error);
+        using var session = await LiveSession.StartAsync(target, pipeline, new LiveSessionOptions(inject, metricsRefresh, sampling, collectGarbage), console.Error, cancellationToken: cancellationToken).ConfigureAwait(false);
         var what = duration is { } d ? $"for {d.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s" : "until Ctrl+C";
         await console.Error.WriteLineAsync($"loopdoctor: attached to {target.Name} (pid {target.ProcessId}, {session.Runtime?.ToString() ?? "runtime version unknown"}), observing {what}...").ConfigureAwait(false);
 

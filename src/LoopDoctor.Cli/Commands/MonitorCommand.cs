@@ -28,17 +28,7 @@ internal static class MonitorCommand
         var duration = new Option<TimeSpan?>("--duration", "-d")
         {
             Description = "Stop by itself after this long (default: until Ctrl+C). Accepts 500ms, 10s, 2m or 00:00:10.",
-            CustomParser = r =>
-            {
-                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-                if (DurationParser.TryParse(text, out var d))
-                {
-                    return d;
-                }
-
-                r.AddError($"Invalid duration '{text}': use e.g. 500ms, 10s, 2m or 00:00:10.");
-                return null;
-            },
+            CustomParser = r => CommonOptions.ParseDuration(r),
         };
         var format = CommonOptions.Format();
         var output = CommonOptions.Output();

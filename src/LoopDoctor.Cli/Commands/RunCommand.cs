@@ -28,22 +28,10 @@ internal static class RunCommand
         {
             Description = "How often to print a live line on stderr (0 = never). Accepts 500ms, 10s, 2m or 00:00:10.",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-            CustomParser = r =>
-            {
-                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-                if (text is "0" or "0s" or "0ms")
-                {
-                    return TimeSpan.Zero;
-                }
-
-                if (DurationParser.TryParse(text, out var d))
-                {
-                    return d;
-                }
-
-                r.AddError($"Invalid duration '{text}': use e.g. 500ms, 10s, 2m or 00:00:10 (0 = no live lines).");
-                return TimeSpan.Zero;
-            },
+            // "0" is the one bare number anywhere: it means "never" here, not a duration whose unit is a guess.
+            CustomParser = r => r.Tokens is [{ Value: "0" }]
+                ? TimeSpan.Zero
+                : CommonOptions.ParseDuration(r, allowZero: true, hint: " (0 = no live lines)") ?? TimeSpan.Zero,
         };
         var format = CommonOptions.Format();
         var output = CommonOptions.Output();
@@ -132,17 +120,7 @@ internal static class RunCommand
     internal static Option<TimeSpan?> OptionalDuration(string name, string description) => new(name)
     {
         Description = description + " Accepts 500ms, 10s, 2m or 00:00:10.",
-        CustomParser = r =>
-        {
-            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-            if (DurationParser.TryParse(text, out var d))
-            {
-                return d;
-            }
-
-            r.AddError($"Invalid duration '{text}': use e.g. 500ms, 10s, 2m or 00:00:10.");
-            return null;
-        },
+        CustomParser = r => CommonOptions.ParseDuration(r),
     };
 
     internal static readonly string[] GateableKinds =

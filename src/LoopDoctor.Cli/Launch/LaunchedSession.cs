@@ -1,6 +1,6 @@
 using LoopDoctor.Cli.Detectors;
-using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Targets;
 
@@ -40,8 +40,8 @@ internal sealed class LaunchedSession : IAsyncDisposable
             // A program that exits right after Resume can leave the stream's opening read waiting (seen under load):
             // never wait for the session's start longer than a grace period after the program is gone.
             var starting = Task.Factory.StartNew(
-                () => LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                () => LiveSession.StartAsync(target, pipeline, new LiveSessionOptions(Inject: false, metricsRefresh), log, onSessionStarted: child.Resume),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
             var exited = child.WaitForExitAsync(CancellationToken.None);
             var first = await Task.WhenAny(starting, exited, Task.Delay(StartTimeout, CancellationToken.None)).ConfigureAwait(false);
             if (first != starting && first != exited)

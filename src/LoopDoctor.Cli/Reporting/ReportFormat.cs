@@ -1,3 +1,4 @@
+using LoopDoctor.Cli.Baselines;
 using LoopDoctor.Cli.Findings;
 
 namespace LoopDoctor.Cli.Reporting;
@@ -9,23 +10,22 @@ internal enum ReportFormat
     Markdown,
 }
 
+/// <summary>Picks the writer for a format (one file per writer in Reporting/), and the names the outputs share.</summary>
 internal static class Reporters
 {
-    public static void Write(DiagnosisReport report, ReportFormat format, TextWriter writer)
+    public static void Write(DiagnosisReport report, ReportFormat format, TextWriter writer) =>
+        Pick<DiagnosisReport>(format, TextReportWriter.Write, JsonReportWriter.Write, MarkdownReportWriter.Write)(report, writer);
+
+    public static void Write(CheckResult result, ReportFormat format, TextWriter writer) =>
+        Pick<CheckResult>(format, CheckTextWriter.Write, CheckJsonWriter.Write, CheckMarkdownWriter.Write)(result, writer);
+
+    // Text is the fallback: it is the default format, and what a human reads when in doubt.
+    private static Action<T, TextWriter> Pick<T>(ReportFormat format, Action<T, TextWriter> text, Action<T, TextWriter> json, Action<T, TextWriter> markdown) => format switch
     {
-        switch (format)
-        {
-            case ReportFormat.Json:
-                JsonReportWriter.Write(report, writer);
-                break;
-            case ReportFormat.Markdown:
-                MarkdownReportWriter.Write(report, writer);
-                break;
-            default:
-                TextReportWriter.Write(report, writer);
-                break;
-        }
-    }
+        ReportFormat.Json => json,
+        ReportFormat.Markdown => markdown,
+        _ => text,
+    };
 
     public static string Name(this Severity severity) => severity switch
     {
@@ -46,5 +46,13 @@ internal static class Reporters
         AgentPresence.Embedded => "embedded",
         AgentPresence.Injected => "injected",
         _ => "none",
+    };
+
+    /// <summary>A rule's status as check's text and Markdown show it: a failure stands out in capitals.</summary>
+    public static string Label(this RuleStatus status) => status switch
+    {
+        RuleStatus.Passed => "pass",
+        RuleStatus.Failed => "FAIL",
+        _ => "skip",
     };
 }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-using System.Reflection;
-using Microsoft.Diagnostics.Tracing;
 using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Targets;
@@ -26,14 +22,12 @@ internal enum SessionEnd
 internal sealed record LiveSessionOptions(bool Inject, TimeSpan MetricsRefresh, StackSampling Sampling = StackSampling.Always, bool CollectGarbage = false);
 
 /// <summary>
-/// A live EventPipe session on a target feeding the pipeline through TraceLog, which resolves stacks in real time
-/// (a rundown session at start names the methods already compiled; Jit|Loader events name the later ones).
-/// Always stopped on the way out: an attacher that stops reading was seen blocking the target's exit.
+/// The live source of a diagnosis: the main EventPipe session on a target (<see cref="EventPipeRunner"/>), its events
+/// turned into signals through TraceLog, which resolves stacks in real time (a rundown session at start names the
+/// methods already compiled; Jit|Loader events name the later ones), plus the on-demand sampler and the agent.
 /// </summary>
 internal sealed class LiveSession : IDisposable
 {
-    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// The runtime-side buffer (MB) that absorbs bursts while loopdoctor reads; when it fills, the runtime drops events and
     /// the report says how many. LOOPDOCTOR_CIRCULAR_BUFFER_MB overrides it (tests shrink it to provoke losses).
@@ -41,56 +35,23 @@ internal sealed class LiveSession : IDisposable
     internal static int CircularBufferMB =>
         int.TryParse(Environment.GetEnvironmentVariable("LOOPDOCTOR_CIRCULAR_BUFFER_MB"), out var mb) && mb > 0 ? mb : 256;
 
-    private readonly EventPipeSession _session;
-    private readonly TraceLogEventSource _source;
+    private readonly EventPipeRunner _runner;
     private readonly TraceEventSignalAdapter _adapter;
-    private readonly Task _processing;
     private readonly TimeProvider _time;
     private readonly long _startedAt;
     private readonly OnDemandSampler? _sampler;
     private readonly HeapGovernor? _governor = HeapGovernor.Start();
     private readonly bool _collectGarbage;
-    private int _stopRequested;
 
-    private LiveSession(TargetProcess target, EventPipeSession session, TraceLogEventSource source, DiagnosisPipeline pipeline, AgentPresence agent, TimeProvider time,
-        StackSampling sampling, bool collectGarbage, TextWriter log)
+    private LiveSession(TargetProcess target, EventPipeRunner runner, TraceEventSignalAdapter adapter, OnDemandSampler? sampler, TimeProvider time, bool collectGarbage)
     {
-        _collectGarbage = collectGarbage;
         Target = target;
-        _session = session;
-        _source = source;
+        _runner = runner;
+        _adapter = adapter;
+        _sampler = sampler;
         _time = time;
-        Agent = agent;
-        if (sampling == StackSampling.OnLag)
-        {
-            var sampler = _sampler = new OnDemandSampler(target.ProcessId, source, pipeline.Observe, log, time);
-            _adapter = new TraceEventSignalAdapter(source, signal =>
-            {
-                pipeline.Observe(signal);
-                sampler.Observe(signal);
-            });
-        }
-        else
-        {
-            _adapter = new TraceEventSignalAdapter(source, pipeline.Observe);
-        }
-
+        _collectGarbage = collectGarbage;
         _startedAt = time.GetTimestamp();
-        _processing = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                source.Process();
-            }
-            catch (Exception) when (Volatile.Read(ref _stopRequested) == 1 || !TargetProcess.IsAlive(target.ProcessId))
-            {
-                // The stream broke because we stopped it or the target is gone: the end of the session, not an error.
-            }
-            finally
-            {
-                _adapter.FlushSamples();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public TargetProcess Target { get; }
@@ -101,108 +62,54 @@ internal sealed class LiveSession : IDisposable
     /// <summary>Times the adapter trimmed TraceLog's interned call stacks (what keeps a long monitor's memory flat).</summary>
     internal int StackTrims => _adapter.StackTrims;
 
+    /// <summary>The agent as loopdoctor found or loaded it at the start (see <see cref="AgentAttachment"/>).</summary>
     public AgentPresence Agent { get; private set; }
 
     public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
 
-    // In real time, TraceLog's own EventsLost stays 0 (measured, TraceEvent 4.0.0: a 1 MB buffer under a flood lost 3/4 of
-    // the waits and it said 0); the EventPipeEventSource it reads from counts the sequence-number gaps. TraceLog keeps that
-    // source private, hence reflection; if a TraceEvent update renames the field we fall back to the public counts.
-    private static readonly FieldInfo? RawEventSourceField =
-        typeof(TraceLog).GetField("rawEventSourceToConvert", BindingFlags.Instance | BindingFlags.NonPublic);
+    /// <summary>Events the runtime dropped for this session.</summary>
+    public long EventsLost => TraceEventInternals.EventsLost((TraceLogEventSource)_runner.Source!);
 
-    /// <summary>
-    /// Events the runtime dropped for this session: EventPipeEventSource counts the gaps in EventPipe's per-thread
-    /// sequence numbers (reported in its sequence-point blocks).
-    /// </summary>
-    public long EventsLost
-    {
-        get
-        {
-            try
-            {
-                var log = _source.TraceLog;
-                var raw = RawEventSourceField?.GetValue(log) as TraceEventSource;
-                return Math.Max(Math.Max(_source.EventsLost, log?.EventsLost ?? 0), raw?.EventsLost ?? 0);
-            }
-            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or TargetException or FieldAccessException)
-            {
-                return 0;
-            }
-        }
-    }
-
-    /// <summary>Connects, starts the session (and injects the agent when asked and absent), and starts reading.</summary>
+    /// <summary>Connects, starts the session, finds or (when asked and safe) injects the agent, and starts reading.</summary>
     /// <param name="onSessionStarted">Called once the EventPipe session runs, before its stream is read (run/check resume a
     /// runtime suspended at startup here: the stream's header only comes once it runs).</param>
-    public static LiveSession Start(TargetProcess target, DiagnosisPipeline pipeline, LiveSessionOptions options, TextWriter log, TimeProvider? time = null, Action? onSessionStarted = null)
+    public static async Task<LiveSession> StartAsync(TargetProcess target, DiagnosisPipeline pipeline, LiveSessionOptions options, TextWriter log,
+        TimeProvider? time = null, Action? onSessionStarted = null, CancellationToken cancellationToken = default)
     {
-        var client = new DiagnosticsClient(target.ProcessId);
-        // Linux answers "is the agent loaded?" from /proc/PID/maps at once; elsewhere we listen for AgentStarted briefly.
-        var agentLoaded = AgentDetection.IsAgentLoaded(target.ProcessId);
-        EventPipeSession session;
+        time ??= TimeProvider.System;
+        var announcement = new AgentAnnouncement();
+        OnDemandSampler? sampler = null;
+        TraceEventSignalAdapter? adapter = null;
+        var runner = EventPipeRunner.Start(target.ProcessId,
+            SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always), CircularBufferMB,
+            subscribe: source =>
+            {
+                if (options.Sampling == StackSampling.OnLag)
+                {
+                    sampler = new OnDemandSampler(target.ProcessId, source, pipeline.Observe, log, time);
+                }
+
+                adapter = new TraceEventSignalAdapter(source, signal =>
+                {
+                    pipeline.Observe(signal);
+                    announcement.Observe(signal);
+                    sampler?.Observe(signal);
+                });
+            },
+            onStarted: onSessionStarted,
+            onEnd: () => adapter?.FlushSamples());
+        var live = new LiveSession(target, runner, adapter!, sampler, time, options.CollectGarbage);
         try
         {
-            session = client.StartEventPipeSession(SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always), requestRundown: false, circularBufferMB: CircularBufferMB);
+            live.Runtime = TargetRuntime.TryRead(target.ProcessId, out var runtimeProblem);
+            live.Agent = await AgentAttachment.EnsureAsync(target, announcement, options.Inject, live.Runtime, runtimeProblem, log, cancellationToken).ConfigureAwait(false);
+            return live;
         }
-        catch (Exception ex)
+        catch
         {
-            throw Translate(ex, target.ProcessId);
+            live.Dispose();
+            throw;
         }
-
-        LiveSession live;
-        try
-        {
-            onSessionStarted?.Invoke();
-            var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
-            live = new LiveSession(target, session, source, pipeline, AgentPresence.None, time ?? TimeProvider.System, options.Sampling, options.CollectGarbage, log);
-        }
-        catch (Exception ex)
-        {
-            session.Dispose();
-            throw ex is LoopDoctorException ? ex : Translate(ex, target.ProcessId);
-        }
-
-        // Linux tells from /proc/PID/maps whether LoopDoctor.Agent.dll is loaded at all; loaded is not running (an app may
-        // reference the agent without starting it), so then we wait briefly for the running agent's AgentStarted. The
-        // hook itself is idempotent (it does nothing when an agent runs), so a wrong guess never makes a second agent.
-        live.Runtime = TargetRuntime.TryRead(target.ProcessId, out var runtimeProblem);
-        if (agentLoaded == true || agentLoaded is null)
-        {
-            if (WaitForAgent(pipeline, TimeSpan.FromSeconds(2)))
-            {
-                live.Agent = pipeline.AgentSeen is { Mode: "Injected" } ? AgentPresence.Injected : AgentPresence.Embedded;
-                return live;
-            }
-
-            live.Agent = AgentPresence.None;
-        }
-
-        if (options.Inject)
-        {
-            live.Agent = AgentInjection.TryInject(client, target.ProcessId, live.Runtime, runtimeProblem, log);
-            if (live.Agent == AgentPresence.Injected && !WaitForAgent(pipeline, AgentStartTimeout))
-            {
-                // The hook ran but refused or failed (it says why on the target's stderr): the report must not claim an agent.
-                log.WriteLine($"loopdoctor: the agent did not start in {target.ProcessId} within {AgentStartTimeout.TotalSeconds:0} s (its reason, if any, is on the target's stderr after 'loopdoctor-agent:') — continuing without it ({AgentInjection.WithoutAgentCost}).");
-                live.Agent = AgentPresence.None;
-            }
-        }
-
-        return live;
-    }
-
-    private static readonly TimeSpan AgentStartTimeout = TimeSpan.FromSeconds(5);
-
-    private static bool WaitForAgent(DiagnosisPipeline pipeline, TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (pipeline.AgentSeen is null && deadline.Elapsed < timeout)
-        {
-            Thread.Sleep(50); // the CLI's own startup path, not a pool thread of a monitored app
-        }
-
-        return pipeline.AgentSeen is not null;
     }
 
     /// <summary>Runs until <paramref name="duration"/> elapses, <paramref name="cancellationToken"/> fires or the target exits; then stops.</summary>
@@ -215,8 +122,8 @@ internal sealed class LiveSession : IDisposable
             _ = InduceGarbageCollectionAsync(d - TimeSpan.FromSeconds(1), cts.Token);
         }
 
-        var first = await Task.WhenAny(delay, _processing).ConfigureAwait(false);
-        var end = first == _processing
+        var first = await Task.WhenAny(delay, _runner.Processing).ConfigureAwait(false);
+        var end = first == _runner.Processing
             ? SessionEnd.TargetExited
             : cancellationToken.IsCancellationRequested ? SessionEnd.Cancelled : SessionEnd.Completed;
         await cts.CancelAsync().ConfigureAwait(false);
@@ -240,25 +147,20 @@ internal sealed class LiveSession : IDisposable
         try
         {
             await Task.Delay(after, _time, cancellationToken).ConfigureAwait(false);
-            var client = new DiagnosticsClient(Target.ProcessId);
-            using var gc = client.StartEventPipeSession(
-                new EventPipeProvider(SessionProviders.RuntimeProvider, System.Diagnostics.Tracing.EventLevel.Informational, GcKeyword | GcHeapCollectKeyword),
-                requestRundown: false, circularBufferMB: 16);
-            var drain = gc.EventStream.CopyToAsync(Stream.Null, cancellationToken);
+            // The runtime collects before it answers the session request (T1: ~3.4 s on 2 GB of small objects): off the pool.
+            using var gc = await Task.Factory.StartNew(
+                () => EventPipeRunner.Start(Target.ProcessId, SessionProviders.CreateInducedCollection(), circularBufferMB: 16),
+                cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(false);
-            await gc.StopAsync(cancellationToken).ConfigureAwait(false);
-            await drain.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            await gc.StopAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ServerNotAvailableException or ServerErrorException or IOException or TimeoutException or ObjectDisposedException or UnsupportedCommandException)
+        catch (Exception ex) when (ex is LoopDoctorException || EventPipeRunner.IsSessionGone(ex))
         {
             // Best effort: the report is still right about everything else.
         }
     }
 
-    private const long GcKeyword = 0x1;
-    private const long GcHeapCollectKeyword = 0x800000;
-
-    /// <summary>Stops the session so the runtime flushes its buffers, then waits for the reader to drain them.</summary>
+    /// <summary>Stops the session (and the sampler) so the runtime flushes its buffers, then waits for the reader to drain them.</summary>
     public async Task StopAsync()
     {
         if (_sampler is not null)
@@ -266,65 +168,13 @@ internal sealed class LiveSession : IDisposable
             await _sampler.StopAsync().ConfigureAwait(false);
         }
 
-        if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
-        {
-            await _processing.ConfigureAwait(false);
-            return;
-        }
-
-        if (!_processing.IsCompleted)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(StopTimeout);
-                await _session.StopAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ServerNotAvailableException or ServerErrorException or IOException or TimeoutException or ObjectDisposedException or EndOfStreamException)
-            {
-                // Target gone or unresponsive: disposing the session below closes the stream.
-            }
-        }
-
-        if (await Task.WhenAny(_processing, Task.Delay(StopTimeout)).ConfigureAwait(false) != _processing)
-        {
-            _session.Dispose();
-            await Task.WhenAny(_processing, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
-        }
+        await _runner.StopAsync().ConfigureAwait(false);
     }
 
     public void Dispose()
     {
-        Volatile.Write(ref _stopRequested, 1);
         _sampler?.Dispose();
-        _session.Dispose();
+        _runner.Dispose();
         _governor?.Dispose();
-    }
-
-    /// <summary>Maps client exceptions to one-line user errors.</summary>
-    internal static LoopDoctorException Translate(Exception ex, int pid)
-    {
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (e is UnauthorizedAccessException || e is SocketException { SocketErrorCode: SocketError.AccessDenied } ||
-                e.Message.Contains("Permission denied", StringComparison.OrdinalIgnoreCase))
-            {
-                return new LoopDoctorException(ExitCode.PermissionDenied,
-                    $"Permission denied connecting to process {pid}'s diagnostics port: it belongs to another user (run loopdoctor as that user).", ex);
-            }
-        }
-
-        if (!TargetProcess.IsAlive(pid))
-        {
-            return new LoopDoctorException(ExitCode.TargetNotFound, $"Process {pid} exited before the session could start.", ex);
-        }
-
-        return ex switch
-        {
-            ServerNotAvailableException => new LoopDoctorException(ExitCode.TargetNotFound,
-                $"Unable to connect to process {pid}: it is not a .NET process or its diagnostics port is not available ({ex.Message}).", ex),
-            UnsupportedCommandException => new LoopDoctorException(ExitCode.SessionFailed,
-                $"Process {pid}'s runtime does not support this EventPipe session ({ex.Message}); .NET 6 or later is required.", ex),
-            _ => new LoopDoctorException(ExitCode.SessionFailed, $"The EventPipe session on process {pid} failed: {ex.GetType().Name}: {ex.Message}", ex),
-        };
     }
 }

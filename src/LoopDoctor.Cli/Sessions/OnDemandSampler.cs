@@ -49,7 +49,7 @@ internal sealed class OnDemandSampler : IDisposable
     private readonly HashSet<string> _histogramsSeen = [];
     private readonly SamplingSchedule _schedule;
     private int _currentOverThreshold;
-    private Running? _running;
+    private EventPipeRunner? _running;
     private Task _transition = Task.CompletedTask;
     private bool _disposed;
 
@@ -168,85 +168,70 @@ internal sealed class OnDemandSampler : IDisposable
 
     private void StartSession(string why)
     {
-        EventPipeSession? session = null;
         try
         {
-            var client = new DiagnosticsClient(_processId);
-            session = client.StartEventPipeSession(SessionProviders.CreateSampler(), requestRundown: false, circularBufferMB: LiveSession.CircularBufferMB);
-            var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
             // Each session's timestamps count from its own start (TraceEvent's SessionStartTime stays unset in real time):
             // the shift onto the main session's clock comes from the raw timestamps of each session's first event.
             double samplerStartMs = double.NaN;
-            source.AllEvents += e =>
-            {
-                if (double.IsNaN(samplerStartMs))
-                {
-                    samplerStartMs = SessionStartMs(e);
-                }
-            };
             double? offsetMs = null;
-            var adapter = new TraceEventSignalAdapter(source, signal =>
-            {
-                if (signal is not StackSample)
+            TraceEventSignalAdapter? adapter = null;
+            var runner = EventPipeRunner.Start(_processId, SessionProviders.CreateSampler(), LiveSession.CircularBufferMB,
+                subscribe: source =>
                 {
-                    return;
-                }
-
-                if (offsetMs is null)
-                {
-                    var main = Volatile.Read(ref _mainSessionStartMs);
-                    if (double.IsNaN(main) || double.IsNaN(samplerStartMs))
+                    source.AllEvents += e =>
                     {
-                        return;
-                    }
-
-                    offsetMs = samplerStartMs - main;
-                    if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
+                        if (double.IsNaN(samplerStartMs))
+                        {
+                            samplerStartMs = SessionStartMs(e);
+                        }
+                    };
+                    adapter = new TraceEventSignalAdapter(source, signal =>
                     {
-                        _log.WriteLine($"loopdoctor: sampler session started {offsetMs:0} ms after the main one.");
-                    }
-                }
+                        if (signal is not StackSample)
+                        {
+                            return;
+                        }
 
-                _sink(signal with { TimestampMs = signal.TimestampMs + offsetMs.Value });
-            });
-            var processing = Task.Factory.StartNew(() =>
-            {
-                try
-                {
-                    source.Process();
-                }
-                catch (Exception)
-                {
-                    // The stream broke because we stopped it or the target is gone: the main session reports that.
-                }
-                finally
-                {
-                    adapter.FlushSamples();
-                }
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            var running = new Running(session, processing);
+                        if (offsetMs is null)
+                        {
+                            var main = Volatile.Read(ref _mainSessionStartMs);
+                            if (double.IsNaN(main) || double.IsNaN(samplerStartMs))
+                            {
+                                return;
+                            }
+
+                            offsetMs = samplerStartMs - main;
+                            if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
+                            {
+                                _log.WriteLine($"loopdoctor: sampler session started {offsetMs:0} ms after the main one.");
+                            }
+                        }
+
+                        _sink(signal with { TimestampMs = signal.TimestampMs + offsetMs.Value });
+                    });
+                },
+                onEnd: () => adapter?.FlushSamples());
             bool stopNow;
             lock (_lock)
             {
                 stopNow = _disposed;
                 if (!stopNow)
                 {
-                    _running = running;
+                    _running = runner;
                 }
             }
 
             if (stopNow)
             {
-                StopSessionAsync(running, null).GetAwaiter().GetResult();
+                StopSessionAsync(runner, null).GetAwaiter().GetResult();
                 return;
             }
 
             _log.WriteLine($"loopdoctor: the pool is in trouble ({why}): sampling stacks for call sites of long callbacks " +
                            $"for {SamplingSchedule.BurstLength.TotalSeconds:0} s.");
         }
-        catch (Exception ex) when (ex is ServerNotAvailableException or ServerErrorException or UnsupportedCommandException or IOException or TimeoutException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
+        catch (LoopDoctorException ex)
         {
-            session?.Dispose();
             lock (_lock)
             {
                 _schedule.NotRunning();
@@ -256,20 +241,10 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
-    private async Task StopSessionAsync(Running running, string? why)
+    private async Task StopSessionAsync(EventPipeRunner running, string? why)
     {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await running.Session.StopAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ServerNotAvailableException or ServerErrorException or IOException or TimeoutException or ObjectDisposedException or EndOfStreamException)
-        {
-            // Target gone or unresponsive: disposing the session closes the stream.
-        }
-
-        await Task.WhenAny(running.Processing, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
-        running.Session.Dispose();
+        await running.StopAsync().ConfigureAwait(false);
+        running.Dispose();
         if (why is not null)
         {
             _log.WriteLine($"loopdoctor: stack sampling stopped ({why}).");
@@ -279,7 +254,7 @@ internal sealed class OnDemandSampler : IDisposable
     /// <summary>Stops the sampler (when running) and waits for it, bounded.</summary>
     public async Task StopAsync()
     {
-        Running? running;
+        EventPipeRunner? running;
         Task transition;
         lock (_lock)
         {
@@ -298,7 +273,7 @@ internal sealed class OnDemandSampler : IDisposable
 
     public void Dispose()
     {
-        Running? running;
+        EventPipeRunner? running;
         lock (_lock)
         {
             _disposed = true;
@@ -306,8 +281,6 @@ internal sealed class OnDemandSampler : IDisposable
             _running = null;
         }
 
-        running?.Session.Dispose();
+        running?.Dispose();
     }
-
-    private sealed record Running(EventPipeSession Session, Task Processing);
 }

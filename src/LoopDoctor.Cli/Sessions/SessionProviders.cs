@@ -19,12 +19,14 @@ internal static class SessionProviders
     public const string MetricsProvider = "System.Diagnostics.Metrics";
     public const string AgentProvider = "LoopDoctor-Agent";
 
+    public const long GcKeyword = 0x1;
     public const long LoaderKeyword = 0x8;
     public const long JitKeyword = 0x10;
     public const long ContentionKeyword = 0x4000;
     public const long ExceptionKeyword = 0x8000;
     public const long ThreadingKeyword = 0x10000;
     public const long WaitHandleKeyword = 0x40000000000;
+    public const long GcHeapCollectKeyword = 0x800000;
 
     /// <summary>Threading | WaitHandle | Contention, plus Jit | Loader so methods compiled during the session get names.</summary>
     public const long RuntimeKeywords = ThreadingKeyword | WaitHandleKeyword | ContentionKeyword | JitKeyword | LoaderKeyword;
@@ -87,5 +89,11 @@ internal static class SessionProviders
     [
         new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational),
         new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, JitKeyword | LoaderKeyword),
+    ];
+
+    /// <summary>A session whose start induces one blocking full GC in the target (GC | GCHeapCollect, as dotnet-gcdump does).</summary>
+    public static IReadOnlyList<EventPipeProvider> CreateInducedCollection() =>
+    [
+        new EventPipeProvider(RuntimeProvider, EventLevel.Informational, GcKeyword | GcHeapCollectKeyword),
     ];
 }

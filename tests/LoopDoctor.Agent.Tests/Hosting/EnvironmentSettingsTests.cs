@@ -64,30 +64,17 @@ public sealed class EnvironmentSettingsTests
         Assert.Equal(EnvironmentSettings.Variables.Count - 1, typeof(LoopDoctorOptions).GetProperties().Count(p => p.CanWrite && p.Name != nameof(LoopDoctorOptions.Mode)));
     }
 
-    [Theory]
-    [InlineData("250us", 0.25)]
-    [InlineData("500ms", 500)]
-    [InlineData("1.5s", 1500)]
-    [InlineData("10s", 10_000)]
-    [InlineData("2m", 120_000)]
-    [InlineData("1h", 3_600_000)]
-    [InlineData("00:00:10", 10_000)]
-    [InlineData(" 5 ms ", 5)]
-    public void Durations_parse(string text, double milliseconds)
+    // The grammar's cases are in Configuration/DurationParserTests (one parser for the agent, the CLI and BlockingApp).
+    [Fact]
+    public void Durations_use_the_one_grammar_and_leave_ranges_to_Validate()
     {
-        Assert.True(EnvironmentSettings.TryParseDuration(text, out var value));
-        Assert.Equal(milliseconds, value.TotalMilliseconds, 6);
+        var (options, result) = Apply(("LOOPDOCTOR_PROBE_INTERVAL", "250us"), ("LOOPDOCTOR_SCRAPE_CACHE_DURATION", "0s"), ("LOOPDOCTOR_LAG_THRESHOLD", "10"));
+        Assert.Equal(TimeSpan.FromMicroseconds(250), options.ProbeInterval);
+        Assert.Equal(TimeSpan.Zero, options.ScrapeCacheDuration); // 0 – 60 s: zero is in range
+        Assert.Equal(["LOOPDOCTOR_LAG_THRESHOLD='10' is not a duration (use e.g. 500ms, 10s, 2m or 00:00:10)."], result.Errors);
+        Assert.True(EnvironmentSettings.TryParseDuration("1.5s", out var value));
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), value);
     }
-
-    [Theory]
-    [InlineData("10")]
-    [InlineData("ms")]
-    [InlineData("ten s")]
-    [InlineData("-5s")]
-    [InlineData("5 parsecs")]
-    [InlineData("-00:00:01")]
-    [InlineData("1e400s")]
-    public void Bad_durations_do_not_parse(string text) => Assert.False(EnvironmentSettings.TryParseDuration(text, out _));
 
     [Fact]
     public void Bad_values_are_reported_one_line_each_naming_the_variable()

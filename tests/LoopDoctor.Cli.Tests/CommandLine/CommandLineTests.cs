@@ -4,6 +4,9 @@ public class CommandLineTests
 {
     [Theory]
     [InlineData("diagnose", "--process-id", "1", "--duration", "banana")]
+    [InlineData("diagnose", "--process-id", "1", "--duration", "7")]   // a bare number: seconds or milliseconds?
+    [InlineData("diagnose", "--process-id", "1", "--duration", "0s")]
+    [InlineData("diagnose", "--process-id", "1", "--duration", "25h")] // at most a day
     [InlineData("diagnose", "--process-id", "1", "--format", "xml")]
     [InlineData("diagnose")]
     [InlineData("diagnose", "-p", "1", "-n", "x")]

@@ -20,7 +20,7 @@ public class LiveStackTrimTests
         using var app = await TargetApp.StartAsync("sync-over-async");
         var pipeline = new DiagnosisPipeline();
         var target = TargetProcess.Describe(app.ProcessId);
-        using var session = LiveSession.Start(target, pipeline, new LiveSessionOptions(Inject: false, TimeSpan.FromSeconds(1)), TextWriter.Null);
+        using var session = await LiveSession.StartAsync(target, pipeline, new LiveSessionOptions(Inject: false, TimeSpan.FromSeconds(1)), TextWriter.Null);
 
         // Trims happen on the reading thread as trace time passes: wait for three, then keep going two more seconds so
         // the culprit's waits are resolved after trims, not only before the first one.

@@ -1,0 +1,30 @@
+using System.Globalization;
+using LoopDoctor.Cli.Baselines;
+
+namespace LoopDoctor.Cli.Reporting;
+
+/// <summary>check's human verdict (<c>--format text</c>, the default): the outcome, then each rule with its failures and the fix.</summary>
+internal static class CheckTextWriter
+{
+    public static void Write(CheckResult result, TextWriter w)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var r = result.Report;
+        w.WriteLine($"loopdoctor check: {(result.Passed ? "PASSED" : "FAILED")} — {r.Target.ProcessName} (pid {r.Target.ProcessId}), {r.DurationSeconds.ToString("0.0", inv)} s observed, first {result.WarmupSeconds.ToString("0.#", inv)} s not judged (warm-up)");
+        w.WriteLine($"baseline: {(result.BaselinePath is null ? "none" : result.BaselinePath + (result.BaselineFound ? "" : " (not found: every culprit is new)"))}");
+        if (r.ThreadPool.QueueDelayMilliseconds is { } d && result.JudgedQueueDelay is { } j)
+        {
+            w.WriteLine(string.Create(inv, $"queue delay: judged p50 {j.P50:0.#} ms, p99 {j.P99:0.#} ms (median of 1 s intervals); worst interval p99 {d.P99:0.##} ms"));
+        }
+
+        foreach (var rule in result.Rules)
+        {
+            w.WriteLine($"  [{rule.Status.Label()}] {rule.Name}: {rule.Summary}");
+            foreach (var failure in rule.Failures)
+            {
+                w.WriteLine($"         - {failure.Message}");
+                w.WriteLine($"           fix: {failure.Advice}");
+            }
+        }
+    }
+}

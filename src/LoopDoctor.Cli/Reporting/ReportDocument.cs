@@ -1,0 +1,103 @@
+using System.Text.Json.Serialization;
+using LoopDoctor.Cli.Findings;
+
+namespace LoopDoctor.Cli.Reporting;
+
+/// <summary>
+/// The report as JSON (docs/report.schema.json), built once from a <see cref="DiagnosisReport"/>. Parameter order is the
+/// property order on the wire; names are camelCased by <see cref="ReportJsonContext"/>. Fields never change meaning.
+/// </summary>
+internal sealed record ReportDocument(
+    int SchemaVersion,
+    TargetDocument Target,
+    string Source,
+    double DurationSeconds,
+    string Agent,
+    string Verdict,
+    string? Incomplete,
+    long EventsLost,
+    IReadOnlyList<FindingDocument> Findings,
+    ThreadPoolDocument ThreadPool)
+{
+    /// <summary>Bumped only on an incompatible change of the contract.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    public static ReportDocument From(DiagnosisReport report) => new(
+        CurrentSchemaVersion,
+        TargetDocument.From(report.Target),
+        report.Source,
+        report.DurationSeconds,
+        report.Agent.Name(),
+        report.Verdict.Name(),
+        report.Incomplete,
+        report.EventsLost,
+        report.Findings.Select(FindingDocument.From).ToList(),
+        ThreadPoolDocument.From(report.ThreadPool));
+}
+
+internal sealed record TargetDocument(int ProcessId, string ProcessName)
+{
+    public static TargetDocument From(TargetInfo target) => new(target.ProcessId, target.ProcessName);
+}
+
+internal sealed record FindingDocument(
+    string Kind,
+    string Severity,
+    string Title,
+    string Advice,
+    long Count,
+    double TotalMilliseconds,
+    double MaxMilliseconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ExceptionType,
+    IReadOnlyList<string> Evidence,
+    IReadOnlyList<CallSiteDocument> CallSites)
+{
+    public static FindingDocument From(Finding finding) => new(
+        finding.Kind,
+        finding.Severity.Name(),
+        finding.Title,
+        finding.Advice,
+        finding.Count,
+        finding.TotalMilliseconds,
+        finding.MaxMilliseconds,
+        finding.ExceptionType,
+        finding.Evidence,
+        finding.CallSites.Select(CallSiteDocument.From).ToList());
+}
+
+internal sealed record CallSiteDocument(
+    IReadOnlyList<string> Frames,
+    long Count,
+    double TotalMilliseconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? BlockingApi,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Activity)
+{
+    public static CallSiteDocument From(CallSite site) => new(site.Frames, site.Count, site.TotalMilliseconds, site.BlockingApi, site.Activity);
+}
+
+internal sealed record ThreadPoolDocument(
+    QueueDelayDocument? QueueDelayMilliseconds,
+    int ThreadCountMax,
+    int ThreadCountMin,
+    long QueueLengthMax,
+    InjectionsDocument Injections)
+{
+    public static ThreadPoolDocument From(ThreadPoolSummary pool) => new(
+        pool.QueueDelayMilliseconds is { } d ? new QueueDelayDocument(d.P50, d.P99, Max: d.Max) : null,
+        pool.ThreadCountMax,
+        pool.ThreadCountMin,
+        pool.QueueLengthMax,
+        new InjectionsDocument(pool.Injections.Starvation, pool.Injections.CooperativeBlocking));
+}
+
+internal sealed record InjectionsDocument(int Starvation, int CooperativeBlocking);
+
+/// <summary>
+/// The queue-delay object of all three documents, in milliseconds: p50 and p99 always; <c>max</c> in the report,
+/// <c>worstIntervalP99</c> in check's verdict, neither in the baseline (so they are left out when null).
+/// </summary>
+internal sealed record QueueDelayDocument(
+    double P50,
+    double P99,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Max = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? WorstIntervalP99 = null);
