@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
 
@@ -11,7 +11,7 @@ public class BoundedAggregationTests
     [Fact]
     public void Call_sites_beyond_the_cap_are_counted_as_other_with_totals_intact()
     {
-        var aggregator = new CallSiteAggregator(maxEntries: 10);
+        var aggregator = new CallSiteTotals(maxEntries: 10);
         for (var i = 0; i < 1000; i++)
         {
             aggregator.Add(threadId: 1, [$"App.Site{i}"], null, durationMs: 1);
@@ -22,14 +22,14 @@ public class BoundedAggregationTests
         Assert.Equal(1000, summary.Count);
         Assert.Equal(1000, summary.TotalMs, 3);
         Assert.Equal(11, summary.CallSites.Count); // 10 distinct + "other"
-        var other = summary.CallSites.Single(c => c.Frames[0] == CallSiteAggregator.OtherCallSites);
+        var other = summary.CallSites.Single(c => c.Frames[0] == CallSiteTotals.OtherCallSites);
         Assert.Equal(990, other.Count);
     }
 
     [Fact]
     public void Known_call_sites_keep_counting_after_the_cap()
     {
-        var aggregator = new CallSiteAggregator(maxEntries: 1);
+        var aggregator = new CallSiteTotals(maxEntries: 1);
         aggregator.Add(1, ["App.Known"], null, 1);
         aggregator.Add(1, ["App.New"], null, 1);
         aggregator.Add(1, ["App.Known"], null, 1);

@@ -5,6 +5,7 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Launch;
+using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Sessions;

@@ -1,33 +1,33 @@
 using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Projections;
+using LoopDoctor.Cli.Rules;
 using LoopDoctor.Cli.Signals;
 
 namespace LoopDoctor.Cli.Detectors;
 
 /// <summary>
-/// The one pipeline live sessions and trace files share: signals in (in timestamp order), findings and a report out.
-/// Thread-safe: the session's reader thread observes while <c>monitor</c> builds snapshots.
+/// The one pipeline live sessions and trace files share: signals in (in timestamp order) feed the projections; a report
+/// asks the rules to turn the projections into findings. Thread-safe: the session's reader thread observes while
+/// <c>monitor</c> builds snapshots.
 /// </summary>
 internal sealed class DiagnosisPipeline
 {
     private readonly Lock _lock = new();
-    private readonly DetectorOptions _options;
-    private readonly PoolThreadRegistry _poolThreads = new();
-    private readonly ThreadPoolStatistics _threadPool = new();
-    private readonly IDetector[] _detectors;
-    private double _firstMs = double.NaN;
-    private double _lastMs;
+    private readonly DiagnosisProjections _projections;
+    private readonly IFindingRule[] _rules;
 
-    public DiagnosisPipeline(DetectorOptions? options = null)
+    public DiagnosisPipeline(DiagnosisOptions? options = null)
     {
-        _options = options ?? new DetectorOptions();
-        _detectors =
+        options ??= new DiagnosisOptions();
+        _projections = new DiagnosisProjections(options.CallSiteDepth, options.LongCallbackThresholdMs);
+        _rules =
         [
-            new StarvationDetector(),
-            new BlockingWaitDetector(_options),
-            new LockContentionDetector(_options),
-            new LongCallbackDetector(_options),
-            new UnobservedTaskExceptionDetector(_options),
-            new HighLagDetector(),
+            new StarvationRule(options),
+            new BlockingWaitRule(options),
+            new LockContentionRule(options),
+            new LongCallbackRule(options),
+            new UnobservedTaskExceptionRule(options),
+            new HighLagRule(options),
         ];
     }
 
@@ -42,18 +42,6 @@ internal sealed class DiagnosisPipeline
     /// <summary>Signals seen by type (LOOPDOCTOR_DEBUG=1 prints them): tells a missing provider from a quiet target.</summary>
     public Dictionary<string, long> SignalCounts { get; } = [];
 
-    /// <summary>Milliseconds of trace time covered by the signals seen so far.</summary>
-    public double ObservedMs
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return double.IsNaN(_firstMs) ? 0 : _lastMs - _firstMs;
-            }
-        }
-    }
-
     public void Observe(Signal signal)
     {
         if (Admit is { } admit && !admit(signal))
@@ -64,27 +52,16 @@ internal sealed class DiagnosisPipeline
         lock (_lock)
         {
             // A collapsed run of samples counts as the samples it stands for.
-            var (count, lastMs) = signal is StackSample sample ? (sample.Count, sample.LastTimestampMs) : (1, signal.TimestampMs);
+            var count = signal is StackSample sample ? sample.Count : 1;
             SignalCount += count;
             var type = signal is MetricValue m ? "MetricValue:" + m.InstrumentName : signal is MetricHistogram h ? "MetricHistogram:" + h.InstrumentName : signal.GetType().Name;
             SignalCounts[type] = SignalCounts.GetValueOrDefault(type) + count;
-            if (double.IsNaN(_firstMs))
-            {
-                _firstMs = signal.TimestampMs;
-            }
-
-            _lastMs = Math.Max(_lastMs, lastMs);
             if (signal is AgentStarted agent)
             {
                 AgentSeen ??= agent;
             }
 
-            _poolThreads.Observe(signal);
-            _threadPool.Observe(signal);
-            foreach (var detector in _detectors)
-            {
-                detector.Observe(signal);
-            }
+            _projections.Observe(signal);
         }
     }
 
@@ -93,16 +70,18 @@ internal sealed class DiagnosisPipeline
     {
         lock (_lock)
         {
-            var context = new DetectionContext(_options, _poolThreads, _threadPool, _lastMs);
-            var findings = _detectors.SelectMany(d => d.GetFindings(context))
+            var findings = _rules.SelectMany(r => r.Evaluate(_projections))
                 .OrderByDescending(f => f.Severity)
                 .ThenByDescending(f => f.Kind == FindingKinds.ThreadPoolStarvation)
                 .ThenByDescending(f => f.TotalMilliseconds)
                 .ToList();
-            var verdict = findings.Any(f => f.Kind == FindingKinds.ThreadPoolStarvation && f.Severity == Severity.Critical)
-                ? Verdict.Starving
-                : findings.Any(f => f.Severity >= Severity.Warning) ? Verdict.Degraded : Verdict.Healthy;
-            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, verdict, findings, _threadPool.ToSummary());
+            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary());
         }
     }
+
+    // Starvation is the one finding that says the whole pool is stuck; any other warning only degrades it.
+    private static Verdict VerdictOf(IReadOnlyList<Finding> findings) =>
+        findings.Any(f => f.Kind == FindingKinds.ThreadPoolStarvation && f.Severity == Severity.Critical)
+            ? Verdict.Starving
+            : findings.Any(f => f.Severity >= Severity.Warning) ? Verdict.Degraded : Verdict.Healthy;
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;

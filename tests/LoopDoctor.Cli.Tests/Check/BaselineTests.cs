@@ -1,5 +1,7 @@
 using LoopDoctor.Cli.Baselines;
 using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Projections;
+using LoopDoctor.Cli.Rules;
 
 namespace LoopDoctor.Cli.Tests.Check;
 
@@ -107,7 +109,7 @@ public class BaselineTests
     [InlineData(100, 201, 200.0, false)]
     public void Queue_delay_tolerance_is_the_larger_of_twice_and_plus_50_ms(double baselineP99, double currentP99, double allowed, bool passes)
     {
-        Assert.Equal(allowed, CheckJudge.AllowedP99(baselineP99));
+        Assert.Equal(allowed, QueueDelayP99BaselineRule.AllowedP99(baselineP99));
         var baseline = new Baseline(new Dictionary<string, IReadOnlyList<string>>(), new AcceptedQueueDelay(1, baselineP99));
         var rule = CheckJudge.Judge(Report(), (1, currentP99), baseline, true, new CheckThresholds(null, [])).Single(r => r.Name == "queue-delay-p99-baseline");
         Assert.Equal(passes ? RuleStatus.Passed : RuleStatus.Failed, rule.Status);
@@ -124,5 +126,5 @@ public class BaselineTests
 
     [Fact]
     public void Judged_p99_is_the_count_weighted_median_of_interval_p99s() =>
-        Assert.Equal(10, QueueDelayIntervals.WeightedMedian([(500, 1), (10, 50), (8, 20), (12, 30)]));
+        Assert.Equal(10, WeightedMedian.Of([(500, 1), (10, 50), (8, 20), (12, 30)]));
 }

@@ -1,4 +1,4 @@
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Signals;
 using static LoopDoctor.Cli.Tests.Detectors.SignalBuilder;

@@ -1,23 +1,17 @@
 using LoopDoctor.Cli.Findings;
-using LoopDoctor.Cli.Signals;
+using LoopDoctor.Cli.Projections;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Rules;
 
 /// <summary>
 /// <c>high-lag</c>: the agent's thread-pool queue delay or timer lag over the thresholds (asyncio's LoopMonitor
 /// idea: schedule a probe, measure how late it runs). Needs the agent (embedded or injected).
 /// </summary>
-internal sealed class HighLagDetector : IDetector
+internal sealed class HighLagRule(DiagnosisOptions options) : IFindingRule
 {
-    public void Observe(Signal signal)
+    public IEnumerable<Finding> Evaluate(DiagnosisProjections projections)
     {
-        // ThreadPoolStatistics observes the agent's histograms and spike events.
-    }
-
-    public IEnumerable<Finding> GetFindings(DetectionContext context)
-    {
-        var pool = context.ThreadPool;
-        var options = context.Options;
+        var pool = projections.ThreadPool;
         var delay = pool.QueueDelayMaxMs ?? 0;
         var lag = pool.TimerLagMaxMs ?? 0;
         var worst = Math.Max(delay, lag);

@@ -1,17 +1,15 @@
-using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Projections;
 
 /// <summary>
-/// <c>long-callback</c>, the .NET twin of asyncio's debug-mode "Executing &lt;Task&gt; took 0.3 seconds": a pool
-/// thread stayed in one work item longer than the threshold (default 100 ms, asyncio's slow_callback_duration).
-/// From the sample profiler: consecutive samples of one thread whose outermost application frame (the work item's
-/// entry point above the pool's dispatch loop) stays the same form an episode. Managed samples mean CPU; External
-/// samples mean blocked outside managed code (Thread.Sleep, synchronous I/O). Time the thread spent in a blocking
-/// wait or a contended lock is left to those detectors, so one stall is reported once.
+/// Work items that held a pool thread longer than the threshold, from the sample profiler: consecutive samples of one
+/// thread whose outermost application frame (the work item's entry point above the pool's dispatch loop) stays the
+/// same form an episode. Managed samples mean CPU; External samples mean blocked outside managed code (Thread.Sleep,
+/// synchronous I/O). The blocking waits and contended locks seen on each thread are kept too, so an episode that was
+/// mostly one of those is told apart (blocking-wait and lock-contention report it).
 /// </summary>
-internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
+internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs) : IProjection
 {
     // Waits shorter than this cannot make up most of a long callback; keeping only longer ones bounds memory.
     private const double IntervalKeepMs = 20;
@@ -20,11 +18,17 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
     private const int MaxIntervalsPerThread = 256;
 
     private readonly Dictionary<int, Episode> _current = [];
-
-    // Closed long episodes are aggregated at once (not kept): memory stays bounded however long the session runs.
-    private readonly CallSiteAggregator _long = new();
     private readonly Dictionary<int, List<(double Start, double End)>> _waitIntervals = [];
     private readonly Dictionary<int, double> _openWaits = [];
+
+    /// <summary>
+    /// Ended episodes over the threshold and not mostly waiting, by thread and call site: aggregated at once (not
+    /// kept), so memory stays bounded however long the session runs.
+    /// </summary>
+    public CallSiteTotals Ended { get; } = new();
+
+    /// <summary>Episodes still running, one per thread.</summary>
+    public IEnumerable<Episode> Current => _current.Values;
 
     public void Observe(Signal signal)
     {
@@ -91,7 +95,7 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
 
         if (episode is null)
         {
-            episode = new Episode(sample.ThreadId, key, sample.TimestampMs, sample.Stack.CallSite(options.CallSiteDepth));
+            episode = new Episode(sample.ThreadId, key, sample.TimestampMs, sample.Stack.CallSite(callSiteDepth));
             _current[sample.ThreadId] = episode;
         }
 
@@ -114,19 +118,19 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
             episode.ExternalUnknownSamples += sample.Count;
         }
 
-        episode.BlockingApi = CallSiteAggregator.MoreSpecific(episode.BlockingApi, sample.Stack.BlockingApi);
+        episode.BlockingApi = CallSiteTotals.MoreSpecific(episode.BlockingApi, sample.Stack.BlockingApi);
         // Keep the deepest call site seen: it names the method actually spinning or sleeping.
         if (sample.Stack.ApplicationFrames.Count > episode.Frames.Count)
         {
-            episode.Frames = sample.Stack.CallSite(options.CallSiteDepth);
+            episode.Frames = sample.Stack.CallSite(callSiteDepth);
         }
     }
 
     private void Close(Episode episode)
     {
-        if (episode.DurationMs >= options.LongCallbackThresholdMs && !MostlyWaiting(episode))
+        if (episode.DurationMs >= thresholdMs && !MostlyWaiting(episode))
         {
-            _long.Add(episode.ThreadId, episode.Frames, episode.BlockingApi, episode.DurationMs, episode.IsCpu ? "cpu" : "blocked");
+            Ended.Add(episode.ThreadId, episode.Frames, episode.BlockingApi, episode.DurationMs, episode.Activity);
         }
 
         // Waits that ended before this episode's end cannot overlap a later episode of the same thread.
@@ -136,35 +140,8 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
         }
     }
 
-    public IEnumerable<Finding> GetFindings(DetectionContext context)
-    {
-        var inProgress = _current.Values
-            .Where(e => e.DurationMs >= options.LongCallbackThresholdMs && context.PoolThreads.IsWorker(e.ThreadId) && !MostlyWaiting(e))
-            .Select(e => (e.Frames, e.BlockingApi, e.DurationMs, (string?)(e.IsCpu ? "cpu" : "blocked")))
-            .ToList();
-        var summary = _long.Summarize(context.PoolThreads.IsWorker, options.MaxCallSites, inProgress);
-        if (summary.Count == 0)
-        {
-            yield break;
-        }
-
-        var top = summary.CallSites[0];
-        var cpu = top.Activity == "cpu";
-        var doing = cpu ? "computing on the CPU" : $"blocked in {top.BlockingApi ?? "native code (Thread.Sleep or synchronous I/O)"}";
-        // One or two barely over the threshold (a pool thread's back-to-back short items can merge into one episode:
-        // sampling cannot see the boundary) is info; frequent or clearly long ones are the problem asyncio warns about.
-        var severity = summary.MaxMs >= 10 * options.LongCallbackThresholdMs || summary.TotalMs >= 100 * options.LongCallbackThresholdMs
-            ? Severity.Critical
-            : summary.Count >= 3 || summary.MaxMs >= 2 * options.LongCallbackThresholdMs
-                ? Severity.Warning
-                : Severity.Info;
-        var title = $"Long callbacks: {summary.Count} work items held a pool thread longer than {Format.Ms(options.LongCallbackThresholdMs)} " +
-                    $"(longest {Format.Ms(summary.MaxMs)}), {doing}, at {top.Describe()}";
-        yield return new Finding(FindingKinds.LongCallback, severity, title, cpu ? Advice.LongCallbackCpu : Advice.LongCallbackBlocked,
-            summary.Count, Math.Round(summary.TotalMs, 3), Math.Round(summary.MaxMs, 3), summary.CallSites);
-    }
-
-    private bool MostlyWaiting(Episode e)
+    /// <summary>Whether blocking waits or contended locks cover half the episode or more: then it is theirs to report.</summary>
+    public bool MostlyWaiting(Episode e)
     {
         if (_openWaits.TryGetValue(e.ThreadId, out var openSince) && openSince <= e.StartMs + e.DurationMs / 2)
         {
@@ -189,7 +166,8 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
         return covered >= e.DurationMs / 2;
     }
 
-    private sealed class Episode(int threadId, string key, double startMs, IReadOnlyList<string> frames)
+    /// <summary>One work item on one pool thread, as far as the samples so far show it.</summary>
+    internal sealed class Episode(int threadId, string key, double startMs, IReadOnlyList<string> frames)
     {
         public int ThreadId { get; } = threadId;
         public string Key { get; } = key;
@@ -206,8 +184,8 @@ internal sealed class LongCallbackDetector(DetectorOptions options) : IDetector
         public double DurationMs => LastMs - StartMs;
 
         // Unknown native samples side with what the rest of the work item shows: blocked if a blocking call was seen.
-        public bool IsCpu => ExternalSamples > 0
-            ? ManagedSamples >= ExternalSamples + ExternalUnknownSamples
-            : true;
+        public CallbackActivity Activity => ExternalSamples == 0 || ManagedSamples >= ExternalSamples + ExternalUnknownSamples
+            ? CallbackActivity.Cpu
+            : CallbackActivity.Blocked;
     }
 }

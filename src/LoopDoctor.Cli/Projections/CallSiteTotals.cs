@@ -1,7 +1,6 @@
 using LoopDoctor.Cli.Findings;
-using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Projections;
 
 /// <summary>
 /// Sums durations by (thread, call site) so findings can be filtered by thread afterwards and then merged by call site,
@@ -9,7 +8,7 @@ namespace LoopDoctor.Cli.Detectors;
 /// pairs are kept apart; later new pairs are counted in one "other call sites" entry per thread, so totals stay right
 /// under an event flood or a long monitor whose stacks keep changing.
 /// </summary>
-internal sealed class CallSiteAggregator(int maxEntries = CallSiteAggregator.MaxEntries)
+internal sealed class CallSiteTotals(int maxEntries = CallSiteTotals.MaxEntries)
 {
     /// <summary>Distinct (thread, call site) pairs kept by default: a few hundred KB at most.</summary>
     public const int MaxEntries = 4096;
@@ -24,16 +23,16 @@ internal sealed class CallSiteAggregator(int maxEntries = CallSiteAggregator.Max
     /// <summary>Call-site observations folded into "other" because the cap was reached.</summary>
     public long Overflowed { get; private set; }
 
-    public void Add(int threadId, IReadOnlyList<string> frames, string? blockingApi, double durationMs, string? activity = null)
+    public void Add(int threadId, IReadOnlyList<string> frames, string? blockingApi, double durationMs, CallbackActivity? activity = null)
     {
-        var key = string.Join('|', frames) + "#" + activity;
+        var key = KeyOf(frames, activity);
         if (!_entries.TryGetValue((threadId, key), out var entry))
         {
             if (_entries.Count >= maxEntries)
             {
                 Overflowed++;
-                key = OtherCallSites + "#" + activity;
                 frames = OtherFrames;
+                key = KeyOf(frames, activity);
                 blockingApi = null;
             }
 
@@ -50,7 +49,8 @@ internal sealed class CallSiteAggregator(int maxEntries = CallSiteAggregator.Max
         entry.BlockingApi = MoreSpecific(entry.BlockingApi, blockingApi);
     }
 
-    public bool IsEmpty => _entries.Count == 0;
+    // One call site per frames and activity: a CPU-bound and a blocked episode at the same frames are told apart.
+    private static string KeyOf(IReadOnlyList<string> frames, CallbackActivity? activity) => string.Join('|', frames) + "#" + activity;
 
     /// <summary>
     /// The more telling of two names for one call site's blocking API: ".Result" beats "Monitor.Wait" (the primitive
@@ -62,10 +62,10 @@ internal sealed class CallSiteAggregator(int maxEntries = CallSiteAggregator.Max
         : current;
 
     /// <summary>Merged call sites on the threads <paramref name="include"/> accepts, most total time first.</summary>
-    public Summary Summarize(Func<int, bool> include, int maxCallSites, IEnumerable<(IReadOnlyList<string> Frames, string? Api, double DurationMs, string? Activity)>? inProgress = null)
+    public Summary Summarize(Func<int, bool> include, int maxCallSites, IEnumerable<(IReadOnlyList<string> Frames, string? Api, double DurationMs, CallbackActivity? Activity)>? inProgress = null)
     {
         var merged = new Dictionary<string, Entry>();
-        void Merge(string key, IReadOnlyList<string> frames, string? api, string? activity, long count, double total, double max)
+        void Merge(string key, IReadOnlyList<string> frames, string? api, CallbackActivity? activity, long count, double total, double max)
         {
             if (!merged.TryGetValue(key, out var m))
             {
@@ -89,7 +89,7 @@ internal sealed class CallSiteAggregator(int maxEntries = CallSiteAggregator.Max
 
         foreach (var (frames, api, duration, activity) in inProgress ?? [])
         {
-            Merge(string.Join('|', frames) + "#" + activity, frames, api, activity, 1, duration, duration);
+            Merge(KeyOf(frames, activity), frames, api, activity, 1, duration, duration);
         }
 
         var ranked = merged.Values.OrderByDescending(e => e.TotalMs).ToList();
@@ -98,16 +98,16 @@ internal sealed class CallSiteAggregator(int maxEntries = CallSiteAggregator.Max
             ranked.Sum(e => e.TotalMs),
             ranked.Count == 0 ? 0 : ranked.Max(e => e.MaxMs),
             ranked.Take(maxCallSites)
-                .Select(e => new CallSite(e.Frames, e.Count, Math.Round(e.TotalMs, 3)) { BlockingApi = e.BlockingApi, Activity = e.Activity })
+                .Select(e => new CallSite(e.Frames, e.Count, Math.Round(e.TotalMs, 3)) { BlockingApi = e.BlockingApi, Activity = e.Activity?.ToName() })
                 .ToList());
     }
 
     public sealed record Summary(long Count, double TotalMs, double MaxMs, IReadOnlyList<CallSite> CallSites);
 
-    private sealed class Entry(IReadOnlyList<string> frames, string? activity)
+    private sealed class Entry(IReadOnlyList<string> frames, CallbackActivity? activity)
     {
         public IReadOnlyList<string> Frames { get; } = frames;
-        public string? Activity { get; } = activity;
+        public CallbackActivity? Activity { get; } = activity;
         public string? BlockingApi { get; set; }
         public long Count { get; set; }
         public double TotalMs { get; set; }

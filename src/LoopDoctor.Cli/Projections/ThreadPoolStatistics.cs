@@ -1,15 +1,15 @@
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Projections;
 
 /// <summary>
-/// The pool's figures over the session, the evidence the starvation and lag detectors weigh: injections by reason
+/// The pool's figures over the session, the evidence the starvation and high-lag rules weigh: injections by reason
 /// (ThreadPoolWorkerThreadAdjustment/Adjustment), worker counts, queue length (System.Runtime's
 /// <c>dotnet.thread_pool.*</c> instruments), the agent's queue delay and timer lag, and how many pool threads were
 /// blocked at once.
 /// </summary>
-internal sealed class ThreadPoolStatistics
+internal sealed class ThreadPoolStatistics : IProjection
 {
     public const string RuntimeMeter = "System.Runtime";
     public const string AgentMeter = "LoopDoctor";
@@ -33,7 +33,6 @@ internal sealed class ThreadPoolStatistics
     public int CooperativeBlockingInjections { get; private set; }
     public int ThreadCountMax { get; private set; }
     public int ThreadCountMin { get; private set; } = int.MaxValue;
-    public int? FirstThreadCount { get; private set; }
     public int? LastThreadCount { get; private set; }
     public long QueueLengthMax { get; private set; }
     public long? FirstQueueLength { get; private set; }
@@ -120,7 +119,7 @@ internal sealed class ThreadPoolStatistics
                 TimerLagSpikes++;
                 TimerLagMaxMs = Math.Max(TimerLagMaxMs ?? 0, spike.LagMs);
                 break;
-            case WaitStarted wait when BlockingWaitDetector.IsUserWait(wait):
+            case WaitStarted wait when BlockingWaits.IsUserWait(wait):
                 _blockedThreads.Add(wait.ThreadId);
                 MaxBlockedPoolThreads = Math.Max(MaxBlockedPoolThreads, _blockedThreads.Count);
                 break;
@@ -155,7 +154,6 @@ internal sealed class ThreadPoolStatistics
 
         ThreadCountMax = Math.Max(ThreadCountMax, count);
         ThreadCountMin = Math.Min(ThreadCountMin, count);
-        FirstThreadCount ??= count;
         LastThreadCount = count;
     }
 
@@ -168,23 +166,7 @@ internal sealed class ThreadPoolStatistics
                 return null;
             }
 
-            double median = 0;
-            if (_delayP50s.Count > 0)
-            {
-                var sorted = _delayP50s.OrderBy(p => p.Ms).ToList();
-                var half = sorted.Sum(p => p.Count) / 2.0;
-                double seen = 0;
-                foreach (var (ms, count) in sorted)
-                {
-                    seen += count;
-                    if (seen >= half)
-                    {
-                        median = ms;
-                        break;
-                    }
-                }
-            }
-
+            var median = WeightedMedian.Of(_delayP50s);
             return new Percentiles(Math.Round(median, 3), Math.Round(QueueDelayP99Ms ?? QueueDelayMaxMs ?? 0, 3), Math.Round(QueueDelayMaxMs ?? 0, 3));
         }
     }

@@ -1,7 +1,7 @@
 using LoopDoctor.Cli.Findings;
-using LoopDoctor.Cli.Signals;
+using LoopDoctor.Cli.Projections;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Rules;
 
 /// <summary>
 /// <c>thread-pool-starvation</c>: a verdict from combined evidence, said in plain words with the numbers.
@@ -11,17 +11,11 @@ namespace LoopDoctor.Cli.Detectors;
 /// threads blocked at once.
 /// Reasons: https://learn.microsoft.com/dotnet/fundamentals/diagnostics/runtime-thread-events
 /// </summary>
-internal sealed class StarvationDetector : IDetector
+internal sealed class StarvationRule(DiagnosisOptions options) : IFindingRule
 {
-    public void Observe(Signal signal)
+    public IEnumerable<Finding> Evaluate(DiagnosisProjections projections)
     {
-        // ThreadPoolStatistics observes for it (shared with high-lag).
-    }
-
-    public IEnumerable<Finding> GetFindings(DetectionContext context)
-    {
-        var pool = context.ThreadPool;
-        var options = context.Options;
+        var pool = projections.ThreadPool;
         var evidence = new List<string>();
         var score = 0;
 

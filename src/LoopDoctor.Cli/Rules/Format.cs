@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Rules;
 
 internal static class Format
 {

@@ -1,28 +1,18 @@
-using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Baselines;
+namespace LoopDoctor.Cli.Projections;
 
 /// <summary>
 /// The queue-delay figures check judges: the agent publishes one histogram interval per second; the judged p99 is the
 /// count-weighted median of the intervals' p99s (and p50 likewise). One noisy second (a GC, a busy CI neighbour) moves
 /// the worst interval a lot and this figure little; a regression that lasts, moves it. The report's p99 stays the worst interval's.
 /// </summary>
-internal sealed class QueueDelayIntervals
+internal sealed class QueueDelayIntervals : IProjection
 {
     private readonly List<(double P50, double P99, long Count)> _intervals = [];
-    private readonly Lock _lock = new();
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _intervals.Count;
-            }
-        }
-    }
+    // check observes on the session's reader thread and asks for the figures on its own.
+    private readonly Lock _lock = new();
 
     public void Observe(Signal signal)
     {
@@ -47,24 +37,7 @@ internal sealed class QueueDelayIntervals
                 return null;
             }
 
-            return (Math.Round(WeightedMedian(_intervals.Select(i => (i.P50, i.Count))), 1), Math.Round(WeightedMedian(_intervals.Select(i => (i.P99, i.Count))), 1));
+            return (Math.Round(WeightedMedian.Of(_intervals.Select(i => (i.P50, i.Count))), 1), Math.Round(WeightedMedian.Of(_intervals.Select(i => (i.P99, i.Count))), 1));
         }
-    }
-
-    internal static double WeightedMedian(IEnumerable<(double Value, long Weight)> values)
-    {
-        var sorted = values.OrderBy(v => v.Value).ToList();
-        var half = sorted.Sum(v => v.Weight) / 2.0;
-        double seen = 0;
-        foreach (var (value, weight) in sorted)
-        {
-            seen += weight;
-            if (seen >= half)
-            {
-                return value;
-            }
-        }
-
-        return sorted.Count > 0 ? sorted[^1].Value : 0;
     }
 }

@@ -1,25 +1,7 @@
-using LoopDoctor.Cli.Findings;
-using LoopDoctor.Cli.Signals;
+namespace LoopDoctor.Cli.Rules;
 
-namespace LoopDoctor.Cli.Detectors;
-
-/// <summary>
-/// Turns a stream of signals into findings. Detectors see every signal in timestamp order, from a live session or a
-/// trace file alike, and build findings on demand without consuming state (monitor asks every refresh, diagnose once).
-/// Calls are serialized by <see cref="DiagnosisPipeline"/>.
-/// </summary>
-internal interface IDetector
-{
-    void Observe(Signal signal);
-
-    IEnumerable<Finding> GetFindings(DetectionContext context);
-}
-
-/// <summary>What detectors share when building findings: which threads are pool workers, the pool figures, the clock.</summary>
-internal sealed record DetectionContext(DetectorOptions Options, PoolThreadRegistry PoolThreads, ThreadPoolStatistics ThreadPool, double NowMs);
-
-/// <summary>Thresholds. Defaults follow asyncio's debug mode (slow_callback_duration = 100 ms).</summary>
-internal sealed record DetectorOptions
+/// <summary>Thresholds and list sizes of the diagnosis. Defaults follow asyncio's debug mode (slow_callback_duration = 100 ms).</summary>
+internal sealed record DiagnosisOptions
 {
     /// <summary>A pool thread in one work item longer than this is a long callback.</summary>
     public double LongCallbackThresholdMs { get; init; } = 100;

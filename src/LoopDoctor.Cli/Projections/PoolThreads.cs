@@ -1,19 +1,16 @@
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Projections;
 
 /// <summary>
 /// Which threads are thread-pool workers: a thread that dequeued work, started or parked as a worker, or showed the
-/// pool's dispatch loop on a stack. Detectors filter by it when building findings (not when observing), so a worker
+/// pool's dispatch loop on a stack. Rules filter by it when building findings (not when observing), so a worker
 /// recognized late still counts for what it did earlier. Non-workers excluded this way include the pool's gate thread
 /// (~2 waits/s of ~500 ms), the timer thread and the app's main thread.
 /// </summary>
-internal sealed class PoolThreadRegistry
+internal sealed class PoolThreads : IProjection
 {
     private readonly HashSet<int> _workers = [];
-
-
-    public int Count => _workers.Count;
 
     public void Observe(Signal signal)
     {

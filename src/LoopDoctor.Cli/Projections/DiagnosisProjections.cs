@@ -1,0 +1,43 @@
+using LoopDoctor.Cli.Signals;
+
+namespace LoopDoctor.Cli.Projections;
+
+/// <summary>Every projection the finding rules read, fed the same signals, and the trace clock they are judged at.</summary>
+internal sealed class DiagnosisProjections : IProjection
+{
+    private readonly IProjection[] _all;
+
+    public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs)
+    {
+        BlockingWaits = new BlockingWaits(callSiteDepth);
+        LockContentions = new LockContentions(callSiteDepth);
+        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs);
+        UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
+        _all = [PoolThreads, ThreadPool, BlockingWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions];
+    }
+
+    public PoolThreads PoolThreads { get; } = new();
+
+    public ThreadPoolStatistics ThreadPool { get; } = new();
+
+    public BlockingWaits BlockingWaits { get; }
+
+    public LockContentions LockContentions { get; }
+
+    public LongCallbacks LongCallbacks { get; }
+
+    public UnobservedTaskExceptions UnobservedTaskExceptions { get; }
+
+    /// <summary>The latest event time seen (ms into the trace): how long an open wait or episode has lasted so far.</summary>
+    public double NowMs { get; private set; }
+
+    public void Observe(Signal signal)
+    {
+        // A collapsed run of samples lasts until its last sample.
+        NowMs = Math.Max(NowMs, signal is StackSample sample ? sample.LastTimestampMs : signal.TimestampMs);
+        foreach (var projection in _all)
+        {
+            projection.Observe(signal);
+        }
+    }
+}
