@@ -1,6 +1,5 @@
 using System.CommandLine;
 using LoopDoctor.Cli.CommandLine;
-using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;

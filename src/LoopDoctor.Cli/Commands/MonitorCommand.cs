@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using LoopDoctor.Cli.CommandLine;
-using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using LoopDoctor.Cli.Baselines;
 using LoopDoctor.Cli.CommandLine;
-using LoopDoctor.Cli.Detectors;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Launch;
 using LoopDoctor.Cli.Reporting;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using LoopDoctor.Cli.CommandLine;
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Findings;
+using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Targets;

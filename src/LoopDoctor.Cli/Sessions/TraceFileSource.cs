@@ -1,5 +1,5 @@
 using System.Globalization;
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;

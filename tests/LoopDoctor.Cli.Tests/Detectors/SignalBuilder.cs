@@ -1,4 +1,4 @@
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Signals;
 

@@ -173,13 +173,13 @@ public class DiagnoseIntegrationTests
             Assert.Equal("LoopDoctor.TestTarget", doc.RootElement.GetProperty("target").GetProperty("processName").GetString());
 
             // The single pass (stacks named after the rundown at the end) and TraceLog's .etlx conversion agree.
-            var onePass = new LoopDoctor.Cli.Detectors.DiagnosisPipeline();
-            var viaTraceLog = new LoopDoctor.Cli.Detectors.DiagnosisPipeline();
+            var onePass = new LoopDoctor.Cli.Runs.DiagnosisPipeline();
+            var viaTraceLog = new LoopDoctor.Cli.Runs.DiagnosisPipeline();
             var a = TraceFileSource.ReplayInOnePass(path, onePass.Observe);
             var b = TraceFileSource.ReplayThroughTraceLog(path, viaTraceLog.Observe);
             Assert.Equal(b.ProcessId, a.ProcessId);
             Assert.Equal(viaTraceLog.SignalCount, onePass.SignalCount);
-            string Summary(LoopDoctor.Cli.Detectors.DiagnosisPipeline p) => string.Join("\n", p.BuildReport(new(0, "x"), 1, LoopDoctor.Cli.Findings.AgentPresence.None)
+            string Summary(LoopDoctor.Cli.Runs.DiagnosisPipeline p) => string.Join("\n", p.BuildReport(new(0, "x"), 1, LoopDoctor.Cli.Findings.AgentPresence.None)
                 .Findings.Select(f => $"{f.Kind} {f.Count} {string.Join(" <- ", f.CallSites.FirstOrDefault()?.Frames ?? [])}"));
             Assert.Equal(Summary(viaTraceLog), Summary(onePass));
 

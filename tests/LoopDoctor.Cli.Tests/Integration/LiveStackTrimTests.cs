@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using LoopDoctor.Cli.Detectors;
+using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Sessions;
 using LoopDoctor.Cli.Targets;

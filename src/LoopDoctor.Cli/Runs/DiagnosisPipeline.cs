@@ -3,7 +3,7 @@ using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Rules;
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Detectors;
+namespace LoopDoctor.Cli.Runs;
 
 /// <summary>
 /// The one pipeline live sessions and trace files share: signals in (in timestamp order) feed the projections; a report
@@ -36,19 +36,11 @@ internal sealed class DiagnosisPipeline
 
     public long SignalCount { get; private set; }
 
-    /// <summary>When set, signals it rejects are not observed (check: the warm-up period is not judged).</summary>
-    public Func<Signal, bool>? Admit { get; init; }
-
     /// <summary>Signals seen by type (LOOPDOCTOR_DEBUG=1 prints them): tells a missing provider from a quiet target.</summary>
     public Dictionary<string, long> SignalCounts { get; } = [];
 
     public void Observe(Signal signal)
     {
-        if (Admit is { } admit && !admit(signal))
-        {
-            return;
-        }
-
         lock (_lock)
         {
             // A collapsed run of samples counts as the samples it stands for.
