@@ -21,11 +21,20 @@ namespace LoopDoctor.Testing;
 /// </summary>
 public static class RuntimeTargets
 {
-    /// <summary>The target frameworks SurvivalTarget is published for.</summary>
+    /// <summary>The target frameworks SurvivalTarget runs on: one process per runtime .NET users run.</summary>
     public static IReadOnlyList<string> Frameworks { get; } = ["net8.0", "net9.0", "net10.0"];
 
+    /// <summary>
+    /// SurvivalTarget trimmed (PublishTrimmed, self-contained) with startup hooks enabled: the one kind of .NET 10 app in which
+    /// the runtime cannot even load a startup hook, and dies trying (docs/startup-hook.md).
+    /// </summary>
+    public const string TrimmedFramework = "net10.0-trimmed";
+
+    /// <summary>Everything published: <see cref="Frameworks"/> and <see cref="TrimmedFramework"/>.</summary>
+    public static IReadOnlyList<string> Published { get; } = [.. Frameworks, TrimmedFramework];
+
     /// <summary>The frameworks published self-contained (no shared runtime of that version on the machine).</summary>
-    public static IReadOnlyList<string> SelfContainedFrameworks { get; } = ["net8.0", "net9.0"];
+    public static IReadOnlyList<string> SelfContainedFrameworks { get; } = ["net8.0", "net9.0", TrimmedFramework];
 
     public const string ProjectDirectory = "tests/TestTargets/SurvivalTarget";
 
@@ -38,7 +47,7 @@ public static class RuntimeTargets
     /// <summary>Start to "ready" line: a self-contained .NET 8 app on a busy 2-core machine takes well under a second.</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
 
-    private static readonly Lazy<Task<IReadOnlyDictionary<string, PublishResult>>> Published =
+    private static readonly Lazy<Task<IReadOnlyDictionary<string, PublishResult>>> Publishes =
         new(() => Task.Factory.StartNew(PublishAll, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
             LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -53,12 +62,12 @@ public static class RuntimeTargets
     /// <summary>The published executable (apphost) for <paramref name="framework"/>; publishes first when needed.</summary>
     public static async Task<string> ExecutableAsync(string framework)
     {
-        if (!Frameworks.Contains(framework))
+        if (!Published.Contains(framework))
         {
-            throw new ArgumentException($"SurvivalTarget is not published for {framework}; use one of {string.Join(", ", Frameworks)}.", nameof(framework));
+            throw new ArgumentException($"SurvivalTarget is not published for {framework}; use one of {string.Join(", ", Published)}.", nameof(framework));
         }
 
-        var results = await Published.Value.ConfigureAwait(false);
+        var results = await Publishes.Value.ConfigureAwait(false);
         var result = results[framework];
         return result.Executable ?? throw new InvalidOperationException($"Publishing SurvivalTarget for {framework} failed:{Environment.NewLine}{result.Error}");
     }
@@ -106,7 +115,7 @@ public static class RuntimeTargets
             if (!mutex.WaitOne(LockTimeout))
             {
                 var error = $"Another process held the SurvivalTarget publish lock for more than {LockTimeout.TotalMinutes} min.";
-                return Frameworks.ToDictionary(f => f, _ => new PublishResult(null, error));
+                return Published.ToDictionary(f => f, _ => new PublishResult(null, error));
             }
         }
         catch (AbandonedMutexException)
@@ -117,7 +126,7 @@ public static class RuntimeTargets
         try
         {
             var inputs = InputsHash();
-            return Frameworks.ToDictionary(f => f, f => PublishIfStale(f, inputs));
+            return Published.ToDictionary(f => f, f => PublishIfStale(f, inputs));
         }
         finally
         {
@@ -142,15 +151,20 @@ public static class RuntimeTargets
             Directory.Delete(output, recursive: true);
         }
 
+        var tfm = framework.Split('-')[0];
         List<string> arguments =
         [
             // TargetFrameworks narrowed to the one published: restore then fetches that framework's packs only.
-            "publish", RepoPaths.Combine(ProjectDirectory + "/SurvivalTarget.csproj"), "-f", framework, $"-p:TargetFrameworks={framework}",
+            "publish", RepoPaths.Combine(ProjectDirectory + "/SurvivalTarget.csproj"), "-f", tfm, $"-p:TargetFrameworks={tfm}",
             "-c", "Release", "-o", output, "-nologo", "-nodeReuse:false",
         ];
         arguments.AddRange(SelfContainedFrameworks.Contains(framework)
             ? ["-r", RuntimeIdentifier, "--self-contained"]
             : ["--no-self-contained"]);
+        if (framework == TrimmedFramework)
+        {
+            arguments.AddRange(["-p:PublishTrimmed=true", "-p:StartupHookSupport=true", "-p:SuppressTrimAnalysisWarnings=true"]);
+        }
 
         var stopwatch = Stopwatch.StartNew();
         var (exitCode, text) = RunDotnet(arguments, PublishTimeout);

@@ -157,6 +157,42 @@ public sealed class TargetSurvivalTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("stopping: stdin closed", cli.StdoutLines);
     }
 
+    [Fact]
+    public async Task A_trimmed_app_is_not_injected_because_its_runtime_cannot_load_the_hook()
+    {
+        using var target = await StartTargetAsync(RuntimeTargets.TrimmedFramework);
+
+        using var cli = LoopDoctorExe.Start(["diagnose", "-p", Pid(target), "--duration", "3s", "--format", "json"]);
+        var exit = await cli.WaitForExitAsync(LoopDoctorExe.Timeout);
+
+        await AssertSurvivedAsync(target, cli, exit, [ExitCode.Ok, ExitCode.FindingsPresent]);
+        var stderr = string.Join(Environment.NewLine, cli.StderrLines);
+        Assert.Contains($"not injecting the agent into {target.Pid}: its runtime could not load the startup hook (", stderr);
+        Assert.Contains("(a trimmed app?)", stderr);
+    }
+
+    [Fact]
+    public async Task The_trimmed_app_really_dies_when_the_hook_is_applied_regardless()
+    {
+        // Why the check above exists: applied anyway, the runtime fails to load the hook's types and terminates the process.
+        // If a runtime update stops this, the check may be relaxed (docs/startup-hook.md).
+        using var target = await StartTargetAsync(RuntimeTargets.TrimmedFramework);
+        var hook = LoopDoctor.Cli.Targets.AgentDetection.FindStartupHook(out var problem);
+        Assert.True(hook is not null, problem);
+        Assert.NotNull(LoopDoctor.Cli.Targets.HookCompatibility.Problem(target.Pid, hook));
+
+        try
+        {
+            new Microsoft.Diagnostics.NETCore.Client.DiagnosticsClient(target.Pid).ApplyStartupHook(hook);
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or Microsoft.Diagnostics.NETCore.Client.ServerErrorException)
+        {
+            output.WriteLine($"ApplyStartupHook: {ex.GetType().Name}: {ex.Message}");
+        }
+
+        Assert.NotEqual(0, await target.Process.WaitForExitAsync(LoopDoctorExe.Timeout));
+    }
+
     private async Task<RuntimeTarget> StartTargetAsync(string framework)
     {
         var target = await RuntimeTargets.StartAsync(framework);
@@ -164,7 +200,7 @@ public sealed class TargetSurvivalTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"started {target}");
         try
         {
-            Assert.Equal(RuntimeTargets.MajorVersion(framework), target.RuntimeVersion.Major);
+            Assert.Equal(RuntimeTargets.MajorVersion(framework), target.RuntimeVersion.Major); // net10.0-trimmed: 10
             await AssertServesAsync(target.Port, target.Process, "before loopdoctor touched it");
             return target;
         }
