@@ -1,5 +1,7 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
+using LoopDoctor.Agent.Diagnostics;
+using LoopDoctor.Agent.RuntimeSignals;
 using Microsoft.Diagnostics.NETCore.Client;
 
 namespace LoopDoctor.Cli.Sessions;
@@ -14,20 +16,13 @@ namespace LoopDoctor.Cli.Sessions;
 /// </summary>
 internal static class SessionProviders
 {
-    public const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
+    public const string RuntimeProvider = RuntimeKeywords.ProviderName;
     public const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
     public const string MetricsProvider = "System.Diagnostics.Metrics";
-    public const string AgentProvider = "LoopDoctor-Agent";
-
-    public const long LoaderKeyword = 0x8;
-    public const long JitKeyword = 0x10;
-    public const long ContentionKeyword = 0x4000;
-    public const long ExceptionKeyword = 0x8000;
-    public const long ThreadingKeyword = 0x10000;
-    public const long WaitHandleKeyword = 0x40000000000;
+    public const string AgentProvider = LoopDoctorEventSource.SourceName;
 
     /// <summary>Threading | WaitHandle | Contention, plus Jit | Loader so methods compiled during the session get names.</summary>
-    public const long RuntimeKeywords = ThreadingKeyword | WaitHandleKeyword | ContentionKeyword | JitKeyword | LoaderKeyword;
+    public const long DiagnosisKeywords = RuntimeKeywords.Threading | RuntimeKeywords.WaitHandle | RuntimeKeywords.Contention | RuntimeKeywords.Jit | RuntimeKeywords.Loader;
 
     /// <summary>
     /// For the P5 cost breakdown only (bench/LoopDoctor.Bench.Harness, LOOPDOCTOR_BENCH_P5_VARIANTS): a comma-separated list
@@ -38,16 +33,18 @@ internal static class SessionProviders
 
     /// <param name="metricsRefresh">How often the Metrics provider publishes.</param>
     /// <param name="sampleStacks">Whether the sample profiler runs in this session (see <see cref="StackSampling"/>).</param>
-    public static IReadOnlyList<EventPipeProvider> Create(TimeSpan metricsRefresh, bool sampleStacks = true)
+    /// <param name="metricsSessionId">The Metrics provider's SessionId (null: a new one); pass the same to the
+    /// <see cref="Decoders.MetricsEventDecoder"/> so it ignores values published for another tool's session.</param>
+    public static IReadOnlyList<EventPipeProvider> Create(TimeSpan metricsRefresh, bool sampleStacks = true, string? metricsSessionId = null)
     {
         var refreshSeconds = Math.Max(0.1, metricsRefresh.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         var drop = (Environment.GetEnvironmentVariable(ExperimentDropVariable) ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var keywords = RuntimeKeywords;
-        keywords &= drop.Contains("jitloader") ? ~(JitKeyword | LoaderKeyword) : ~0L;
-        keywords &= drop.Contains("threading") ? ~ThreadingKeyword : ~0L;
-        keywords &= drop.Contains("contention") ? ~ContentionKeyword : ~0L;
-        keywords &= drop.Contains("waithandle") ? ~WaitHandleKeyword : ~0L;
+        var keywords = DiagnosisKeywords;
+        keywords &= drop.Contains("jitloader") ? ~(RuntimeKeywords.Jit | RuntimeKeywords.Loader) : ~0L;
+        keywords &= drop.Contains("threading") ? ~RuntimeKeywords.Threading : ~0L;
+        keywords &= drop.Contains("contention") ? ~RuntimeKeywords.Contention : ~0L;
+        keywords &= drop.Contains("waithandle") ? ~RuntimeKeywords.WaitHandle : ~0L;
         var providers = new List<EventPipeProvider>
         {
             new(RuntimeProvider, drop.Contains("verbose") ? EventLevel.Informational : EventLevel.Verbose, keywords),
@@ -62,7 +59,7 @@ internal static class SessionProviders
             // Arguments as dotnet-counters passes them; thread-pool instruments come from the System.Runtime meter.
             providers.Add(new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, new Dictionary<string, string>
             {
-                ["SessionId"] = Guid.NewGuid().ToString(),
+                ["SessionId"] = metricsSessionId ?? NewMetricsSessionId(),
                 ["Metrics"] = "System.Runtime,LoopDoctor",
                 ["RefreshInterval"] = refreshSeconds,
                 ["MaxTimeSeries"] = "1000",
@@ -73,11 +70,14 @@ internal static class SessionProviders
 
         if (!drop.Contains("agent"))
         {
-            providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, 0x7));
+            providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, (long)LoopDoctorEventSource.Keywords.All));
         }
 
         return providers;
     }
+
+    /// <summary>A SessionId for the Metrics provider, unique to this session (as dotnet-counters makes one).</summary>
+    public static string NewMetricsSessionId() => Guid.NewGuid().ToString();
 
     /// <summary>
     /// The on-demand sampler's own session (<see cref="OnDemandSampler"/>): the sample profiler, and Jit | Loader at
@@ -86,6 +86,6 @@ internal static class SessionProviders
     public static IReadOnlyList<EventPipeProvider> CreateSampler() =>
     [
         new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational),
-        new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, JitKeyword | LoaderKeyword),
+        new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, RuntimeKeywords.Jit | RuntimeKeywords.Loader),
     ];
 }
