@@ -105,12 +105,6 @@ internal sealed class LiveSession : IDisposable
 
     public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
 
-    // In real time, TraceLog's own EventsLost stays 0 (measured, TraceEvent 4.0.0: a 1 MB buffer under a flood lost 3/4 of
-    // the waits and it said 0); the EventPipeEventSource it reads from counts the sequence-number gaps. TraceLog keeps that
-    // source private, hence reflection; if a TraceEvent update renames the field we fall back to the public counts.
-    private static readonly FieldInfo? RawEventSourceField =
-        typeof(TraceLog).GetField("rawEventSourceToConvert", BindingFlags.Instance | BindingFlags.NonPublic);
-
     /// <summary>
     /// Events the runtime dropped for this session: EventPipeEventSource counts the gaps in EventPipe's per-thread
     /// sequence numbers (reported in its sequence-point blocks).
@@ -122,8 +116,7 @@ internal sealed class LiveSession : IDisposable
             try
             {
                 var log = _source.TraceLog;
-                var raw = RawEventSourceField?.GetValue(log) as TraceEventSource;
-                return Math.Max(Math.Max(_source.EventsLost, log?.EventsLost ?? 0), raw?.EventsLost ?? 0);
+                return Math.Max(Math.Max(_source.EventsLost, log?.EventsLost ?? 0), TraceEventInternals.EventsLostByRawSource(log));
             }
             catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or TargetException or FieldAccessException)
             {
