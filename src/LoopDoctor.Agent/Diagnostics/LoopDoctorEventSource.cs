@@ -17,14 +17,14 @@ internal sealed class LoopDoctorEventSource : EventSource
 
     public static readonly LoopDoctorEventSource Log = new();
 
+    /// <summary>Every keyword: what an attacher enables to hear all of the agent (not in <see cref="Keywords"/>, whose members must each be one bit).</summary>
+    public const EventKeywords AllKeywords = Keywords.Lifecycle | Keywords.Lag | Keywords.Exceptions;
+
     public static class Keywords
     {
         public const EventKeywords Lifecycle = (EventKeywords)0x1;
         public const EventKeywords Lag = (EventKeywords)0x2;
         public const EventKeywords Exceptions = (EventKeywords)0x4;
-
-        /// <summary>Every keyword: what an attacher enables to hear all of the agent.</summary>
-        public const EventKeywords All = Lifecycle | Lag | Exceptions;
     }
 
     // Set by the running agent; read when a listener enables the source so it learns at once that an agent is here.

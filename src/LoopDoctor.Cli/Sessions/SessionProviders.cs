@@ -70,7 +70,7 @@ internal static class SessionProviders
 
         if (!drop.Contains("agent"))
         {
-            providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, (long)LoopDoctorEventSource.Keywords.All));
+            providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, (long)LoopDoctorEventSource.AllKeywords));
         }
 
         return providers;
