@@ -1,5 +1,7 @@
 using System.Text;
+using LoopDoctor.Agent.Diagnostics;
 using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sessions.Decoders;
 
 namespace LoopDoctor.Cli.Tests;
 
@@ -44,8 +46,8 @@ public class AgentEventShapeTests
     [Fact]
     public void Self_describing_agent_events_are_recognized_by_their_payload_shape()
     {
-        Assert.Equal(TraceEventSignalAdapter.AgentStartedId, TraceEventSignalAdapter.InferAgentEvent(Payload("0.1.0", "Injected", 4242)));
-        Assert.Equal(TraceEventSignalAdapter.UnobservedTaskExceptionId, TraceEventSignalAdapter.InferAgentEvent(Payload("System.InvalidOperationException", "   at A.B()", "")));
-        Assert.Equal(0, TraceEventSignalAdapter.InferAgentEvent(Payload(250_000L, 100_000L)));
+        Assert.Equal(AgentEventId.AgentStarted, AgentEventDecoder.InferFromPayloadShape(Payload("0.1.0", "Injected", 4242)));
+        Assert.Equal(AgentEventId.UnobservedTaskException, AgentEventDecoder.InferFromPayloadShape(Payload("System.InvalidOperationException", "   at A.B()", "")));
+        Assert.Null(AgentEventDecoder.InferFromPayloadShape(Payload(250_000L, 100_000L)));
     }
 }

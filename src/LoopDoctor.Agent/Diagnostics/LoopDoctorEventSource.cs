@@ -4,8 +4,11 @@ namespace LoopDoctor.Agent.Diagnostics;
 
 /// <summary>
 /// <c>LoopDoctor-Agent</c>: lets an attacher (the <c>loopdoctor</c> CLI, dotnet-trace) read the agent over EventPipe.
-/// Payloads are integers (microseconds): a <c>(double,double)</c> payload never arrived over EventPipe on .NET 10
-/// while <c>(long,long)</c> did. No event name ends in Start/Stop, which EventSource would rename to Opcode pairs.
+/// Manifest-based so each event keeps its declared id (<see cref="AgentEventId"/>) over EventPipe: a self-describing
+/// source's events arrive with per-process metadata ids, and a live TraceLog shows neither event nor payload names
+/// (measured, TraceEvent 4.0). Payloads are integers (microseconds): a <c>(double,double)</c> payload never arrived
+/// over EventPipe on .NET 10 while <c>(long,long)</c> did. No event name ends in Start/Stop, which EventSource would
+/// rename to Opcode pairs. The CLI decodes each event (src/LoopDoctor.Cli/Sessions/Decoders/AgentEventDecoder.cs).
 /// </summary>
 [EventSource(Name = SourceName)]
 internal sealed class LoopDoctorEventSource : EventSource
@@ -13,6 +16,9 @@ internal sealed class LoopDoctorEventSource : EventSource
     public const string SourceName = "LoopDoctor-Agent";
 
     public static readonly LoopDoctorEventSource Log = new();
+
+    /// <summary>Every keyword: what an attacher enables to hear all of the agent (not in <see cref="Keywords"/>, whose members must each be one bit).</summary>
+    public const EventKeywords AllKeywords = Keywords.Lifecycle | Keywords.Lag | Keywords.Exceptions;
 
     public static class Keywords
     {
@@ -24,7 +30,7 @@ internal sealed class LoopDoctorEventSource : EventSource
     // Set by the running agent; read when a listener enables the source so it learns at once that an agent is here.
     private volatile AgentDescription? _agent;
 
-    private LoopDoctorEventSource() : base(EventSourceSettings.EtwSelfDescribingEventFormat)
+    private LoopDoctorEventSource() : base(EventSourceSettings.EtwManifestEventFormat)
     {
     }
 
@@ -49,42 +55,42 @@ internal sealed class LoopDoctorEventSource : EventSource
         }
     }
 
-    [Event(1, Level = EventLevel.Informational, Keywords = Keywords.Lifecycle, Message = "LoopDoctor agent {0} running ({1}) in process {2}")]
-    public void AgentStarted(string version, string mode, int processId) => WriteEvent(1, version, mode, processId);
+    [Event((int)AgentEventId.AgentStarted, Level = EventLevel.Informational, Keywords = Keywords.Lifecycle, Message = "LoopDoctor agent {0} running ({1}) in process {2}")]
+    public void AgentStarted(string version, string mode, int processId) => WriteEvent((int)AgentEventId.AgentStarted, version, mode, processId);
 
-    [Event(2, Level = EventLevel.Warning, Keywords = Keywords.Lag, Message = "Thread-pool queue delay {0} µs exceeded {1} µs")]
+    [Event((int)AgentEventId.QueueDelaySpike, Level = EventLevel.Warning, Keywords = Keywords.Lag, Message = "Thread-pool queue delay {0} µs exceeded {1} µs")]
     public void QueueDelaySpike(long delayMicroseconds, long thresholdMicroseconds)
     {
         if (IsEnabled(EventLevel.Warning, Keywords.Lag))
         {
-            WriteEvent(2, delayMicroseconds, thresholdMicroseconds);
+            WriteEvent((int)AgentEventId.QueueDelaySpike, delayMicroseconds, thresholdMicroseconds);
         }
     }
 
-    [Event(3, Level = EventLevel.Warning, Keywords = Keywords.Lag, Message = "Timer lag {0} µs exceeded {1} µs")]
+    [Event((int)AgentEventId.TimerLagSpike, Level = EventLevel.Warning, Keywords = Keywords.Lag, Message = "Timer lag {0} µs exceeded {1} µs")]
     public void TimerLagSpike(long lagMicroseconds, long thresholdMicroseconds)
     {
         if (IsEnabled(EventLevel.Warning, Keywords.Lag))
         {
-            WriteEvent(3, lagMicroseconds, thresholdMicroseconds);
+            WriteEvent((int)AgentEventId.TimerLagSpike, lagMicroseconds, thresholdMicroseconds);
         }
     }
 
-    [Event(4, Level = EventLevel.Warning, Keywords = Keywords.Exceptions, Message = "Unobserved task exception {0}")]
+    [Event((int)AgentEventId.UnobservedTaskException, Level = EventLevel.Warning, Keywords = Keywords.Exceptions, Message = "Unobserved task exception {0}")]
     public void UnobservedTaskException(string exceptionType, string stackTrace, string message)
     {
         if (IsEnabled(EventLevel.Warning, Keywords.Exceptions))
         {
-            WriteEvent(4, exceptionType, stackTrace, message);
+            WriteEvent((int)AgentEventId.UnobservedTaskException, exceptionType, stackTrace, message);
         }
     }
 
-    [Event(5, Level = EventLevel.Warning, Keywords = Keywords.Lifecycle, Message = "{0}")]
+    [Event((int)AgentEventId.AgentMessage, Level = EventLevel.Warning, Keywords = Keywords.Lifecycle, Message = "{0}")]
     public void AgentMessage(string message)
     {
         if (IsEnabled(EventLevel.Warning, Keywords.Lifecycle))
         {
-            WriteEvent(5, message);
+            WriteEvent((int)AgentEventId.AgentMessage, message);
         }
     }
 }

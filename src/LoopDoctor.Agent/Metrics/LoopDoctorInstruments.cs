@@ -11,6 +11,23 @@ internal sealed class LoopDoctorInstruments : IDisposable
 {
     public const string MeterName = "LoopDoctor";
 
+    /// <summary>Instrument names, used by the agent and by the CLI that reads them over EventPipe.</summary>
+    public static class Names
+    {
+        public const string QueueDelay = "loopdoctor.thread_pool.queue.delay";
+        public const string QueueDelayCurrent = "loopdoctor.thread_pool.queue.delay.current";
+        public const string TimerLag = "loopdoctor.timer.lag";
+        public const string TimerLagCurrent = "loopdoctor.timer.lag.current";
+        public const string SchedulerDelay = "loopdoctor.scheduler.delay";
+        public const string SchedulerDelayCurrent = "loopdoctor.scheduler.delay.current";
+        public const string ThreadInjections = "loopdoctor.thread_pool.thread.injections";
+        public const string BlockingWaits = "loopdoctor.thread_pool.blocking_waits";
+        public const string BlockingWaitDuration = "loopdoctor.thread_pool.blocking_wait.duration";
+        public const string LockContentions = "loopdoctor.lock.contentions";
+        public const string LockContentionDuration = "loopdoctor.lock.contention.duration";
+        public const string UnobservedExceptions = "loopdoctor.task.unobserved_exceptions";
+    }
+
     // Seconds. Roughly 1-2.5-5 per decade from 10 µs to 60 s: Prometheus needs explicit buckets, and the
     // interesting range of a queue delay spans 7 orders of magnitude (a healthy pool is ~10 µs, a stall is seconds).
     internal static readonly double[] DelayBucketsSeconds =
@@ -26,24 +43,24 @@ internal sealed class LoopDoctorInstruments : IDisposable
 
         var delayAdvice = new InstrumentAdvice<double> { HistogramBucketBoundaries = DelayBucketsSeconds };
 
-        QueueDelay = Meter.CreateHistogram("loopdoctor.thread_pool.queue.delay", "s",
+        QueueDelay = Meter.CreateHistogram(Names.QueueDelay, "s",
             "Time a work item waited in the thread pool's global queue before it started (probe, corrected for coordinated omission).",
             tags: null, advice: delayAdvice);
-        TimerLag = Meter.CreateHistogram("loopdoctor.timer.lag", "s",
+        TimerLag = Meter.CreateHistogram(Names.TimerLag, "s",
             "How late a timer callback fired against its schedule.", tags: null, advice: delayAdvice);
-        SchedulerDelay = Meter.CreateHistogram("loopdoctor.scheduler.delay", "s",
+        SchedulerDelay = Meter.CreateHistogram(Names.SchedulerDelay, "s",
             "Queue delay of a probed TaskScheduler or SynchronizationContext, by scheduler name.", tags: null, advice: delayAdvice);
-        ThreadInjections = Meter.CreateCounter<long>("loopdoctor.thread_pool.thread.injections", "{thread}",
+        ThreadInjections = Meter.CreateCounter<long>(Names.ThreadInjections, "{thread}",
             "Thread-pool worker count adjustments upward, by the runtime's reason (starvation, cooperative_blocking, ...).");
-        BlockingWaits = Meter.CreateCounter<long>("loopdoctor.thread_pool.blocking_waits", "{wait}",
+        BlockingWaits = Meter.CreateCounter<long>(Names.BlockingWaits, "{wait}",
             "Blocking waits (Monitor.Wait, .Result, .Wait(), SemaphoreSlim.Wait, ...) that ran on thread-pool threads.");
-        BlockingWaitDuration = Meter.CreateHistogram("loopdoctor.thread_pool.blocking_wait.duration", "s",
+        BlockingWaitDuration = Meter.CreateHistogram(Names.BlockingWaitDuration, "s",
             "Duration of blocking waits on thread-pool threads.", tags: null, advice: delayAdvice);
-        LockContentions = Meter.CreateCounter<long>("loopdoctor.lock.contentions", "{contention}",
+        LockContentions = Meter.CreateCounter<long>(Names.LockContentions, "{contention}",
             "Contended Monitor (lock) acquisitions.");
-        LockContentionDuration = Meter.CreateHistogram("loopdoctor.lock.contention.duration", "s",
+        LockContentionDuration = Meter.CreateHistogram(Names.LockContentionDuration, "s",
             "Time spent waiting for a contended lock.", tags: null, advice: delayAdvice);
-        UnobservedExceptions = Meter.CreateCounter<long>("loopdoctor.task.unobserved_exceptions", "{exception}",
+        UnobservedExceptions = Meter.CreateCounter<long>(Names.UnobservedExceptions, "{exception}",
             "Faulted tasks whose exception was never observed (TaskScheduler.UnobservedTaskException), by error.type.");
     }
 

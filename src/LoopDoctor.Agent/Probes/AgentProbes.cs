@@ -122,17 +122,17 @@ internal sealed class AgentProbes : IDisposable
         var meter = _instruments.Meter;
         if (QueueDelay is { } queueDelay)
         {
-            meter.CreateObservableGauge("loopdoctor.thread_pool.queue.delay.current", () => queueDelay.CurrentDelay.TotalSeconds, "s",
+            meter.CreateObservableGauge(LoopDoctorInstruments.Names.QueueDelayCurrent, () => queueDelay.CurrentDelay.TotalSeconds, "s",
                 "How long the outstanding thread-pool probe has waited so far; rises during a stall, before any delay is recorded.");
         }
 
         if (TimerLag is { } timerLag)
         {
-            meter.CreateObservableGauge("loopdoctor.timer.lag.current", () => timerLag.CurrentDelay.TotalSeconds, "s",
+            meter.CreateObservableGauge(LoopDoctorInstruments.Names.TimerLagCurrent, () => timerLag.CurrentDelay.TotalSeconds, "s",
                 "How overdue the probe timer's callback is right now (0 when it is not overdue).");
         }
 
-        meter.CreateObservableGauge("loopdoctor.scheduler.delay.current", ObserveSchedulers, "s",
+        meter.CreateObservableGauge(LoopDoctorInstruments.Names.SchedulerDelayCurrent, ObserveSchedulers, "s",
             "How long the outstanding probe of each probed TaskScheduler or SynchronizationContext has waited so far, by scheduler name.");
     }
 

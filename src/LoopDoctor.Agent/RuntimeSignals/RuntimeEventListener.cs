@@ -20,10 +20,9 @@ namespace LoopDoctor.Agent.RuntimeSignals;
 /// </remarks>
 internal sealed class RuntimeEventListener : EventListener
 {
-    internal const string RuntimeSourceName = "Microsoft-Windows-DotNETRuntime";
-    internal const EventKeywords ContentionKeyword = (EventKeywords)0x4000;
-    internal const EventKeywords ThreadingKeyword = (EventKeywords)0x10000;
-    internal const EventKeywords WaitHandleKeyword = (EventKeywords)0x40000000000;
+    private const EventKeywords ContentionKeyword = (EventKeywords)RuntimeKeywords.Contention;
+    private const EventKeywords ThreadingKeyword = (EventKeywords)RuntimeKeywords.Threading;
+    private const EventKeywords WaitHandleKeyword = (EventKeywords)RuntimeKeywords.WaitHandle;
 
     // Event ids of NativeRuntimeEventSource (ClrEtwAll.man).
     internal const int ThreadPoolWorkerThreadStartId = 50;
@@ -34,15 +33,8 @@ internal sealed class RuntimeEventListener : EventListener
     internal const int WaitHandleWaitStartId = 301;
     internal const int WaitHandleWaitStopId = 302;
 
-    // ThreadPoolWorkerThreadAdjustment Reason values (HillClimbing.StateOrTransition), as metric label values.
-    private static readonly string[] ReasonNames =
-    [
-        "warmup", "initializing", "random_move", "climbing_move", "change_point",
-        "stabilizing", "starvation", "thread_timed_out", "cooperative_blocking",
-    ];
-
-    internal const uint StarvationReason = 6;
-    internal const uint CooperativeBlockingReason = 8;
+    internal const uint StarvationReason = (uint)ThreadPoolAdjustmentReason.Starvation;
+    internal const uint CooperativeBlockingReason = (uint)ThreadPoolAdjustmentReason.CooperativeBlocking;
 
     // Two locks on purpose: OnEventSourceCreated runs under the runtime's global EventListener lock, and recording a
     // measurement may create an EventSource (taking that lock) from inside OnEventWritten. Sharing one lock could deadlock.
@@ -162,7 +154,7 @@ internal sealed class RuntimeEventListener : EventListener
 
     private void EnableIfRuntime(EventSource source)
     {
-        if (_disposed || source.Name != RuntimeSourceName)
+        if (_disposed || source.Name != RuntimeKeywords.ProviderName)
         {
             return;
         }
@@ -281,7 +273,20 @@ internal sealed class RuntimeEventListener : EventListener
         _instruments.ThreadInjections.Add(added, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
     }
 
-    internal static string ReasonName(uint reason) => reason < ReasonNames.Length ? ReasonNames[reason] : "unknown";
+    /// <summary>The reason as a metric label value.</summary>
+    internal static string ReasonName(uint reason) => (ThreadPoolAdjustmentReason)reason switch
+    {
+        ThreadPoolAdjustmentReason.Warmup => "warmup",
+        ThreadPoolAdjustmentReason.Initializing => "initializing",
+        ThreadPoolAdjustmentReason.RandomMove => "random_move",
+        ThreadPoolAdjustmentReason.ClimbingMove => "climbing_move",
+        ThreadPoolAdjustmentReason.ChangePoint => "change_point",
+        ThreadPoolAdjustmentReason.Stabilizing => "stabilizing",
+        ThreadPoolAdjustmentReason.Starvation => "starvation",
+        ThreadPoolAdjustmentReason.ThreadTimedOut => "thread_timed_out",
+        ThreadPoolAdjustmentReason.CooperativeBlocking => "cooperative_blocking",
+        _ => "unknown",
+    };
 
     internal static string WaitSourceName(int waitSource) => waitSource switch
     {

@@ -12,15 +12,15 @@ namespace LoopDoctor.Cli.Projections;
 internal sealed class ThreadPoolStatistics : IProjection
 {
     public const string RuntimeMeter = "System.Runtime";
-    public const string AgentMeter = "LoopDoctor";
+    public const string AgentMeter = LoopDoctor.Agent.Metrics.LoopDoctorInstruments.MeterName;
     public const string QueueLengthInstrument = "dotnet.thread_pool.queue.length";
     public const string ThreadCountInstrument = "dotnet.thread_pool.thread.count";
-    public const string QueueDelayInstrument = "loopdoctor.thread_pool.queue.delay";
+    public const string QueueDelayInstrument = LoopDoctor.Agent.Metrics.LoopDoctorInstruments.Names.QueueDelay;
 
     /// <summary>The agent's gauge of how long its outstanding probe has waited so far: the only delay figure while a
     /// stall lasts, since the histogram records a probe only once it has run.</summary>
-    public const string QueueDelayCurrentInstrument = "loopdoctor.thread_pool.queue.delay.current";
-    public const string TimerLagInstrument = "loopdoctor.timer.lag";
+    public const string QueueDelayCurrentInstrument = LoopDoctor.Agent.Metrics.LoopDoctorInstruments.Names.QueueDelayCurrent;
+    public const string TimerLagInstrument = LoopDoctor.Agent.Metrics.LoopDoctorInstruments.Names.TimerLag;
 
     private readonly HashSet<int> _blockedThreads = [];
     private readonly HashSet<string> _histogramsSeen = [];

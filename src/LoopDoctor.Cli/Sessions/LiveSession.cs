@@ -85,8 +85,10 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         var announcement = new AgentAnnouncement();
         OnDemandSampler? sampler = null;
         TraceEventSignalAdapter? adapter = null;
+        // Metric values published for another tool's session (dotnet-counters, a second loopdoctor) are not ours.
+        var metricsSessionId = SessionProviders.NewMetricsSessionId();
         var runner = EventPipeRunner.Start(target.ProcessId,
-            SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always), CircularBufferMB,
+            SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always, metricsSessionId), CircularBufferMB,
             subscribe: source =>
             {
                 if (options.Sampling == StackSampling.OnLag)
@@ -99,7 +101,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
                     sink(signal);
                     announcement.Observe(signal);
                     sampler?.Observe(signal);
-                });
+                }, metricsSessionId);
             },
             onStarted: onSessionStarted,
             onEnd: () => adapter?.FlushSamples());

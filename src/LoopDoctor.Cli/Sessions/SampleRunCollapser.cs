@@ -3,20 +3,25 @@ using LoopDoctor.Cli.Signals;
 namespace LoopDoctor.Cli.Sessions;
 
 /// <summary>
-/// The live twin of <see cref="SignalLog"/>'s runs: consecutive identical samples of one thread become one
-/// <see cref="StackSample"/> with a <see cref="StackSample.Count"/>. The sample profiler reports every managed thread
-/// about every millisecond, and a starving pool is hundreds of threads parked in the same wait: measured on BlockingApp
-/// under sync-over-async (600 threads), one object per sample was a third of the CLI's allocation and what pushed its
-/// heap up (docs/benchmarks.md P7). A run is cut at <see cref="MaxRunMs"/> so detectors still hear about a thread
-/// stuck for minutes, and runs of threads that went quiet are emitted by a sweep. Not thread-safe: one reader thread.
+/// Live sample runs (<see cref="SampleRuns{TSample,TStack}"/> over resolved stacks): consecutive identical samples of one
+/// thread become one <see cref="StackSample"/> with a <see cref="StackSample.Count"/>. A starving pool is hundreds of
+/// threads parked in the same wait: measured on BlockingApp under sync-over-async (600 threads), one object per sample
+/// was a third of the CLI's allocation and what pushed its heap up (docs/benchmarks.md P7). A run is cut at
+/// <see cref="MaxRunMs"/> so detectors still hear about a thread stuck for minutes. Not thread-safe: one reader thread.
 /// </summary>
-internal sealed class SampleRunCollapser(Action<StackSample> sink)
+internal sealed class SampleRunCollapser : ISampleRunStacks<CallStack, CallStack>, ISampleRunSink<CallStack>
 {
     /// <summary>The longest run emitted as one sample: bounds how late a detector hears of a thread (long-callback's threshold is 100 ms).</summary>
     public const double MaxRunMs = 250;
 
-    private readonly Dictionary<int, Run> _runs = [];
-    private double _lastSweepMs = double.NegativeInfinity;
+    private readonly Action<StackSample> _sink;
+    private readonly SampleRuns<CallStack, CallStack> _runs;
+
+    public SampleRunCollapser(Action<StackSample> sink)
+    {
+        _sink = sink;
+        _runs = new SampleRuns<CallStack, CallStack>(this, this, MaxRunMs);
+    }
 
     /// <summary>Samples added.</summary>
     public long SamplesIn { get; private set; }
@@ -27,91 +32,25 @@ internal sealed class SampleRunCollapser(Action<StackSample> sink)
     public void Add(double timestampMs, int threadId, SampleKind kind, CallStack stack)
     {
         SamplesIn++;
-        if (_runs.TryGetValue(threadId, out var run))
-        {
-            if (run.Kind == kind && timestampMs - run.FirstMs < MaxRunMs && SameStack(run.Stack, stack))
-            {
-                run.LastMs = timestampMs;
-                run.Count++;
-            }
-            else
-            {
-                Emit(threadId, run);
-                run.Start(timestampMs, kind, stack);
-            }
-        }
-        else
-        {
-            var started = new Run();
-            started.Start(timestampMs, kind, stack);
-            _runs[threadId] = started;
-        }
-
-        if (timestampMs - _lastSweepMs >= MaxRunMs)
-        {
-            Sweep(timestampMs);
-        }
+        _runs.Add(timestampMs, threadId, kind, stack);
     }
 
     /// <summary>Emits the thread's open run: another signal of the thread ends it, so detectors see them in order.</summary>
-    public void End(int threadId)
-    {
-        if (_runs.Remove(threadId, out var run))
-        {
-            Emit(threadId, run);
-        }
-    }
+    public void End(int threadId) => _runs.End(threadId);
 
     /// <summary>Emits every open run (the session ended).</summary>
-    public void Flush()
-    {
-        foreach (var (threadId, run) in _runs)
-        {
-            Emit(threadId, run);
-        }
-
-        _runs.Clear();
-    }
-
-    // A thread that stopped being sampled (it exited, or the profiler skipped it) would hold its run forever.
-    private void Sweep(double nowMs)
-    {
-        _lastSweepMs = nowMs;
-        List<int>? quiet = null;
-        foreach (var (threadId, run) in _runs)
-        {
-            if (nowMs - run.LastMs >= MaxRunMs)
-            {
-                Emit(threadId, run);
-                (quiet ??= []).Add(threadId);
-            }
-        }
-
-        if (quiet is not null)
-        {
-            foreach (var threadId in quiet)
-            {
-                _runs.Remove(threadId);
-            }
-        }
-    }
-
-    private void Emit(int threadId, Run run)
-    {
-        SamplesOut++;
-        sink(new StackSample(run.FirstMs, threadId, run.Kind, run.Stack) { Count = run.Count, LastTimestampMs = run.LastMs });
-    }
+    public void Flush() => _runs.Flush();
 
     // Stacks come from a cache that is renewed every second, so equal stacks are not always the same object.
-    private static bool SameStack(CallStack a, CallStack b)
+    bool ISampleRunStacks<CallStack, CallStack>.IsSameStack(CallStack runStack, CallStack sample)
     {
-        if (ReferenceEquals(a, b))
+        if (ReferenceEquals(runStack, sample))
         {
             return true;
         }
 
-        var x = a.Frames;
-        var y = b.Frames;
+        var x = runStack.Frames;
+        var y = sample.Frames;
         if (x.Count != y.Count)
         {
             return false;
@@ -128,20 +67,13 @@ internal sealed class SampleRunCollapser(Action<StackSample> sink)
         return true;
     }
 
-    private sealed class Run
-    {
-        public double FirstMs;
-        public double LastMs;
-        public int Count;
-        public SampleKind Kind;
-        public CallStack Stack = CallStack.Empty;
+    CallStack ISampleRunStacks<CallStack, CallStack>.Keep(CallStack sample) => sample;
 
-        public void Start(double timestampMs, SampleKind kind, CallStack stack)
-        {
-            FirstMs = LastMs = timestampMs;
-            Count = 1;
-            Kind = kind;
-            Stack = stack;
-        }
+    long ISampleRunSink<CallStack>.Opened(int threadId, in SampleRun<CallStack> run) => 0;
+
+    void ISampleRunSink<CallStack>.Closed(int threadId, in SampleRun<CallStack> run)
+    {
+        SamplesOut++;
+        _sink(new StackSample(run.FirstMs, threadId, run.Kind, run.Stack) { Count = run.Count, LastTimestampMs = run.LastMs });
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
+using LoopDoctor.Agent.Diagnostics;
+using LoopDoctor.Agent.RuntimeSignals;
 using Microsoft.Diagnostics.NETCore.Client;
 
 namespace LoopDoctor.Cli.Sessions;
@@ -14,30 +16,24 @@ namespace LoopDoctor.Cli.Sessions;
 /// </summary>
 internal static class SessionProviders
 {
-    public const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
+    public const string RuntimeProvider = RuntimeKeywords.ProviderName;
     public const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
     public const string MetricsProvider = "System.Diagnostics.Metrics";
-    public const string AgentProvider = "LoopDoctor-Agent";
-
-    public const long GcKeyword = 0x1;
-    public const long LoaderKeyword = 0x8;
-    public const long JitKeyword = 0x10;
-    public const long ContentionKeyword = 0x4000;
-    public const long ThreadingKeyword = 0x10000;
-    public const long WaitHandleKeyword = 0x40000000000;
-    public const long GcHeapCollectKeyword = 0x800000;
+    public const string AgentProvider = LoopDoctorEventSource.SourceName;
 
     /// <summary>Threading | WaitHandle | Contention, plus Jit | Loader so methods compiled during the session get names.</summary>
-    public const long RuntimeKeywords = ThreadingKeyword | WaitHandleKeyword | ContentionKeyword | JitKeyword | LoaderKeyword;
+    public const long DiagnosisKeywords = RuntimeKeywords.Threading | RuntimeKeywords.WaitHandle | RuntimeKeywords.Contention | RuntimeKeywords.Jit | RuntimeKeywords.Loader;
 
     /// <param name="metricsRefresh">How often the Metrics provider publishes.</param>
     /// <param name="sampleStacks">Whether the sample profiler runs in this session (see <see cref="StackSampling"/>).</param>
-    public static IReadOnlyList<EventPipeProvider> Create(TimeSpan metricsRefresh, bool sampleStacks = true)
+    /// <param name="metricsSessionId">The Metrics provider's SessionId (null: a new one); pass the same to the
+    /// <see cref="Decoders.MetricsEventDecoder"/> so it ignores values published for another tool's session.</param>
+    public static IReadOnlyList<EventPipeProvider> Create(TimeSpan metricsRefresh, bool sampleStacks = true, string? metricsSessionId = null)
     {
         var refreshSeconds = Math.Max(0.1, metricsRefresh.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         var providers = new List<EventPipeProvider>
         {
-            new(RuntimeProvider, EventLevel.Verbose, RuntimeKeywords),
+            new(RuntimeProvider, EventLevel.Verbose, DiagnosisKeywords),
         };
         if (sampleStacks)
         {
@@ -47,16 +43,19 @@ internal static class SessionProviders
         // Arguments as dotnet-counters passes them; thread-pool instruments come from the System.Runtime meter.
         providers.Add(new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, new Dictionary<string, string>
         {
-            ["SessionId"] = Guid.NewGuid().ToString(),
+            ["SessionId"] = metricsSessionId ?? NewMetricsSessionId(),
             ["Metrics"] = "System.Runtime,LoopDoctor",
             ["RefreshInterval"] = refreshSeconds,
             ["MaxTimeSeries"] = "1000",
             ["MaxHistograms"] = "20",
             ["ClientId"] = Guid.NewGuid().ToString(),
         }));
-        providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, 0x7));
+        providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, (long)LoopDoctorEventSource.AllKeywords));
         return providers;
     }
+
+    /// <summary>A SessionId for the Metrics provider, unique to this session (as dotnet-counters makes one).</summary>
+    public static string NewMetricsSessionId() => Guid.NewGuid().ToString();
 
     /// <summary>
     /// The on-demand sampler's own session (<see cref="OnDemandSampler"/>): the sample profiler, and Jit | Loader at
@@ -65,12 +64,12 @@ internal static class SessionProviders
     public static IReadOnlyList<EventPipeProvider> CreateSampler() =>
     [
         new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational),
-        new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, JitKeyword | LoaderKeyword),
+        new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, RuntimeKeywords.Jit | RuntimeKeywords.Loader),
     ];
 
     /// <summary>A session whose start induces one blocking full GC in the target (GC | GCHeapCollect, as dotnet-gcdump does).</summary>
     public static IReadOnlyList<EventPipeProvider> CreateInducedCollection() =>
     [
-        new EventPipeProvider(RuntimeProvider, EventLevel.Informational, GcKeyword | GcHeapCollectKeyword),
+        new EventPipeProvider(RuntimeProvider, EventLevel.Informational, RuntimeKeywords.Gc | RuntimeKeywords.GcHeapCollect),
     ];
 }

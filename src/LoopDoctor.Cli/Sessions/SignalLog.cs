@@ -7,18 +7,17 @@ namespace LoopDoctor.Cli.Sessions;
 /// The signals of a trace file in arrival order, held until its stacks can be named (the rundown that names them is at
 /// the end of the file) and then replayed into the pipeline. Sample-profiler samples are ~99% of a trace's events, so
 /// they are kept as 28-byte entries (time, thread, stack id, kind, run length) rather than objects, and consecutive
-/// identical samples of a thread with nothing else of that thread in between are one entry: an idle thread's stack
-/// repeats every millisecond for minutes. The rare other signals are kept as objects, referenced from the same
-/// sequence so the order is kept.
+/// identical samples of a thread with nothing else of that thread in between are one entry (a run of
+/// <see cref="SampleRuns{TSample,TStack}"/>, uncut: nothing reads them before the end). The rare other signals are
+/// kept as objects, referenced from the same sequence so the order is kept.
 /// </summary>
-internal sealed class SignalLog
+internal sealed class SignalLog : ISampleRunSink<int>
 {
     private const int ChunkSize = 1 << 16; // ~2 MB chunks: no large copies as the log grows
 
     private readonly List<Entry[]> _chunks = [];
     private readonly List<Signal> _signals = [];
-    // Per thread, the entry of its open run of samples (-1: none; another signal of the thread ended it).
-    private readonly Dictionary<int, long> _openRuns = [];
+    private SampleRuns<ReadOnlySpan<ulong>, int>? _runs;
     private int _inLastChunk = ChunkSize;
 
     /// <summary>Entries held (signals plus runs of samples).</summary>
@@ -32,9 +31,9 @@ internal sealed class SignalLog
 
     public void Add(Signal signal)
     {
-        if (signal.ThreadId != 0 && _openRuns.ContainsKey(signal.ThreadId))
+        if (signal.ThreadId != 0)
         {
-            _openRuns[signal.ThreadId] = -1;
+            _runs?.End(signal.ThreadId);
         }
 
         LastTimestampMs = signal.TimestampMs;
@@ -42,46 +41,35 @@ internal sealed class SignalLog
         Append(new Entry(signal.TimestampMs, signal.TimestampMs, signal.ThreadId, ~(_signals.Count - 1), 1));
     }
 
-    /// <summary>A sample of <paramref name="addresses"/> (interned in <paramref name="stacks"/>): extends the thread's run or starts one.</summary>
+    /// <summary>A sample of <paramref name="addresses"/> (interned in <paramref name="stacks"/>, the same every call): extends the thread's run or starts one.</summary>
     public void AddSample(double timestampMs, int threadId, SampleKind kind, ReadOnlySpan<ulong> addresses, StackInterner stacks)
     {
         SampleCount++;
         LastTimestampMs = timestampMs;
-        var managed = kind == SampleKind.Managed ? 1 : 0;
-        ref var open = ref CollectionsMarshal.GetValueRefOrAddDefault(_openRuns, threadId, out var exists);
-        int stackId;
-        if (exists && open >= 0)
-        {
-            ref var run = ref EntryAt(open);
-            var runStack = run.Payload >> 1;
-            if (stacks.Matches(runStack, addresses))
-            {
-                if ((run.Payload & 1) == managed)
-                {
-                    run.Count++;
-                    run.LastTimestampMs = timestampMs;
-                    return;
-                }
+        _runs ??= new SampleRuns<ReadOnlySpan<ulong>, int>(stacks, this, longestRunMs: double.PositiveInfinity);
+        _runs.Add(timestampMs, threadId, kind, addresses);
+    }
 
-                stackId = runStack;
-            }
-            else
-            {
-                stackId = stacks.Intern(addresses);
-            }
-        }
-        else
-        {
-            stackId = stacks.Intern(addresses);
-        }
+    // A run's entry is placed when it opens (its place in arrival order) and completed when it closes.
+    long ISampleRunSink<int>.Opened(int threadId, in SampleRun<int> run)
+    {
+        var index = Count;
+        var managed = run.Kind == SampleKind.Managed ? 1 : 0;
+        Append(new Entry(run.FirstMs, run.LastMs, threadId, (run.Stack << 1) | managed, run.Count));
+        return index;
+    }
 
-        open = Count;
-        Append(new Entry(timestampMs, timestampMs, threadId, (stackId << 1) | managed, 1));
+    void ISampleRunSink<int>.Closed(int threadId, in SampleRun<int> run)
+    {
+        ref var entry = ref EntryAt(run.Slot);
+        entry.Count = run.Count;
+        entry.LastTimestampMs = run.LastMs;
     }
 
     /// <summary>Feeds every signal, in the order it arrived, to <paramref name="sink"/>; samples get their (by now resolved) stacks.</summary>
     public void Replay(Action<Signal> sink, StackInterner stacks)
     {
+        _runs?.Flush();
         long left = Count;
         foreach (var chunk in _chunks)
         {

@@ -8,7 +8,7 @@ namespace LoopDoctor.Cli.Sessions;
 /// same one every millisecond for minutes), so each distinct one is stored once, gets a small id and an unresolved
 /// <see cref="CallStack"/>, and is named once at the end by <see cref="ResolveAll"/>.
 /// </summary>
-internal sealed class StackInterner
+internal sealed class StackInterner : ISampleRunStacks<ReadOnlySpan<ulong>, int>
 {
     private readonly List<ulong> _addresses = [];
     private readonly List<(int Offset, int Length, int Next)> _stacks = [];
@@ -63,6 +63,10 @@ internal sealed class StackInterner
         var (offset, length, _) = _stacks[id];
         return length == addresses.Length && CollectionsMarshal.AsSpan(_addresses).Slice(offset, length).SequenceEqual(addresses);
     }
+
+    bool ISampleRunStacks<ReadOnlySpan<ulong>, int>.IsSameStack(int runStack, ReadOnlySpan<ulong> sample) => Matches(runStack, sample);
+
+    int ISampleRunStacks<ReadOnlySpan<ulong>, int>.Keep(ReadOnlySpan<ulong> sample) => Intern(sample);
 
     /// <summary>The (until <see cref="ResolveAll"/>, unresolved) call stack of an id.</summary>
     public CallStack this[int id] => _callStacks[id];

@@ -34,7 +34,7 @@ internal static class TraceFileSource
             throw new LoopDoctorException(ExitCode.InvalidTraceFile, $"Trace file '{path}' does not exist.");
         }
 
-        return EventStackReader.IsAvailable && Environment.GetEnvironmentVariable("LOOPDOCTOR_ANALYZE_TRACELOG") != "1"
+        return TraceEventInternals.CanReadStackAddresses && Environment.GetEnvironmentVariable("LOOPDOCTOR_ANALYZE_TRACELOG") != "1"
             ? ReplayInOnePass(path, sink)
             : ReplayThroughTraceLog(path, sink);
     }
@@ -61,9 +61,7 @@ internal static class TraceFileSource
         double sessionSeconds = 0;
         using (source)
         {
-            _ = new TraceEventSignalAdapter(source, log.Add,
-                stackOf: e => stacks[stacks.Intern(EventStackReader.AddressesOf(e))],
-                onSample: (e, kind) => log.AddSample(e.TimeStampRelativeMSec, e.ThreadID, kind, EventStackReader.AddressesOf(e), stacks));
+            _ = TraceEventSignalAdapter.ForRecordedTrace(source, log, stacks);
             source.Clr.MethodLoadVerbose += methods.Add;
             var rundown = new ClrRundownTraceEventParser(source);
             rundown.MethodDCStartVerbose += methods.Add;

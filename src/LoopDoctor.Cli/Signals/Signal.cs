@@ -26,21 +26,7 @@ internal sealed record ContentionStarted(double TimestampMs, int ThreadId, CallS
 /// <summary>The thread acquired the contended lock after <paramref name="DurationMs"/> (ContentionStop <c>DurationNs</c>).</summary>
 internal sealed record ContentionStopped(double TimestampMs, int ThreadId, double DurationMs, CallStack Stack) : Signal(TimestampMs, ThreadId);
 
-/// <summary>The runtime's reason for a thread-pool worker count change (ThreadPoolWorkerThreadAdjustment/Adjustment).</summary>
-internal enum AdjustmentReason
-{
-    Warmup = 0,
-    Initializing = 1,
-    RandomMove = 2,
-    ClimbingMove = 3,
-    ChangePoint = 4,
-    Stabilizing = 5,
-    Starvation = 6,
-    ThreadTimedOut = 7,
-    CooperativeBlocking = 8,
-}
-
-/// <summary>The pool changed its worker thread target.</summary>
+/// <summary>The pool changed its worker thread target (<see cref="AdjustmentReason"/> is the agent's ThreadPoolAdjustmentReason).</summary>
 internal sealed record PoolAdjustment(double TimestampMs, int ThreadId, int NewWorkerThreadCount, AdjustmentReason Reason) : Signal(TimestampMs, ThreadId);
 
 /// <summary>Evidence that <see cref="Signal.ThreadId"/> is a thread-pool worker (it dequeued work, started or parked as a worker).</summary>
