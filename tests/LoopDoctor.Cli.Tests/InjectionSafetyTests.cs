@@ -1,5 +1,5 @@
 using LoopDoctor.Cli.Findings;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Targets;
 using Microsoft.Diagnostics.NETCore.Client;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using LoopDoctor.Agent.Diagnostics;
-using LoopDoctor.Cli.Sessions;
-using LoopDoctor.Cli.Sessions.Decoders;
+using LoopDoctor.Cli.Sources;
+using LoopDoctor.Cli.Sources.Decoders;
 
 namespace LoopDoctor.Cli.Tests;
 

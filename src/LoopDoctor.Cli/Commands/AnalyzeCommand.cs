@@ -3,7 +3,7 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 
 namespace LoopDoctor.Cli.Commands;
 

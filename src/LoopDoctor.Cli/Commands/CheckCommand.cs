@@ -7,7 +7,7 @@ using LoopDoctor.Cli.Launch;
 using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Targets;
 

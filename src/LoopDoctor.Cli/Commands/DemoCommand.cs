@@ -1,4 +1,4 @@
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Runs;
 using System.CommandLine;
 using System.Diagnostics;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Commands;

@@ -2,7 +2,7 @@ using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Launch;

@@ -3,7 +3,7 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Targets;
 

@@ -2,7 +2,7 @@ using System.Diagnostics.Tracing;
 using System.Reflection;
 using LoopDoctor.Agent.Diagnostics;
 using LoopDoctor.Agent.Metrics;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;

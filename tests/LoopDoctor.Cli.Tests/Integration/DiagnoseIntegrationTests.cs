@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Tests.CommandLine;
 using Microsoft.Diagnostics.NETCore.Client;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Findings;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Tests.Integration;

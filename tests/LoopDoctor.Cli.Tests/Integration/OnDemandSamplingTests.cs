@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Tests.CommandLine;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics.Tracing;
-using LoopDoctor.Cli.Sessions;
+using LoopDoctor.Cli.Sources;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.EventPipe;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>A thread's run of consecutive samples with the same kind and stack.</summary>
 internal struct SampleRun<TStack>

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Every use of TraceEvent's non-public members, in one place, written against <see cref="WrittenFor"/>; a TraceEvent

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Distinct stacks of a trace by their raw return addresses. Stacks repeat enormously (a sampled idle thread has the

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Keeps the CLI's footprint near what it actually holds while it reads a live session. Measured on BlockingApp under

@@ -1,4 +1,4 @@
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>What <see cref="SamplingSchedule"/> tells the on-lag sampler to do now.</summary>
 internal enum SamplingDecision

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// The signals of a trace file in arrival order, held until its stacks can be named (the rundown that names them is at

@@ -3,7 +3,7 @@ using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Session;
 
-namespace LoopDoctor.Cli.Sessions.Decoders;
+namespace LoopDoctor.Cli.Sources.Decoders;
 
 /// <summary>
 /// <c>System.Diagnostics.Metrics</c> (the runtime's MetricsEventSource): published counter, gauge and histogram values

@@ -1,10 +1,10 @@
-using LoopDoctor.Cli.Sessions.Decoders;
-using LoopDoctor.Cli.Sessions.Stacks;
+using LoopDoctor.Cli.Sources.Decoders;
+using LoopDoctor.Cli.Sources.Stacks;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Turns a TraceEvent source into <see cref="Signal"/>s: one decoder per provider (<see cref="RuntimeEventDecoder"/>,

@@ -3,7 +3,7 @@ using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Targets;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>A recorded .nettrace file as a diagnosis's source (<see cref="TraceFileSource"/> reads it), read on its own thread.</summary>
 internal sealed class TraceFileSignalSource(string path, Action<Signal> sink) : ISignalSource

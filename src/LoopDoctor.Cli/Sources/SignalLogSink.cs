@@ -1,8 +1,8 @@
-using LoopDoctor.Cli.Sessions.Decoders;
+using LoopDoctor.Cli.Sources.Decoders;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Signals of a trace read in one pass, held in <paramref name="log"/> until the rundown at the end of the file names

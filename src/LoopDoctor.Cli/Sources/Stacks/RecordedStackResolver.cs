@@ -1,7 +1,7 @@
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 
-namespace LoopDoctor.Cli.Sessions.Stacks;
+namespace LoopDoctor.Cli.Sources.Stacks;
 
 /// <summary>
 /// Stacks of a recorded trace read in one pass: the event record's return addresses, interned in

@@ -5,7 +5,7 @@ using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>When a live session runs the sample profiler (the only source of long-callback and Thread.Sleep call sites).</summary>
 internal enum StackSampling

@@ -1,7 +1,7 @@
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 
-namespace LoopDoctor.Cli.Sessions.Stacks;
+namespace LoopDoctor.Cli.Sources.Stacks;
 
 /// <summary>
 /// An event's call stack, for the decoders: live, TraceLog names it as the event arrives

@@ -1,8 +1,8 @@
-using LoopDoctor.Cli.Sessions.Stacks;
+using LoopDoctor.Cli.Sources.Stacks;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 
-namespace LoopDoctor.Cli.Sessions.Decoders;
+namespace LoopDoctor.Cli.Sources.Decoders;
 
 /// <summary>
 /// <c>Microsoft-Windows-DotNETRuntime</c>: blocking waits, lock contention and the thread pool's worker events become

@@ -1,7 +1,7 @@
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 
-namespace LoopDoctor.Cli.Sessions.Decoders;
+namespace LoopDoctor.Cli.Sources.Decoders;
 
 /// <summary>
 /// Where the decoders put what they decode, in arrival order. Samples are handed over as events because they are kept

@@ -1,6 +1,6 @@
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Code address → method name, from the runtime's method events in a trace: MethodLoadVerbose for methods compiled while

@@ -1,9 +1,9 @@
-using LoopDoctor.Cli.Sessions.Decoders;
-using LoopDoctor.Cli.Sessions.Stacks;
+using LoopDoctor.Cli.Sources.Decoders;
+using LoopDoctor.Cli.Sources.Stacks;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Signals straight to <paramref name="sink"/> as they are decoded (a live session, or a trace TraceLog converted);

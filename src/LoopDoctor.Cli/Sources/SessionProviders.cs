@@ -4,7 +4,7 @@ using LoopDoctor.Agent.Diagnostics;
 using LoopDoctor.Agent.RuntimeSignals;
 using Microsoft.Diagnostics.NETCore.Client;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// The EventPipe providers a diagnosis needs. Facts measured on .NET 10: WaitHandle events arrive only at Verbose;

@@ -1,6 +1,6 @@
 using LoopDoctor.Cli.Signals;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Live sample runs (<see cref="SampleRuns{TSample,TStack}"/> over resolved stacks): consecutive identical samples of one

@@ -2,7 +2,7 @@ using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
-namespace LoopDoctor.Cli.Sessions.Stacks;
+namespace LoopDoctor.Cli.Sources.Stacks;
 
 /// <summary>
 /// Stacks named by TraceLog as events arrive (a live session, or a trace converted to .etlx). Stacks repeat (a sampled

@@ -5,7 +5,7 @@ using LoopDoctor.Cli.Targets;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
-namespace LoopDoctor.Cli.Sessions;
+namespace LoopDoctor.Cli.Sources;
 
 internal enum SessionEnd
 {

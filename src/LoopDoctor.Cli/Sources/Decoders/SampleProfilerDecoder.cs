@@ -3,7 +3,7 @@ using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 using Microsoft.Diagnostics.Tracing.EventPipe;
 
-namespace LoopDoctor.Cli.Sessions.Decoders;
+namespace LoopDoctor.Cli.Sources.Decoders;
 
 /// <summary>
 /// <c>Microsoft-DotNETCore-SampleProfiler</c>: each thread's sample (managed code, or outside it: a syscall or a wait)
