@@ -111,6 +111,9 @@ public abstract class LagProbe : IDisposable
     /// <summary>How long the outstanding probe has waited at <paramref name="now"/>, in timestamp ticks (0 if none).</summary>
     internal abstract long CurrentDelayTicks(long now);
 
+    /// <summary>How long an outstanding measurement has waited: 0 when none was sent or it already ran.</summary>
+    private protected static long OutstandingTicks(long now, long sentAt, long ranAt) => sentAt == 0 || ranAt != 0 ? 0 : Math.Max(0, now - sentAt);
+
     private protected virtual void OnDisposed()
     {
     }

@@ -50,16 +50,7 @@ internal abstract class PostedLagProbe : LagProbe
         }
     }
 
-    internal override long CurrentDelayTicks(long now)
-    {
-        long postedAt = Volatile.Read(ref _postedAt);
-        if (postedAt == 0 || Volatile.Read(ref _startedAt) != 0)
-        {
-            return 0;
-        }
-
-        return Math.Max(0, now - postedAt);
-    }
+    internal override long CurrentDelayTicks(long now) => OutstandingTicks(now, Volatile.Read(ref _postedAt), Volatile.Read(ref _startedAt));
 
     /// <summary>Queues the probe's work item; the item must call <see cref="MarkStarted"/> when it runs.</summary>
     private protected abstract void Post();

@@ -72,16 +72,7 @@ internal sealed class TimerLagProbe : LagProbe
         }
     }
 
-    internal override long CurrentDelayTicks(long now)
-    {
-        long scheduledAt = Volatile.Read(ref _scheduledAt);
-        if (scheduledAt == 0 || Volatile.Read(ref _firedAt) != 0)
-        {
-            return 0;
-        }
-
-        return Math.Max(0, now - scheduledAt);
-    }
+    internal override long CurrentDelayTicks(long now) => OutstandingTicks(now, Volatile.Read(ref _scheduledAt), Volatile.Read(ref _firedAt));
 
     private protected override void OnDisposed() => _timer.Dispose();
 
