@@ -32,7 +32,7 @@ internal static class AnalyzeCommand
             await console.Error.WriteLineAsync($"loopdoctor: {timings}").ConfigureAwait(false);
         }
 
-        var report = outcome.Report with { Source = "file" };
+        var report = outcome.Report with { Source = ReportSource.File };
         if (source.Truncated is { } truncated)
         {
             await console.Error.WriteLineAsync($"loopdoctor: {truncated}; the report covers what was read.").ConfigureAwait(false);

@@ -16,6 +16,13 @@ internal enum AgentPresence
 
 internal sealed record TargetInfo(int ProcessId, string ProcessName);
 
+/// <summary>Where a report's signals came from.</summary>
+internal enum ReportSource
+{
+    Live,
+    File,
+}
+
 internal sealed record Percentiles(double P50, double P99, double Max);
 
 internal sealed record InjectionCounts(int Starvation, int CooperativeBlocking);
@@ -44,8 +51,8 @@ internal sealed record DiagnosisReport(
     IReadOnlyList<Finding> Findings,
     ThreadPoolSummary ThreadPool)
 {
-    /// <summary>"live", or "file" for analyze.</summary>
-    public string Source { get; init; } = "live";
+    /// <summary>A live session, or a trace file (analyze).</summary>
+    public ReportSource Source { get; init; } = ReportSource.Live;
 
     /// <summary>Set when the session ended early (target exited): the report covers only what was seen.</summary>
     public string? Incomplete { get; init; }

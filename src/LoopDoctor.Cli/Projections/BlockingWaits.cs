@@ -30,7 +30,7 @@ internal sealed class BlockingWaits(int callSiteDepth) : IProjection
                 break;
             // A wait whose stack is inside Monitor.Enter is the lock's, even when its ContentionStart was not seen (lost
             // or reordered under load: seen in check's lock test).
-            case WaitStarted start when IsUserWait(start) && !_inContention.Contains(start.ThreadId) && start.Stack.BlockingApi != LockContentions.LockApi:
+            case WaitStarted start when IsUserWait(start) && !_inContention.Contains(start.ThreadId) && start.Stack.BlockingApi != CallStack.LockApi:
                 _open[start.ThreadId] = start;
                 break;
             case WaitStopped stop when _open.Remove(stop.ThreadId, out var start):

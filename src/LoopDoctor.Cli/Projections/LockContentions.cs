@@ -10,7 +10,6 @@ namespace LoopDoctor.Cli.Projections;
 internal sealed class LockContentions(int callSiteDepth) : IProjection
 {
     /// <summary>The blocking API every contention is reported under.</summary>
-    public const string LockApi = "lock (Monitor.Enter)";
 
     private readonly Dictionary<int, ContentionStarted> _open = [];
 
@@ -28,7 +27,7 @@ internal sealed class LockContentions(int callSiteDepth) : IProjection
                 _open.Remove(stop.ThreadId, out var start);
                 // The stop event's stack is taken at the same call site; fall back to the start's when it resolved better.
                 var stack = stop.Stack.ApplicationFrames.Count > 0 || start is null ? stop.Stack : start.Stack;
-                Ended.Add(stop.ThreadId, stack.CallSite(callSiteDepth), LockApi, stop.DurationMs);
+                Ended.Add(stop.ThreadId, stack.CallSite(callSiteDepth), CallStack.LockApi, stop.DurationMs);
                 break;
         }
     }

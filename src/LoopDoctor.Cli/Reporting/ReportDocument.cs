@@ -25,7 +25,7 @@ internal sealed record ReportDocument(
     public static ReportDocument From(DiagnosisReport report) => new(
         CurrentSchemaVersion,
         TargetDocument.From(report.Target),
-        report.Source,
+        report.Source.Name(),
         report.DurationSeconds,
         report.Agent.Name(),
         report.Verdict.Name(),

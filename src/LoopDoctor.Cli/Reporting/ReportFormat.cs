@@ -41,6 +41,8 @@ internal static class Reporters
         _ => "healthy",
     };
 
+    public static string Name(this ReportSource source) => source == ReportSource.File ? "file" : "live";
+
     public static string Name(this AgentPresence agent) => agent switch
     {
         AgentPresence.Embedded => "embedded",

@@ -100,6 +100,9 @@ internal sealed partial class CallStack
     private static bool IsPoolDispatchFrame(string frame) =>
         frame is "System.Threading.ThreadPoolWorkQueue.Dispatch" or "System.Threading.PortableThreadPool.WorkerThread.WorkerThreadStart";
 
+    /// <summary>The blocking API of a wait inside a contended <c>lock</c>: lock contention, not a blocking wait.</summary>
+    public const string LockApi = "lock (Monitor.Enter)";
+
     /// <summary>Maps a framework frame to the blocking API a user wrote.</summary>
     public static string? KnownBlockingApi(string frame) => frame switch
     {
@@ -112,7 +115,7 @@ internal sealed partial class CallStack
         _ when frame.StartsWith("System.Threading.Tasks.Task.Wait", StringComparison.Ordinal) => ".Wait()",
         _ when frame.StartsWith("System.Threading.SemaphoreSlim.Wait", StringComparison.Ordinal) => "SemaphoreSlim.Wait",
         _ when frame.StartsWith("System.Threading.Thread.Sleep", StringComparison.Ordinal) => "Thread.Sleep",
-        _ when frame.StartsWith("System.Threading.Monitor.Enter", StringComparison.Ordinal) => "lock (Monitor.Enter)",
+        _ when frame.StartsWith("System.Threading.Monitor.Enter", StringComparison.Ordinal) => LockApi,
         _ when frame.StartsWith("System.Threading.Monitor.Wait", StringComparison.Ordinal) => "Monitor.Wait",
         _ when frame.StartsWith("System.Threading.WaitHandle.Wait", StringComparison.Ordinal) => "WaitHandle.WaitOne",
         _ when frame.StartsWith("System.IO.", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",

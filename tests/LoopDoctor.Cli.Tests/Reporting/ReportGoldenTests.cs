@@ -44,7 +44,7 @@ public class ReportGoldenTests
     internal static DiagnosisReport Minimal() => new(
         new TargetInfo(0, "trace"), 0, AgentPresence.None, Verdict.Healthy, [], new ThreadPoolSummary(null, 0, 0, 0, new InjectionCounts(0, 0)))
     {
-        Source = "file",
+        Source = ReportSource.File,
     };
 
     internal static CheckResult FailedCheck()
