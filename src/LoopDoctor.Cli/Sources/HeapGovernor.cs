@@ -3,17 +3,11 @@ using System.Diagnostics;
 namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
-/// Keeps the CLI's footprint near what it actually holds while it reads a live session. Measured on BlockingApp under
-/// sync-over-async (docs/benchmarks.md P7): the CLI keeps ~11 MB of live objects, yet its heap reached 50–70 MB,
-/// because TraceEvent's reader allocates an object per event (40–50 MB/s while the sample profiler walks 600 threads)
-/// and the GC sizes itself for throughput: a gen0 budget derived from the CPU's cache (16 MB and more on a server
-/// CPU; settable only by environment variable, before the runtime starts) and background gen2 collections that never
-/// compact. A tool attached to a production service should take as little memory as it can, and CPU is what it has
-/// to spare. So, from its own thread (never the pool's): a gen0 collection after every
-/// <see cref="Gen0Budget"/> allocated, and a compacting full collection when the committed heap passes twice what the
-/// last one kept (at least <see cref="MinimumCeiling"/>, at most every <see cref="FullCollectionInterval"/>).
-/// Cost: ~10 gen0 collections a second under the heaviest sampling, each well under a millisecond; P7 has the figures.
-/// LOOPDOCTOR_HEAP_GOVERNOR=0 turns it off (for A/B measurements).
+/// Keeps the CLI's footprint near what it actually holds while it reads a live session: TraceEvent's reader allocates
+/// per event, and the GC's default budgets let the heap grow to several times the live objects (figures: P7 in
+/// docs/benchmarks.md). From its own thread (never the pool's): a gen0 collection after every <see cref="Gen0Budget"/>
+/// allocated, and a compacting full collection when the committed heap passes twice what the last one kept (at least
+/// <see cref="MinimumCeiling"/>, at most every <see cref="FullCollectionInterval"/>). LOOPDOCTOR_HEAP_GOVERNOR=0 turns it off.
 /// </summary>
 internal sealed class HeapGovernor : IDisposable
 {

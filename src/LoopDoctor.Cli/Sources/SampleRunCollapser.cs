@@ -4,10 +4,9 @@ namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// Live sample runs (<see cref="SampleRuns{TSample,TStack}"/> over resolved stacks): consecutive identical samples of one
-/// thread become one <see cref="StackSample"/> with a <see cref="StackSample.Count"/>. A starving pool is hundreds of
-/// threads parked in the same wait: measured on BlockingApp under sync-over-async (600 threads), one object per sample
-/// was a third of the CLI's allocation and what pushed its heap up (docs/benchmarks.md P7). A run is cut at
-/// <see cref="MaxRunMs"/> so detectors still hear about a thread stuck for minutes. Not thread-safe: one reader thread.
+/// thread become one <see cref="StackSample"/> with a <see cref="StackSample.Count"/>, because a starving pool is hundreds
+/// of threads parked in the same wait and one object per sample dominated the CLI's allocation (P7). A run is cut at
+/// <see cref="MaxRunMs"/> so rules still hear about a thread stuck for minutes. Not thread-safe: one reader thread.
 /// </summary>
 internal sealed class SampleRunCollapser : ISampleRunStacks<CallStack, CallStack>, ISampleRunSink<CallStack>
 {
