@@ -1,10 +1,10 @@
-using LoopDoctor.Cli.Sources;
-using LoopDoctor.Cli.Runs;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Runs;
+using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Commands;

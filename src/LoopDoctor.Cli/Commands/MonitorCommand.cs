@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using LoopDoctor.Cli.CommandLine;
-using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Sources;

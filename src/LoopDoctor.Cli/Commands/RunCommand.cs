@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using LoopDoctor.Cli.Baselines;
 using LoopDoctor.Cli.CommandLine;
-using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Launch;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;

@@ -1,7 +1,6 @@
+using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Signals;
-using LoopDoctor.Cli.Findings;
-using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Targets;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using LoopDoctor.Cli.CommandLine;
-using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Sources;

@@ -1,8 +1,7 @@
+using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Signals;
-using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Targets;
-using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
 namespace LoopDoctor.Cli.Sources;

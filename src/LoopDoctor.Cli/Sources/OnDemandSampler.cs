@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Signals;
-using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
-using Microsoft.Diagnostics.Tracing.Etlx;
 
 namespace LoopDoctor.Cli.Sources;
 

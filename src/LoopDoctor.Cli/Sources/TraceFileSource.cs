@@ -1,5 +1,4 @@
 using System.Globalization;
-using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;

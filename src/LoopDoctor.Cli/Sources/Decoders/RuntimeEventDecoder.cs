@@ -22,7 +22,5 @@ internal static class RuntimeEventDecoder
             sink.Add(new PoolAdjustment(e.TimeStampRelativeMSec, e.ThreadID, e.NewWorkerThreadCount, (AdjustmentReason)(int)e.Reason));
         clr.ThreadPoolWorkerThreadStart += e => sink.Add(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID, e.ActiveWorkerThreadCount));
         clr.ThreadPoolWorkerThreadWait += e => sink.Add(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID, e.ActiveWorkerThreadCount));
-        // ThreadPoolDequeue would mark every work item, but did not fire on .NET 10 with these keywords (measured).
-        clr.ThreadPoolDequeue += e => sink.Add(new PoolThreadSeen(e.TimeStampRelativeMSec, e.ThreadID));
     }
 }

@@ -1,6 +1,5 @@
 using LoopDoctor.Cli.Signals;
 using Microsoft.Diagnostics.Tracing;
-using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 using Microsoft.Diagnostics.Tracing.EventPipe;
 
 namespace LoopDoctor.Cli.Sources.Decoders;
