@@ -19,7 +19,7 @@ internal sealed class EventPipeRunner : IDisposable
     private readonly EventPipeSession _session;
     private readonly StopFlag _stop;
 
-    private EventPipeRunner(EventPipeSession session, TraceEventDispatcher? source, Task processing, StopFlag stop)
+    private EventPipeRunner(EventPipeSession session, TraceLogEventSource? source, Task processing, StopFlag stop)
     {
         _session = session;
         Source = source;
@@ -28,7 +28,7 @@ internal sealed class EventPipeRunner : IDisposable
     }
 
     /// <summary>The session's events, with stacks resolved in real time (TraceLog); null for a session read only to drain it.</summary>
-    public TraceEventDispatcher? Source { get; }
+    public TraceLogEventSource? Source { get; }
 
     /// <summary>Completes when the stream ends: stopped, broken by the target's exit, or disposed.</summary>
     public Task Processing { get; }

@@ -71,7 +71,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
     public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
 
     /// <summary>Events the runtime dropped for this session.</summary>
-    public long EventsLost => TraceEventInternals.EventsLost((TraceLogEventSource)_runner.Source!);
+    public long EventsLost => _runner.Source is { } source ? TraceEventInternals.EventsLost(source) : 0;
 
     /// <summary>Connects, starts the session, finds or (when asked and safe) injects the agent, and starts reading.</summary>
     /// <param name="onSessionStarted">Called once the EventPipe session runs, before its stream is read (run/check resume a
