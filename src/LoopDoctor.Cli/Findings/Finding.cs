@@ -46,4 +46,7 @@ internal sealed record Finding(
 
     /// <summary>Plain-words evidence lines ("3 threads injected because of blocking ...").</summary>
     public IReadOnlyList<string> Evidence { get; init; } = [];
+
+    /// <summary>Counts and durations were estimated from stack samples, not measured from events (an evidence line says why).</summary>
+    public bool Estimated { get; init; }
 }

@@ -50,7 +50,8 @@ internal sealed record FindingDocument(
     double MaxMilliseconds,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ExceptionType,
     IReadOnlyList<string> Evidence,
-    IReadOnlyList<CallSiteDocument> CallSites)
+    IReadOnlyList<CallSiteDocument> CallSites,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Estimated)
 {
     public static FindingDocument From(Finding finding) => new(
         finding.Kind,
@@ -62,7 +63,8 @@ internal sealed record FindingDocument(
         finding.MaxMilliseconds,
         finding.ExceptionType,
         finding.Evidence,
-        finding.CallSites.Select(CallSiteDocument.From).ToList());
+        finding.CallSites.Select(CallSiteDocument.From).ToList(),
+        finding.Estimated);
 }
 
 internal sealed record CallSiteDocument(
