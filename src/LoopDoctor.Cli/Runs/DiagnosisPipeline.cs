@@ -62,11 +62,7 @@ internal sealed class DiagnosisPipeline
     {
         lock (_lock)
         {
-            var findings = _rules.SelectMany(r => r.Evaluate(_projections))
-                .OrderByDescending(f => f.Severity)
-                .ThenByDescending(f => f.Kind == FindingKinds.ThreadPoolStarvation)
-                .ThenByDescending(f => f.TotalMilliseconds)
-                .ToList();
+            var findings = FindingLinks.Link(_rules.SelectMany(r => r.Evaluate(_projections)), _projections.LockContentions.Framework);
             return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary());
         }
     }
