@@ -21,7 +21,7 @@ internal static class ReportLinks
     public static string Describe(FrameworkLock l, Func<string, string>? code = null)
     {
         code ??= s => s;
-        return $"{l.Count} contended acquisitions ({DurationText.FromMilliseconds(l.TotalMilliseconds)} waiting, longest {DurationText.FromMilliseconds(l.MaxMilliseconds)}) " +
+        return $"{l.Count} contended acquisition{(l.Count == 1 ? "" : "s")} ({DurationText.FromMilliseconds(l.TotalMilliseconds)} waiting, longest {DurationText.FromMilliseconds(l.MaxMilliseconds)}) " +
                $"of a lock inside {code(l.Api)} called at {code(l.Describe())}, taken in {code(l.LockTakenIn)}: the framework's own lock, not one in application code";
     }
 }

@@ -14,10 +14,11 @@ internal static class FindingLinks
 
     /// <param name="findings">The rules' findings.</param>
     /// <param name="frameworkLocks">Contention on locks framework code took, most time first.</param>
+    /// <param name="options">Thresholds: framework contention no finding explains is reported from the lock-contention warning total up.</param>
     /// <returns>The findings in report order (most severe first, starvation first among equals, then by time), linked.</returns>
-    public static List<Finding> Link(IEnumerable<Finding> findings, IReadOnlyList<FrameworkLock> frameworkLocks)
+    public static List<Finding> Link(IEnumerable<Finding> findings, IReadOnlyList<FrameworkLock> frameworkLocks, DiagnosisOptions options)
     {
-        var linked = WithIds(Fold(findings.ToList(), frameworkLocks)
+        var linked = WithIds(Fold(findings.ToList(), frameworkLocks, options.LockContentionWarningTotalMs)
             .OrderByDescending(f => f.Severity)
             .ThenByDescending(f => f.Kind == FindingKinds.ThreadPoolStarvation)
             .ThenByDescending(f => f.TotalMilliseconds)
@@ -35,8 +36,12 @@ internal static class FindingLinks
         }).ToList();
     }
 
-    /// <summary>Each framework lock goes to the finding with a call site at the same application frame; the rest to lock-contention.</summary>
-    private static List<Finding> Fold(List<Finding> findings, IReadOnlyList<FrameworkLock> frameworkLocks)
+    /// <summary>
+    /// Each framework lock goes to the finding with a call site on its application call chain. The rest (mostly async
+    /// continuations with no application frame at all) are the framework's business: reported only when they add up to
+    /// <paramref name="reportFromMs"/>, under lock-contention.
+    /// </summary>
+    private static List<Finding> Fold(List<Finding> findings, IReadOnlyList<FrameworkLock> frameworkLocks, double reportFromMs)
     {
         var folded = new Dictionary<int, List<FrameworkLock>>();
         var rest = new List<FrameworkLock>();
@@ -62,7 +67,7 @@ internal static class FindingLinks
             findings[index] = findings[index] with { FrameworkLocks = [.. findings[index].FrameworkLocks, .. locks] };
         }
 
-        if (rest.Count > 0)
+        if (rest.Count > 0 && rest.Sum(l => l.TotalMilliseconds) >= reportFromMs)
         {
             var locks = findings.FindIndex(f => f.Kind == FindingKinds.LockContention);
             if (locks >= 0)
