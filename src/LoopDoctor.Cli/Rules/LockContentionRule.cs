@@ -21,14 +21,12 @@ internal sealed class LockContentionRule(DiagnosisOptions options) : IFindingRul
             : null;
         if (summary.Count == 0)
         {
-            if (unknown is not null)
+            // Alone, a little unattributed contention is noise; from the warning total up it is worth a line.
+            if (locks.UnknownTotalMs >= options.LockContentionWarningTotalMs)
             {
                 yield return new Finding(FindingKinds.LockContention, Severity.Info,
                     $"Lock contention with no resolvable lock-taking frame: {locks.UnknownCount} contended acquisitions, {DurationText.FromMilliseconds(locks.UnknownTotalMs)} spent waiting",
-                    Advice.LockContention, 0, 0, 0, [])
-                {
-                    Evidence = [unknown],
-                };
+                    Advice.LockContention, 0, 0, 0, []);
             }
 
             yield break;
