@@ -17,7 +17,7 @@ internal static class MarkdownReportWriter
         }
 
         w.WriteLine();
-        w.WriteLine($"Target **{Escape(report.Target.ProcessName)}** (pid {report.Target.ProcessId}), {DurationText.FromSeconds(report.DurationSeconds)}, agent: {report.Agent.Name()}.");
+        w.WriteLine($"Target **{Escape(report.Target.ProcessName)}** (pid {report.Target.ProcessId}, {report.Target.RuntimeText}), {DurationText.FromSeconds(report.DurationSeconds)}, agent: {report.Agent.Name()}.");
         if (report.Incomplete is { } incomplete)
         {
             w.WriteLine();

@@ -39,9 +39,9 @@ internal sealed record ReportDocument(
         ThreadPoolDocument.From(report.ThreadPool));
 }
 
-internal sealed record TargetDocument(int ProcessId, string ProcessName)
+internal sealed record TargetDocument(int ProcessId, string ProcessName, string? RuntimeVersion)
 {
-    public static TargetDocument From(TargetInfo target) => new(target.ProcessId, target.ProcessName);
+    public static TargetDocument From(TargetInfo target) => new(target.ProcessId, target.ProcessName, target.RuntimeVersion);
 }
 
 internal sealed record FindingDocument(

@@ -8,7 +8,7 @@ internal static class TextReportWriter
 {
     public static void Write(DiagnosisReport report, TextWriter w)
     {
-        w.WriteLine($"LoopDoctor diagnosis of {report.Target.ProcessName} (pid {report.Target.ProcessId}) over {DurationText.FromSeconds(report.DurationSeconds)}, agent: {report.Agent.Name()}");
+        w.WriteLine($"LoopDoctor diagnosis of {report.Target.ProcessName} (pid {report.Target.ProcessId}, {report.Target.RuntimeText}) over {DurationText.FromSeconds(report.DurationSeconds)}, agent: {report.Agent.Name()}");
         if (report.Incomplete is { } incomplete)
         {
             w.WriteLine($"PARTIAL REPORT: {incomplete}");
