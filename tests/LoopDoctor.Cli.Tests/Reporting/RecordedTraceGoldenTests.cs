@@ -1,11 +1,9 @@
 using System.IO.Compression;
 using System.Text.Json;
-using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Tests.CommandLine;
 using LoopDoctor.Cli.Tests.Integration;
 using LoopDoctor.Testing;
-using Microsoft.Diagnostics.NETCore.Client;
 
 namespace LoopDoctor.Cli.Tests.Reporting;
 
@@ -82,15 +80,7 @@ public class RecordedTraceGoldenTests
     {
         using var app = await TargetApp.StartAsync(RepoPaths.BlockingAppDll, "--scenario", scenario, "--rps", rps.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var raw = trace + ".tmp";
-        var client = new DiagnosticsClient(app.ProcessId);
-        using (var session = client.StartEventPipeSession(SessionProviders.Create(TimeSpan.FromSeconds(1), sampleStacks: false), requestRundown: true))
-        {
-            await using var file = File.Create(raw);
-            var copy = session.EventStream.CopyToAsync(file);
-            await Task.Delay(TimeSpan.FromSeconds(4)); // the recording's length, not a synchronisation
-            await session.StopAsync(CancellationToken.None);
-            await copy.WaitAsync(TimeSpan.FromSeconds(60));
-        }
+        await TraceRecorder.RecordAsync(app.ProcessId, raw, TimeSpan.FromSeconds(4), sampleStacks: false);
 
         app.Kill();
         Directory.CreateDirectory(Path.GetDirectoryName(trace)!);
