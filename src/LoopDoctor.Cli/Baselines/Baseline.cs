@@ -53,7 +53,7 @@ internal sealed record Baseline(IReadOnlyDictionary<string, IReadOnlyList<string
                 sites[kind] = (keys ?? []).OfType<string>().Where(key => key.Length > 0).ToList();
             }
 
-            var delay = document.QueueDelayMilliseconds is { } q ? new AcceptedQueueDelay(q.P50, q.P99) : null;
+            var delay = document.QueueDelayMilliseconds is { P50: { } p50, P99: { } p99 } ? new AcceptedQueueDelay(p50, p99) : null;
             return new Baseline(sites, delay);
         }
         catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException or KeyNotFoundException or FormatException)

@@ -24,6 +24,12 @@ internal static class Advice
         "Interlocked, immutable snapshots), finer-grained locks, or SemaphoreSlim with await WaitAsync() when the section " +
         "must span an await.";
 
+    public const string FrameworkLockContention =
+        "These locks are taken inside framework code, so there is no critical section of yours to shorten: they are part " +
+        "of what the named API costs when many threads call it at once. Make fewer threads call it at once: await instead of " +
+        "blocking in a task wait, use HttpClient.SendAsync rather than Send, and bound how many callers queue on one " +
+        "SemaphoreSlim or connection pool.";
+
     public const string LongCallbackCpu =
         "A work item ran on a thread-pool thread for longer than the slow-callback threshold, computing. The pool's threads " +
         "are shared by every request: offload long CPU work (a bounded Channel consumed by a fixed number of workers, or " +

@@ -30,6 +30,16 @@ internal sealed record CallSite(IReadOnlyList<string> Frames, long Count, double
     public string Describe() => Frames.Count == 0 ? "(no resolvable application frame)" : Frames[0];
 }
 
+/// <summary>
+/// Contention on a lock that framework code took (a task wait's machinery, HttpClient's connection pool, SemaphoreSlim's
+/// internals), attributed to the framework API the application called at <see cref="Frames"/>: part of that call's cost,
+/// not a lock in the application's code.
+/// </summary>
+internal sealed record FrameworkLock(string Api, string LockTakenIn, IReadOnlyList<string> Frames, long Count, double TotalMilliseconds, double MaxMilliseconds)
+{
+    public string Describe() => Frames.Count == 0 ? "(no resolvable application frame)" : Frames[0];
+}
+
 /// <summary>One diagnosed problem with its evidence, call sites and the fix.</summary>
 internal sealed record Finding(
     string Kind,
@@ -49,4 +59,13 @@ internal sealed record Finding(
 
     /// <summary>Counts and durations were estimated from stack samples, not measured from events (an evidence line says why).</summary>
     public bool Estimated { get; init; }
+
+    /// <summary>The finding's id in its report: its kind, numbered from 2 when a kind occurs more than once ("unobserved-task-exception-2").</summary>
+    public string Id { get; init; } = Kind;
+
+    /// <summary>Ids of the findings in the same report that explain this one (starvation ← the blocking wait that caused it).</summary>
+    public IReadOnlyList<string> ExplainedBy { get; init; } = [];
+
+    /// <summary>Contention on locks taken inside the framework API this finding's call sites call, folded in here.</summary>
+    public IReadOnlyList<FrameworkLock> FrameworkLocks { get; init; } = [];
 }

@@ -28,6 +28,8 @@ internal sealed class ThreadPoolStatistics : IProjection
     private readonly List<double> _delayP99s = [];
     private readonly List<double> _delayCurrents = [];
     private readonly List<double> _lagP99s = [];
+    private long _delaySamples;
+    private QueueDelayMaxSource _delayMaxSource;
 
     public int StarvationInjections { get; private set; }
     public int CooperativeBlockingInjections { get; private set; }
@@ -39,7 +41,7 @@ internal sealed class ThreadPoolStatistics : IProjection
     public long? LastQueueLength { get; private set; }
     public int MaxBlockedPoolThreads { get; private set; }
 
-    /// <summary>Worst queue delay seen (ms): the max of the agent's interval p99s and its spike events.</summary>
+    /// <summary>Worst queue delay seen (ms): the max of the agent's interval p99s, its waiting-probe gauge and its spike events.</summary>
     public double? QueueDelayMaxMs { get; private set; }
 
     /// <summary>The highest per-interval p99 of the agent's queue delay (ms).</summary>
@@ -91,22 +93,19 @@ internal sealed class ThreadPoolStatistics : IProjection
                 break;
             case MetricHistogram { MeterName: AgentMeter, InstrumentName: QueueDelayInstrument } delay when delay.Count > 0:
                 // Seconds → ms. p50 is the count-weighted median of the intervals' p50; p99 is the worst interval's.
-                if (delay.Quantiles.TryGetValue(0.5, out var p50))
+                if (delay.Quantiles.TryGetValue(0.5, out var p50) && delay.Quantiles.TryGetValue(0.99, out var p99))
                 {
                     _delayP50s.Add((p50 * 1000, delay.Count));
-                }
-
-                if (delay.Quantiles.TryGetValue(0.99, out var p99))
-                {
                     _delayP99s.Add(p99 * 1000);
+                    _delaySamples += delay.Count;
                     QueueDelayP99Ms = Math.Max(QueueDelayP99Ms ?? 0, p99 * 1000);
-                    QueueDelayMaxMs = Math.Max(QueueDelayMaxMs ?? 0, p99 * 1000);
+                    RaiseQueueDelayMax(p99 * 1000, QueueDelayMaxSource.CompletedProbes);
                 }
 
                 break;
             case MetricValue { MeterName: AgentMeter, InstrumentName: QueueDelayCurrentInstrument } current when current.Value > 0:
                 _delayCurrents.Add(current.Value * 1000);
-                QueueDelayMaxMs = Math.Max(QueueDelayMaxMs ?? 0, current.Value * 1000);
+                RaiseQueueDelayMax(current.Value * 1000, QueueDelayMaxSource.WaitingProbe);
                 break;
             case MetricHistogram { MeterName: AgentMeter, InstrumentName: TimerLagInstrument } lag when lag.Count > 0:
                 if (lag.Quantiles.TryGetValue(0.99, out var lagP99))
@@ -119,7 +118,7 @@ internal sealed class ThreadPoolStatistics : IProjection
             case QueueDelaySpike spike:
                 QueueDelaySpikes++;
                 QueueDelaySpikeMaxMs = Math.Max(QueueDelaySpikeMaxMs, spike.DelayMs);
-                QueueDelayMaxMs = Math.Max(QueueDelayMaxMs ?? 0, spike.DelayMs);
+                RaiseQueueDelayMax(spike.DelayMs, QueueDelayMaxSource.SpikeEvent);
                 break;
             case TimerLagSpike spike:
                 TimerLagSpikes++;
@@ -155,6 +154,15 @@ internal sealed class ThreadPoolStatistics : IProjection
         return p99s.Any(v => v >= 2 * thresholdMs) || (over >= 2 && over * 2 >= p99s.Count);
     }
 
+    private void RaiseQueueDelayMax(double ms, QueueDelayMaxSource source)
+    {
+        if (QueueDelayMaxMs is not { } max || ms > max)
+        {
+            QueueDelayMaxMs = ms;
+            _delayMaxSource = source;
+        }
+    }
+
     private void ThreadCount(int count)
     {
         if (count <= 0)
@@ -176,8 +184,14 @@ internal sealed class ThreadPoolStatistics : IProjection
                 return null;
             }
 
-            var median = WeightedMedian.Of(_delayP50s);
-            return new Percentiles(Math.Round(median, 3), Math.Round(QueueDelayP99Ms ?? QueueDelayMaxMs ?? 0, 3), Math.Round(QueueDelayMaxMs ?? 0, 3));
+            // p50 and p99 only from probes that ran; a stall that outlasts the session shows only in the max.
+            double? median = _delayP50s.Count == 0 ? null : Math.Round(WeightedMedian.Of(_delayP50s), 3);
+            double? p99 = QueueDelayP99Ms is { } worst ? Math.Round(worst, 3) : null;
+            return new Percentiles(median, p99, Math.Round(QueueDelayMaxMs ?? 0, 3))
+            {
+                MaxSource = _delayMaxSource,
+                Samples = _delaySamples,
+            };
         }
     }
 
@@ -190,5 +204,6 @@ internal sealed class ThreadPoolStatistics : IProjection
     {
         ThreadCountLast = LastThreadCount ?? 0,
         QueueLengthLast = LastQueueLength ?? 0,
+        BlockedThreadsMax = MaxBlockedPoolThreads,
     };
 }

@@ -14,7 +14,7 @@ internal static class CheckTextWriter
         w.WriteLine($"baseline: {(result.BaselinePath is null ? "none" : result.BaselinePath + (result.BaselineFound ? "" : " (not found: every culprit is new)"))}");
         if (r.ThreadPool.QueueDelayMilliseconds is { } d && result.JudgedQueueDelay is { } j)
         {
-            w.WriteLine(string.Create(inv, $"queue delay: judged p50 {j.P50:0.#} ms, p99 {j.P99:0.#} ms (median of 1 s intervals); worst interval p99 {d.P99:0.##} ms"));
+            w.WriteLine(string.Create(inv, $"queue delay: judged p50 {j.P50:0.#} ms, p99 {j.P99:0.#} ms (median of 1 s intervals); worst interval p99 {(d.P99 is { } worst ? worst.ToString("0.##", inv) + " ms" : "n/a")}"));
         }
 
         foreach (var rule in result.Rules)

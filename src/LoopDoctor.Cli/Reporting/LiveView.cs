@@ -44,16 +44,17 @@ internal sealed class LiveView(TimeSpan refresh, CliConsole console, bool table,
         table.Rows.Clear();
         table.Title = new TableTitle($"loopdoctor monitor: {r.Target.ProcessName} (pid {r.Target.ProcessId}), Ctrl+C for the diagnosis");
         var verdictColor = r.Verdict switch { Verdict.Starving => "red", Verdict.Degraded => "yellow", _ => "green" };
-        table.AddRow(new Text("Verdict"), new Markup($"[{verdictColor}]{r.Verdict.Name()}[/] after {r.DurationSeconds.ToString("0.0", inv)} s, agent {r.Agent.Name()}"));
+        table.AddRow(new Text("Verdict"), new Markup($"[{verdictColor}]{r.Verdict.Name()}[/] after {DurationText.FromSeconds(r.DurationSeconds)}, agent {r.Agent.Name()}"));
+        table.AddRow(new Text(""), new Text(r.Summary));
         table.AddRow(new Text("Pool threads (max)"), new Text(pool.ThreadCountMax.ToString(inv)));
         table.AddRow(new Text("Queue length (max)"), new Text(pool.QueueLengthMax.ToString(inv)));
-        table.AddRow(new Text("Queue delay"), new Text(pool.QueueDelayMilliseconds is { } d ? $"p50 {d.P50:0.##} ms, p99 {d.P99:0.##} ms, max {d.Max:0.##} ms" : "n/a (no agent)"));
+        table.AddRow(new Text("Queue delay"), new Text(pool.QueueDelayMilliseconds is { } d ? d.Describe() : "n/a (no agent)"));
         table.AddRow(new Text("Injections"), new Text($"{pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking"));
         foreach (var f in r.Findings.Take(5))
         {
             var color = f.Severity switch { Severity.Critical => "red", Severity.Warning => "yellow", _ => "grey" };
             var site = f.CallSites.Count > 0 ? $" at {f.CallSites[0].Describe()}" : "";
-            table.AddRow(new Markup($"[{color}]{f.Kind}[/]"), new Text($"{f.Count}x, {f.TotalMilliseconds.ToString("0", inv)} ms{site}"));
+            table.AddRow(new Markup($"[{color}]{f.Kind}[/]"), new Text($"{f.Count.ToString(inv)}x, {DurationText.FromMilliseconds(f.TotalMilliseconds)}{site}"));
         }
     }
 
@@ -62,10 +63,16 @@ internal sealed class LiveView(TimeSpan refresh, CliConsole console, bool table,
     {
         var inv = CultureInfo.InvariantCulture;
         var pool = r.ThreadPool;
-        var delay = pool.QueueDelayMilliseconds is { } d ? $"delay p50={d.P50.ToString("0.##", inv)}ms p99={d.P99.ToString("0.##", inv)}ms" : "delay=n/a";
+        var delay = pool.QueueDelayMilliseconds is { } d
+            ? $"delay p50={Compact(d.P50)} p99={Compact(d.P99)} max={Compact(d.Max)}" + (d.MaxSource == QueueDelayMaxSource.WaitingProbe ? "(waiting)" : "")
+            : "delay=n/a";
         var top = r.Findings.FirstOrDefault(f => f.Severity >= Severity.Warning);
         var culprit = top is null ? "no problem" : $"{top.Kind}" + (top.CallSites.Count > 0 ? $" at {top.CallSites[0].Describe()} ({top.Count}x)" : $" ({top.Count})");
+        // t= is a clock (seconds since attaching, one decimal: tests and scripts match it), not a duration to read.
         return $"t={r.DurationSeconds.ToString("0.0", inv)}s {r.Verdict.Name()} threads={pool.ThreadCountMax} queue.max={pool.QueueLengthMax} {delay} " +
                $"injections starvation={pool.Injections.Starvation} cooperative={pool.Injections.CooperativeBlocking} | {culprit}";
     }
+
+    // key=value stays one token: "7.1s", "n/a" when no probe ran.
+    private static string Compact(double? milliseconds) => milliseconds is { } ms ? DurationText.FromMilliseconds(ms).Replace(" ", "", StringComparison.Ordinal) : "n/a";
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using LoopDoctor.Cli.Findings;
 
 namespace LoopDoctor.Cli.Reporting;
@@ -8,10 +7,17 @@ internal static class MarkdownReportWriter
 {
     public static void Write(DiagnosisReport report, TextWriter w)
     {
-        var inv = CultureInfo.InvariantCulture;
         w.WriteLine($"# LoopDoctor: {report.Verdict.Name()}");
         w.WriteLine();
-        w.WriteLine($"Target **{Escape(report.Target.ProcessName)}** (pid {report.Target.ProcessId}, {report.Target.RuntimeText}), {report.DurationSeconds.ToString("0.0", inv)} s, agent: {report.Agent.Name()}.");
+        w.WriteLine($"**{Escape(report.Summary)}**");
+        if (report.NextStep is { } next)
+        {
+            w.WriteLine();
+            w.WriteLine($"Next: {Escape(next)}");
+        }
+
+        w.WriteLine();
+        w.WriteLine($"Target **{Escape(report.Target.ProcessName)}** (pid {report.Target.ProcessId}, {report.Target.RuntimeText}), {DurationText.FromSeconds(report.DurationSeconds)}, agent: {report.Agent.Name()}.");
         if (report.Incomplete is { } incomplete)
         {
             w.WriteLine();
@@ -24,8 +30,8 @@ internal static class MarkdownReportWriter
         w.WriteLine("| --- | --- |");
         w.WriteLine($"| Threads (max) | {pool.ThreadCountMax} |");
         w.WriteLine($"| Queue length (max) | {pool.QueueLengthMax} |");
-        w.WriteLine($"| Queue delay p50 / p99 / max | {(pool.QueueDelayMilliseconds is { } d ? $"{d.P50.ToString("0.###", inv)} / {d.P99.ToString("0.###", inv)} / {d.Max.ToString("0.###", inv)} ms" : "n/a")} |");
-        w.WriteLine($"| Injections (starvation / cooperative blocking) | {pool.Injections.Starvation} / {pool.Injections.CooperativeBlocking} |");
+        w.WriteLine($"| Queue delay | {(pool.QueueDelayMilliseconds is { } d ? Escape(d.Describe()) : "n/a (needs the agent's probe)")} |");
+        w.WriteLine($"| Threads injected (starvation / cooperative blocking) | {pool.InjectionsTotal} ({pool.Injections.Starvation} / {pool.Injections.CooperativeBlocking}) |");
         w.WriteLine();
         if (report.Findings.Count == 0)
         {
@@ -40,6 +46,12 @@ internal static class MarkdownReportWriter
             w.WriteLine($"### {f.Severity.Name()}: `{f.Kind}`");
             w.WriteLine();
             w.WriteLine(Escape(f.Title));
+            if (ReportLinks.ExplainedBy(report, f, Code) is { } causes)
+            {
+                w.WriteLine();
+                w.WriteLine($"Explained by {Escape(causes)}.");
+            }
+
             foreach (var line in f.Evidence)
             {
                 w.WriteLine($"- {Escape(line)}");
@@ -48,7 +60,7 @@ internal static class MarkdownReportWriter
             if (f.CallSites.Count > 0)
             {
                 w.WriteLine();
-                w.WriteLine("| Call site (innermost first) | Count | Total ms |");
+                w.WriteLine("| Call site (innermost first) | Count | Total |");
                 w.WriteLine("| --- | ---: | ---: |");
                 foreach (var site in f.CallSites)
                 {
@@ -58,7 +70,16 @@ internal static class MarkdownReportWriter
                         frames += $" (in `{api}`)";
                     }
 
-                    w.WriteLine($"| {frames.Replace("|", "\\|", StringComparison.Ordinal)} | {site.Count} | {site.TotalMilliseconds.ToString("0.#", inv)} |");
+                    w.WriteLine($"| {frames.Replace("|", "\\|", StringComparison.Ordinal)} | {site.Count} | {DurationText.FromMilliseconds(site.TotalMilliseconds)} |");
+                }
+            }
+
+            if (f.FrameworkLocks.Count > 0)
+            {
+                w.WriteLine();
+                foreach (var frameworkLock in f.FrameworkLocks)
+                {
+                    w.WriteLine($"- {Escape(ReportLinks.Describe(frameworkLock, Code))}");
                 }
             }
 
@@ -66,6 +87,8 @@ internal static class MarkdownReportWriter
             w.WriteLine($"**Fix:** {Escape(f.Advice)}");
         }
     }
+
+    private static string Code(string text) => $"`{text}`";
 
     private static string Escape(string text) => text.Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 }

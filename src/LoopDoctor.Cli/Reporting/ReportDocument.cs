@@ -14,6 +14,8 @@ internal sealed record ReportDocument(
     double DurationSeconds,
     string Agent,
     string Verdict,
+    string Summary,
+    string? NextStep,
     string? Incomplete,
     long EventsLost,
     IReadOnlyList<FindingDocument> Findings,
@@ -29,6 +31,8 @@ internal sealed record ReportDocument(
         report.DurationSeconds,
         report.Agent.Name(),
         report.Verdict.Name(),
+        report.Summary,
+        report.NextStep,
         report.Incomplete,
         report.EventsLost,
         report.Findings.Select(FindingDocument.From).ToList(),
@@ -41,6 +45,7 @@ internal sealed record TargetDocument(int ProcessId, string ProcessName, string?
 }
 
 internal sealed record FindingDocument(
+    string Id,
     string Kind,
     string Severity,
     string Title,
@@ -50,10 +55,13 @@ internal sealed record FindingDocument(
     double MaxMilliseconds,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ExceptionType,
     IReadOnlyList<string> Evidence,
+    IReadOnlyList<string> ExplainedBy,
     IReadOnlyList<CallSiteDocument> CallSites,
+    IReadOnlyList<FrameworkLockDocument> FrameworkLocks,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Estimated)
 {
     public static FindingDocument From(Finding finding) => new(
+        finding.Id,
         finding.Kind,
         finding.Severity.Name(),
         finding.Title,
@@ -63,8 +71,16 @@ internal sealed record FindingDocument(
         finding.MaxMilliseconds,
         finding.ExceptionType,
         finding.Evidence,
+        finding.ExplainedBy,
         finding.CallSites.Select(CallSiteDocument.From).ToList(),
+        finding.FrameworkLocks.Select(FrameworkLockDocument.From).ToList(),
         finding.Estimated);
+}
+
+/// <summary>Contention on a lock framework code took, folded into the finding of the application call that reached it.</summary>
+internal sealed record FrameworkLockDocument(string Api, string LockTakenIn, IReadOnlyList<string> Frames, long Count, double TotalMilliseconds, double MaxMilliseconds)
+{
+    public static FrameworkLockDocument From(FrameworkLock l) => new(l.Api, l.LockTakenIn, l.Frames, l.Count, l.TotalMilliseconds, l.MaxMilliseconds);
 }
 
 internal sealed record CallSiteDocument(
@@ -82,24 +98,29 @@ internal sealed record ThreadPoolDocument(
     int ThreadCountMax,
     int ThreadCountMin,
     long QueueLengthMax,
-    InjectionsDocument Injections)
+    InjectionsDocument Injections,
+    int BlockedThreadsMax)
 {
     public static ThreadPoolDocument From(ThreadPoolSummary pool) => new(
-        pool.QueueDelayMilliseconds is { } d ? new QueueDelayDocument(d.P50, d.P99, Max: d.Max) : null,
+        pool.QueueDelayMilliseconds is { } d ? new QueueDelayDocument(d.P50, d.P99, Max: d.Max, MaxSource: d.MaxSource.Name(), Samples: d.Samples) : null,
         pool.ThreadCountMax,
         pool.ThreadCountMin,
         pool.QueueLengthMax,
-        new InjectionsDocument(pool.Injections.Starvation, pool.Injections.CooperativeBlocking));
+        new InjectionsDocument(pool.Injections.Starvation, pool.Injections.CooperativeBlocking),
+        pool.BlockedThreadsMax);
 }
 
 internal sealed record InjectionsDocument(int Starvation, int CooperativeBlocking);
 
 /// <summary>
-/// The queue-delay object of all three documents, in milliseconds: p50 and p99 always; <c>max</c> in the report,
-/// <c>worstIntervalP99</c> in check's verdict, neither in the baseline (so they are left out when null).
+/// The queue-delay object of all three documents, in milliseconds: p50 and p99 always (null in the report when no probe
+/// ran); <c>max</c>, <c>maxSource</c> and <c>samples</c> in the report, <c>worstIntervalP99</c> in check's verdict, none of
+/// those in the baseline (so they are left out when null).
 /// </summary>
 internal sealed record QueueDelayDocument(
-    double P50,
-    double P99,
+    double? P50,
+    double? P99,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Max = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? WorstIntervalP99 = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? WorstIntervalP99 = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MaxSource = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Samples = null);

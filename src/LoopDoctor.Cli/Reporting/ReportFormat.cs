@@ -41,6 +41,13 @@ internal static class Reporters
         _ => "healthy",
     };
 
+    public static string Name(this QueueDelayMaxSource source) => source switch
+    {
+        QueueDelayMaxSource.WaitingProbe => "waiting-probe",
+        QueueDelayMaxSource.SpikeEvent => "spike-event",
+        _ => "completed-probes",
+    };
+
     public static string Name(this ReportSource source) => source == ReportSource.File ? "file" : "live";
 
     public static string Name(this AgentPresence agent) => agent switch

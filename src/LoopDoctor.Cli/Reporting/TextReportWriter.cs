@@ -3,13 +3,12 @@ using LoopDoctor.Cli.Findings;
 
 namespace LoopDoctor.Cli.Reporting;
 
-/// <summary>The human report: verdict first, then each finding with its call sites and the fix.</summary>
+/// <summary>The human report: the verdict in one sentence and the next step first, then each finding with its links, call sites and the fix.</summary>
 internal static class TextReportWriter
 {
     public static void Write(DiagnosisReport report, TextWriter w)
     {
-        var inv = CultureInfo.InvariantCulture;
-        w.WriteLine($"LoopDoctor diagnosis of {report.Target.ProcessName} (pid {report.Target.ProcessId}, {report.Target.RuntimeText}) over {report.DurationSeconds.ToString("0.0", inv)} s, agent: {report.Agent.Name()}");
+        w.WriteLine($"LoopDoctor diagnosis of {report.Target.ProcessName} (pid {report.Target.ProcessId}, {report.Target.RuntimeText}) over {DurationText.FromSeconds(report.DurationSeconds)}, agent: {report.Agent.Name()}");
         if (report.Incomplete is { } incomplete)
         {
             w.WriteLine($"PARTIAL REPORT: {incomplete}");
@@ -20,17 +19,25 @@ internal static class TextReportWriter
             w.WriteLine($"Warning: {report.EventsLost} events lost by the session; counts below are lower bounds.");
         }
 
-        w.WriteLine($"Verdict: {report.Verdict.Name().ToUpperInvariant()}" + (report.Findings.Count == 0 ? " - no problem found." : ""));
+        w.WriteLine(report.Summary);
+        if (report.NextStep is { } next)
+        {
+            w.WriteLine($"Next: {next}");
+        }
+
         var pool = report.ThreadPool;
-        var delay = pool.QueueDelayMilliseconds is { } d
-            ? $"queue delay p50 {d.P50.ToString("0.###", inv)} ms, p99 {d.P99.ToString("0.###", inv)} ms, max {d.Max.ToString("0.###", inv)} ms"
-            : "queue delay n/a (needs the agent's probe)";
-        w.WriteLine($"Thread pool: {pool.ThreadCountMax} threads max, queue length max {pool.QueueLengthMax}, {delay}, injections: {pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative-blocking");
+        w.WriteLine($"Thread pool: {pool.ThreadCountMax} threads max, queue length max {pool.QueueLengthMax}, {pool.InjectionsTotal} threads injected ({pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking)");
+        w.WriteLine($"Queue delay: {(pool.QueueDelayMilliseconds is { } d ? d.Describe() : "n/a (needs the agent's probe)")}");
         var n = 0;
         foreach (var f in report.Findings)
         {
             w.WriteLine();
             w.WriteLine($"{++n}. [{f.Severity.Name()}] {f.Kind}: {f.Title}");
+            if (ReportLinks.ExplainedBy(report, f) is { } causes)
+            {
+                w.WriteLine($"   Explained by {causes}.");
+            }
+
             foreach (var line in f.Evidence)
             {
                 w.WriteLine($"   - {line}");
@@ -40,12 +47,17 @@ internal static class TextReportWriter
             {
                 var extra = site.BlockingApi is { } api ? $", in {api}" : "";
                 extra += site.Activity is { } act ? $", {act}" : "";
-                var total = site.TotalMilliseconds > 0 ? $", {site.TotalMilliseconds.ToString("0.#", inv)} ms" : "";
-                w.WriteLine($"   at {site.Describe()} ({site.Count}x{total}{extra})");
+                var total = site.TotalMilliseconds > 0 ? $", {DurationText.FromMilliseconds(site.TotalMilliseconds)}" : "";
+                w.WriteLine($"   at {site.Describe()} ({site.Count.ToString(CultureInfo.InvariantCulture)}x{total}{extra})");
                 foreach (var frame in site.Frames.Skip(1))
                 {
                     w.WriteLine($"      called from {frame}");
                 }
+            }
+
+            foreach (var frameworkLock in f.FrameworkLocks)
+            {
+                w.WriteLine($"   + {ReportLinks.Describe(frameworkLock)}");
             }
 
             w.WriteLine($"   Fix: {f.Advice}");

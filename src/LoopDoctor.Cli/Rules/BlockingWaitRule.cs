@@ -1,5 +1,6 @@
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
+using LoopDoctor.Cli.Reporting;
 
 namespace LoopDoctor.Cli.Rules;
 
@@ -42,7 +43,7 @@ internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
         var what = syncOverAsync
             ? $"Sync-over-async: thread-pool threads blocked waiting for tasks ({DescribeApi(top.BlockingApi)})"
             : $"Thread-pool threads blocked in synchronous waits ({top.BlockingApi ?? "WaitHandle"})";
-        var title = $"{what} at {top.Describe()}: {summary.Count} waits, {Format.Ms(summary.TotalMs)} blocked in total, longest {Format.Ms(summary.MaxMs)}" +
+        var title = $"{what} at {top.Describe()}: {summary.Count} waits, {DurationText.FromMilliseconds(summary.TotalMs)} blocked in total, longest {DurationText.FromMilliseconds(summary.MaxMs)}" +
                     (estimated ? " (estimated from stack samples)" : "");
         yield return new Finding(FindingKinds.BlockingWait, severity, title, syncOverAsync ? Advice.SyncOverAsync : Advice.BlockingWait,
             summary.Count, Math.Round(summary.TotalMs, 3), Math.Round(summary.MaxMs, 3), summary.CallSites)

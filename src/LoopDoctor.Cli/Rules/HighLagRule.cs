@@ -1,5 +1,6 @@
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
+using LoopDoctor.Cli.Reporting;
 
 namespace LoopDoctor.Cli.Rules;
 
@@ -25,12 +26,12 @@ internal sealed class HighLagRule(DiagnosisOptions options) : IFindingRule
         var parts = new List<string>();
         if (delayLags)
         {
-            parts.Add($"thread-pool work waited up to {Format.Ms(delay)} to start" + (pool.QueueDelaySpikes > 0 ? $" ({pool.QueueDelaySpikes} probes over the threshold)" : ""));
+            parts.Add($"thread-pool work waited up to {pool.QueueDelay!.DescribeMax()} to start" + (pool.QueueDelaySpikes > 0 ? $"; {pool.QueueDelaySpikes} probe{(pool.QueueDelaySpikes == 1 ? "" : "s")} over the threshold" : ""));
         }
 
         if (timerLags)
         {
-            parts.Add($"timers fired up to {Format.Ms(lag)} late" + (pool.TimerLagSpikes > 0 ? $" ({pool.TimerLagSpikes} times over the threshold)" : ""));
+            parts.Add($"timers fired up to {DurationText.FromMilliseconds(lag)} late" + (pool.TimerLagSpikes > 0 ? $" ({pool.TimerLagSpikes} time{(pool.TimerLagSpikes == 1 ? "" : "s")} over the threshold)" : ""));
         }
 
         var severity = worst >= options.LagCriticalMs ? Severity.Critical : Severity.Warning;

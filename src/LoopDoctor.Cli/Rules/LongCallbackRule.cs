@@ -1,5 +1,6 @@
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
+using LoopDoctor.Cli.Reporting;
 
 namespace LoopDoctor.Cli.Rules;
 
@@ -35,8 +36,8 @@ internal sealed class LongCallbackRule(DiagnosisOptions options) : IFindingRule
             : summary.Count >= 3 || summary.MaxMs >= 2 * options.LongCallbackThresholdMs
                 ? Severity.Warning
                 : Severity.Info;
-        var title = $"Long callbacks: {summary.Count} work items held a pool thread longer than {Format.Ms(options.LongCallbackThresholdMs)} " +
-                    $"(longest {Format.Ms(summary.MaxMs)}), {doing}, at {top.Describe()}";
+        var title = $"Long callbacks: {summary.Count} work items held a pool thread longer than {DurationText.FromMilliseconds(options.LongCallbackThresholdMs)} " +
+                    $"(longest {DurationText.FromMilliseconds(summary.MaxMs)}), {doing}, at {top.Describe()}";
         yield return new Finding(FindingKinds.LongCallback, severity, title, cpu ? Advice.LongCallbackCpu : Advice.LongCallbackBlocked,
             summary.Count, Math.Round(summary.TotalMs, 3), Math.Round(summary.MaxMs, 3), summary.CallSites);
     }

@@ -46,12 +46,12 @@ internal sealed class StarvationRule(DiagnosisOptions options) : IFindingRule
 
         if (pool.QueueDelayP99Ms is { } p99 && pool.QueueDelaySustainedOver(options.LagWarningMs))
         {
-            evidence.Add($"Queued work waited up to {Format.Ms(pool.QueueDelayMaxMs ?? p99)} before starting (p99 {Format.Ms(p99)}, from the agent's probe).");
+            evidence.Add($"Queued work waited before starting: {pool.QueueDelay!.Describe()}.");
             score += p99 >= options.LagCriticalMs ? 3 : 1;
         }
         else if (pool.QueueDelayMaxMs is { } max && max >= options.LagCriticalMs)
         {
-            evidence.Add($"Queued work waited up to {Format.Ms(max)} before starting (from the agent's probe).");
+            evidence.Add($"Queued work waited before starting: {pool.QueueDelay!.Describe()}.");
             score += 2;
         }
 
@@ -60,7 +60,7 @@ internal sealed class StarvationRule(DiagnosisOptions options) : IFindingRule
         var blocked = sampled ? projections.SampledWaits.MaxBlockedAtOnce : pool.MaxBlockedPoolThreads;
         if (blocked >= 2 && score > 0)
         {
-            evidence.Add($"Up to {blocked} threads were blocked in waits at the same time{(sampled ? " (seen in stack samples)" : "")}.");
+            evidence.Add($"Up to {blocked} threads were blocked in waits at once{(sampled ? " (seen in stack samples)" : "")}.");
             score++;
         }
 
@@ -72,8 +72,8 @@ internal sealed class StarvationRule(DiagnosisOptions options) : IFindingRule
         var severity = score >= 4 ? Severity.Critical : Severity.Warning;
         var injections = pool.StarvationInjections + pool.CooperativeBlockingInjections;
         var title = injections > 0
-            ? $"Thread-pool starvation: the runtime had to inject {injections} thread(s) (pool grew to {pool.ThreadCountMax}) because its threads were blocked"
-            : $"Thread-pool starvation: queued work waited up to {Format.Ms(pool.QueueDelayMaxMs ?? 0)} for a free pool thread";
+            ? $"Thread-pool starvation: the runtime had to inject {injections} thread(s) (pool grew to {pool.ThreadCountMax}) because its threads were blocked or busy"
+            : $"Thread-pool starvation: queued work waited up to {pool.QueueDelay?.DescribeMax() ?? "n/a"} for a free pool thread";
         yield return new Finding(FindingKinds.ThreadPoolStarvation, severity, title, Advice.Starvation,
             injections, 0, Math.Round(pool.QueueDelayMaxMs ?? 0, 3), [])
         {

@@ -15,10 +15,11 @@ internal sealed class DiagnosisPipeline
     private readonly Lock _lock = new();
     private readonly DiagnosisProjections _projections;
     private readonly IFindingRule[] _rules;
+    private readonly DiagnosisOptions _options;
 
     public DiagnosisPipeline(DiagnosisOptions? options = null)
     {
-        options ??= new DiagnosisOptions();
+        _options = options ??= new DiagnosisOptions();
         _projections = new DiagnosisProjections(options.CallSiteDepth, options.LongCallbackThresholdMs);
         _rules =
         [
@@ -62,11 +63,7 @@ internal sealed class DiagnosisPipeline
     {
         lock (_lock)
         {
-            var findings = _rules.SelectMany(r => r.Evaluate(_projections))
-                .OrderByDescending(f => f.Severity)
-                .ThenByDescending(f => f.Kind == FindingKinds.ThreadPoolStarvation)
-                .ThenByDescending(f => f.TotalMilliseconds)
-                .ToList();
+            var findings = FindingLinks.Link(_rules.SelectMany(r => r.Evaluate(_projections)), _projections.LockContentions.Framework, _options);
             return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary());
         }
     }

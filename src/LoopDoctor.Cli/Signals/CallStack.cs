@@ -11,7 +11,9 @@ internal sealed partial class CallStack
 {
     public static readonly CallStack Empty = new([]);
 
-    public CallStack(IReadOnlyList<string> frames) => Resolve(frames);
+    /// <param name="frames">Resolved names innermost first; null stands for a run of addresses that did not resolve
+    /// (the resolvers pass them so that who took a contended lock is not decided across an unnamed frame).</param>
+    public CallStack(IReadOnlyList<string?> frames) => Resolve(frames);
 
     private CallStack()
     {
@@ -25,14 +27,20 @@ internal sealed partial class CallStack
     internal static CallStack Unresolved() => new();
 
     /// <summary>Sets the frames (innermost first) and what is derived from them.</summary>
-    internal void Resolve(IReadOnlyList<string> frames)
+    internal void Resolve(IReadOnlyList<string?> frames)
     {
-        Frames = frames;
+        var resolved = new List<string>(frames.Count);
         var app = new List<string>(Math.Min(frames.Count, 8));
         string? blockingApi = null;
         var poolDispatch = false;
         foreach (var frame in frames)
         {
+            if (frame is null)
+            {
+                continue;
+            }
+
+            resolved.Add(frame);
             if (IsApplicationFrame(frame))
             {
                 // Async methods show twice (the stub and its MoveNext, both named after the method): keep one.
@@ -53,9 +61,12 @@ internal sealed partial class CallStack
             }
         }
 
+        // Without unnamed runs the given list is the frames (no copy: stacks are many and kept for the session).
+        Frames = resolved.Count == frames.Count ? (IReadOnlyList<string>)frames : resolved.ToArray();
         ApplicationFrames = app;
         BlockingApi = blockingApi;
         HasPoolDispatchFrame = poolDispatch;
+        LockTaker = LockTaker.Of(frames);
     }
 
     /// <summary>Resolved frames, innermost first.</summary>
@@ -68,7 +79,13 @@ internal sealed partial class CallStack
     public string? BlockingApi { get; private set; }
 
     /// <summary>True when the stack is parked in a synchronization wait (task wait, Monitor, WaitHandle, lock): the wait detectors' business.</summary>
-    public bool IsInSynchronizationWait => BlockingApi is not null and not "Thread.Sleep" and not "synchronous I/O";
+    public bool IsInSynchronizationWait => BlockingApi is not null and not "Thread.Sleep" and not SynchronousIo;
+
+    /// <summary>
+    /// For a contention event's stack: which frame took the contended lock (the one just outside Monitor/Lock), and
+    /// whether that is application or framework code.
+    /// </summary>
+    public LockTaker LockTaker { get; private set; } = LockTaker.Unknown;
 
     /// <summary>True when the pool's dispatch loop is on the stack (so this is a thread-pool worker).</summary>
     public bool HasPoolDispatchFrame { get; private set; }
@@ -103,6 +120,9 @@ internal sealed partial class CallStack
     /// <summary>The blocking API of a wait inside a contended <c>lock</c>: lock contention, not a blocking wait.</summary>
     public const string LockApi = "lock (Monitor.Enter)";
 
+    /// <summary>The blocking API of blocking socket or file calls.</summary>
+    public const string SynchronousIo = "synchronous I/O";
+
     /// <summary>Maps a framework frame to the blocking API a user wrote.</summary>
     public static string? KnownBlockingApi(string frame) => frame switch
     {
@@ -112,18 +132,18 @@ internal sealed partial class CallStack
         _ when frame.StartsWith("System.Runtime.CompilerServices.ValueTaskAwaiter", StringComparison.Ordinal) => "GetAwaiter().GetResult()",
         _ when frame.StartsWith("System.Threading.Tasks.Task.WaitAll", StringComparison.Ordinal) => "Task.WaitAll()",
         _ when frame.StartsWith("System.Threading.Tasks.Task.WaitAny", StringComparison.Ordinal) => "Task.WaitAny()",
-        _ when frame.StartsWith("System.Threading.Tasks.Task.Wait", StringComparison.Ordinal) => ".Wait()",
-        _ when frame.StartsWith("System.Threading.SemaphoreSlim.Wait", StringComparison.Ordinal) => "SemaphoreSlim.Wait",
+        _ when frame.StartsWith("System.Threading.Tasks.Task.Wait", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => ".Wait()",
+        _ when frame.StartsWith("System.Threading.SemaphoreSlim.Wait", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "SemaphoreSlim.Wait",
         _ when frame.StartsWith("System.Threading.Thread.Sleep", StringComparison.Ordinal) => "Thread.Sleep",
         _ when frame.StartsWith("System.Threading.Monitor.Enter", StringComparison.Ordinal) => LockApi,
         _ when frame.StartsWith("System.Threading.Monitor.Wait", StringComparison.Ordinal) => "Monitor.Wait",
         _ when frame.StartsWith("System.Threading.WaitHandle.Wait", StringComparison.Ordinal) => "WaitHandle.WaitOne",
         _ when frame.StartsWith("System.Threading.Thread.Join", StringComparison.Ordinal) => "Thread.Join",
-        _ when frame.StartsWith("System.IO.", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
-        _ when frame.StartsWith("System.Net.Sockets.Socket.Receive", StringComparison.Ordinal) => "synchronous I/O",
-        _ when frame.StartsWith("System.Net.Sockets.Socket.Send", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
-        _ when frame is "System.Net.Http.HttpClient.Send" or "System.Net.Http.HttpMessageInvoker.Send" => "synchronous I/O",
-        _ when frame.StartsWith("System.Net.Sockets.NetworkStream.Read", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => "synchronous I/O",
+        _ when frame.StartsWith("System.IO.", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => SynchronousIo,
+        _ when frame.StartsWith("System.Net.Sockets.Socket.Receive", StringComparison.Ordinal) => SynchronousIo,
+        _ when frame.StartsWith("System.Net.Sockets.Socket.Send", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => SynchronousIo,
+        _ when frame is "System.Net.Http.HttpClient.Send" or "System.Net.Http.HttpMessageInvoker.Send" => SynchronousIo,
+        _ when frame.StartsWith("System.Net.Sockets.NetworkStream.Read", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => SynchronousIo,
         _ => null,
     };
 

@@ -71,11 +71,11 @@ internal sealed class StackInterner : ISampleRunStacks<ReadOnlySpan<ulong>, int>
     /// <summary>The (until <see cref="ResolveAll"/>, unresolved) call stack of an id.</summary>
     public CallStack this[int id] => _callStacks[id];
 
-    /// <summary>Names every distinct stack's frames from <paramref name="methods"/>; addresses outside known methods are left out.</summary>
+    /// <summary>Names every distinct stack's frames from <paramref name="methods"/>; addresses outside known methods are left unnamed (null).</summary>
     public void ResolveAll(MethodAddressMap methods)
     {
         var names = new Dictionary<ulong, string?>();
-        var frames = new List<string>();
+        var frames = new List<string?>();
         for (var id = 1; id < _stacks.Count; id++)
         {
             var (offset, length, _) = _stacks[id];
@@ -90,7 +90,8 @@ internal sealed class StackInterner : ISampleRunStacks<ReadOnlySpan<ulong>, int>
                     names[address] = name;
                 }
 
-                if (name is not null && (frames.Count == 0 || frames[^1] != name))
+                // Unnamed addresses stay as one null per run: who took a contended lock is not decided across them.
+                if (frames.Count == 0 || frames[^1] != name)
                 {
                     frames.Add(name);
                 }

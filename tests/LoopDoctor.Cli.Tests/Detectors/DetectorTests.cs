@@ -82,9 +82,9 @@ public class BlockingWaitDetectorTests
     public void Waits_inside_a_contended_lock_belong_to_lock_contention()
     {
         var s = new SignalBuilder().Worker(7, 0)
-            .Add(new ContentionStarted(10, 7, PoolStack(Handler)))
+            .Add(new ContentionStarted(10, 7, LockStack(Handler)))
             .Wait(7, 11, 200, PoolStack(Handler))
-            .Add(new ContentionStopped(200, 7, 190, PoolStack(Handler)));
+            .Add(new ContentionStopped(200, 7, 190, LockStack(Handler)));
         Assert.Null(s.Find(FindingKinds.BlockingWait));
         Assert.Equal(190, s.Find(FindingKinds.LockContention)?.TotalMilliseconds);
     }
@@ -98,11 +98,11 @@ public class LockContentionDetectorTests
         var s = new SignalBuilder();
         for (var i = 0; i < 5; i++)
         {
-            s.Add(new ContentionStarted(i * 100, 7 + i, PoolStack(Helper, Handler)))
-             .Add(new ContentionStopped(i * 100 + 40, 7 + i, 40, PoolStack(Helper, Handler)));
+            s.Add(new ContentionStarted(i * 100, 7 + i, LockStack(Helper, Handler)))
+             .Add(new ContentionStopped(i * 100 + 40, 7 + i, 40, LockStack(Helper, Handler)));
         }
 
-        s.Add(new ContentionStopped(900, 20, 2, PoolStack("MyApp.Cache.Get")));
+        s.Add(new ContentionStopped(900, 20, 2, LockStack("MyApp.Cache.Get")));
         var finding = s.Find(FindingKinds.LockContention);
         Assert.NotNull(finding);
         Assert.Equal(6, finding.Count);
@@ -114,7 +114,7 @@ public class LockContentionDetectorTests
     [Fact]
     public void Rare_short_contention_is_only_info()
     {
-        var s = new SignalBuilder().Add(new ContentionStopped(10, 7, 0.5, PoolStack(Handler)));
+        var s = new SignalBuilder().Add(new ContentionStopped(10, 7, 0.5, LockStack(Handler)));
         Assert.Equal(Severity.Info, s.Find(FindingKinds.LockContention)?.Severity);
         Assert.Equal(Verdict.Healthy, s.Report().Verdict);
     }
@@ -286,7 +286,8 @@ public class StarvationDetectorTests
 
         s.Add(new QueueDelaySpike(5500, 2500, 100));
         var report = s.Report();
-        Assert.Equal(new Percentiles(2, 1500, 2500), report.ThreadPool.QueueDelayMilliseconds);
+        var delay = report.ThreadPool.QueueDelayMilliseconds!;
+        Assert.Equal((2.0, 1500.0, 2500.0, QueueDelayMaxSource.SpikeEvent, 1000L), (delay.P50!.Value, delay.P99!.Value, delay.Max, delay.MaxSource, delay.Samples));
         Assert.Equal(Severity.Critical, report.Findings.Single(f => f.Kind == FindingKinds.HighLag).Severity);
         Assert.Contains(report.Findings, f => f.Kind == FindingKinds.ThreadPoolStarvation);
     }
@@ -379,6 +380,22 @@ public class LagBlipTests
 
         var report = s.Report();
         Assert.Empty(report.Findings);
-        Assert.Equal(105, report.ThreadPool.QueueDelayMilliseconds!.P99, 3);
+        Assert.Equal(105, report.ThreadPool.QueueDelayMilliseconds!.P99!.Value, 3);
+    }
+
+    [Fact]
+    public void A_stall_no_probe_outlived_has_no_percentiles_only_the_waiting_probes_age()
+    {
+        // The demo's case: the pool never ran a probe, so the histogram's intervals are empty and only the gauge speaks.
+        var s = new SignalBuilder();
+        for (var i = 0; i < 5; i++)
+        {
+            s.Add(new MetricHistogram(i * 1000, ThreadPoolStatistics.AgentMeter, ThreadPoolStatistics.QueueDelayInstrument, new Dictionary<double, double> { [0.5] = 0, [0.99] = 0 }, 0))
+             .Add(new MetricValue(i * 1000 + 1, ThreadPoolStatistics.AgentMeter, ThreadPoolStatistics.QueueDelayCurrentInstrument, 1.5 * (i + 1)));
+        }
+
+        var delay = s.Report().ThreadPool.QueueDelayMilliseconds!;
+        Assert.Equal((null, null, 7500.0, QueueDelayMaxSource.WaitingProbe), (delay.P50, delay.P99, delay.Max, delay.MaxSource));
+        Assert.Equal("no probe of the agent's ran; a probe still waiting had waited 7.5 s (counted in the percentiles only once it runs)", delay.Describe());
     }
 }

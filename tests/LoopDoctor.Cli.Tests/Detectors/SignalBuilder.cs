@@ -18,6 +18,9 @@ internal sealed class SignalBuilder
     public static CallStack PoolStack(params string[] appFrames) =>
         new([.. appFrames, "System.Threading.ExecutionContext.RunInternal", "System.Threading.ThreadPoolWorkQueue.Dispatch", "System.Threading.PortableThreadPool.WorkerThread.WorkerThreadStart"]);
 
+    /// <summary>A pool worker's stack waiting to enter the <c>lock</c> that <paramref name="appFrames"/>[0] takes.</summary>
+    public static CallStack LockStack(params string[] appFrames) => PoolStack(["System.Threading.Monitor.Enter", .. appFrames]);
+
     public SignalBuilder Add(Signal signal)
     {
         _pipeline.Observe(signal);

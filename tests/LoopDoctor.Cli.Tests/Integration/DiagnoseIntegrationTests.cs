@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Tests.CommandLine;
-using Microsoft.Diagnostics.NETCore.Client;
 
 namespace LoopDoctor.Cli.Tests.Integration;
 
@@ -142,16 +141,7 @@ public class DiagnoseIntegrationTests
         var path = Path.Combine(Path.GetTempPath(), $"loopdoctor-test-{Guid.NewGuid():N}.nettrace");
         try
         {
-            // Recorded like dotnet-trace does: same providers, rundown at the end names the methods.
-            var client = new DiagnosticsClient(app.ProcessId);
-            using (var session = client.StartEventPipeSession(SessionProviders.Create(TimeSpan.FromSeconds(1)), requestRundown: true))
-            {
-                await using var file = File.Create(path);
-                var copy = session.EventStream.CopyToAsync(file);
-                await Task.Delay(TimeSpan.FromSeconds(4)); // the recording's length, not a synchronisation
-                await session.StopAsync(CancellationToken.None);
-                await copy.WaitAsync(TimeSpan.FromSeconds(30));
-            }
+            await TraceRecorder.RecordAsync(app.ProcessId, path, TimeSpan.FromSeconds(4));
 
             app.Kill();
             var markdown = path + ".md";

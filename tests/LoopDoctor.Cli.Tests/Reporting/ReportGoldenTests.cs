@@ -20,12 +20,16 @@ public class ReportGoldenTests
             new Finding(FindingKinds.ThreadPoolStarvation, Severity.Critical, "The pool starved <badly> for 3.2 s", Advice.Starvation, 7, 0, 1234.5, [])
             {
                 Evidence = ["7 threads injected because of blocking → starvation", "queue delay p99 1234.5 ms > 100 ms & rising", "a | pipe"],
+                ExplainedBy = [FindingKinds.BlockingWait, "missing-id"],
             },
             new Finding(FindingKinds.BlockingWait, Severity.Critical, "Sync-over-async at MyApp.Worker.ProcessAsync", Advice.SyncOverAsync, 120, 0.1 + 0.2, 600.25,
             [
                 new CallSite(["MyApp.Worker+<ProcessAsync>d__12.MoveNext", "MyApp.Cache`1[System.String].Get", "MyApp.Program.Main"], 100, 3400.5) { BlockingApi = ".Result" },
                 new CallSite(["MyApp.Other.Wait(System.Int32)"], 20, 1e-7) { BlockingApi = "SemaphoreSlim.Wait" },
-            ]),
+            ])
+            {
+                FrameworkLocks = [new FrameworkLock(".Result", "ManualResetEventSlim.Wait", ["MyApp.Worker+<ProcessAsync>d__12.MoveNext", "MyApp.Program.Main"], 37, 12.3456, 3.1)],
+            },
             new Finding(FindingKinds.LongCallback, Severity.Warning, "Long callback", Advice.LongCallbackCpu, 3, 1e21, 123456789.125,
             [
                 new CallSite(["MyApp.Cpu.Spin"], 2, 250) { Activity = "cpu" },
@@ -35,7 +39,7 @@ public class ReportGoldenTests
                 [new CallSite(["MyApp.Fire.AndForget"], 2, 0)]) { ExceptionType = "System.InvalidOperationException" },
             new Finding(FindingKinds.LockContention, Severity.Info, "Minor contention", Advice.LockContention, 1, 101, 101, [new CallSite(["MyApp.Locks.Tiny"], 1, 101)]),
         ],
-        new ThreadPoolSummary(new Percentiles(0.123456, 1234.5, 2000), 64, 2, 1500, new InjectionCounts(7, 3)))
+        new ThreadPoolSummary(new Percentiles(0.123456, 1234.5, 2000) { MaxSource = QueueDelayMaxSource.WaitingProbe, Samples = 990 }, 64, 2, 1500, new InjectionCounts(7, 3)) { BlockedThreadsMax = 62 })
     {
         Incomplete = "the target exited after 12.3 s",
         EventsLost = 7,

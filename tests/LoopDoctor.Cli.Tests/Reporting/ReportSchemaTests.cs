@@ -29,13 +29,13 @@ public class ReportSchemaTests
         return writer.ToString();
     }
 
-    private static EvaluationResults Evaluate(string json)
+    internal static EvaluationResults Evaluate(string json)
     {
         using var doc = JsonDocument.Parse(json);
         return Schema.Value.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
     }
 
-    private static string Describe(EvaluationResults results) =>
+    internal static string Describe(EvaluationResults results) =>
         string.Join("\n", (results.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Key}: {e.Value}")));
 
     [Theory]

@@ -74,17 +74,15 @@ internal sealed class TraceLogStackResolver : IStackResolver
 
     private static CallStack Resolve(TraceEvent e)
     {
-        var frames = new List<string>();
+        var frames = new List<string?>();
         for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
         {
             var name = frame.CodeAddress.FullMethodName;
-            if (!string.IsNullOrEmpty(name))
+            var normalized = string.IsNullOrEmpty(name) ? null : CallStack.NormalizeMethodName(name);
+            // One entry per run of unnamed addresses (null) or per method (a method's frames repeat in recursion).
+            if (frames.Count == 0 || frames[^1] != normalized)
             {
-                var normalized = CallStack.NormalizeMethodName(name);
-                if (frames.Count == 0 || frames[^1] != normalized)
-                {
-                    frames.Add(normalized);
-                }
+                frames.Add(normalized);
             }
         }
 
