@@ -11,9 +11,9 @@ internal sealed class DiagnosisProjections : IProjection
     {
         BlockingWaits = new BlockingWaits(callSiteDepth);
         LockContentions = new LockContentions(callSiteDepth);
-        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs);
+        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        _all = [PoolThreads, ThreadPool, BlockingWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions];
+        _all = [PoolThreads, ThreadPool, BlockingWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
@@ -27,6 +27,9 @@ internal sealed class DiagnosisProjections : IProjection
     public LongCallbacks LongCallbacks { get; }
 
     public UnobservedTaskExceptions UnobservedTaskExceptions { get; }
+
+    /// <summary>The session in time buckets (the HTML report's charts, monitor's sparklines).</summary>
+    public SessionTimeline Timeline { get; } = new();
 
     /// <summary>The latest event time seen (ms into the trace): how long an open wait or episode has lasted so far.</summary>
     public double NowMs { get; private set; }

@@ -67,7 +67,10 @@ internal sealed class DiagnosisPipeline
                 .ThenByDescending(f => f.Kind == FindingKinds.ThreadPoolStarvation)
                 .ThenByDescending(f => f.TotalMilliseconds)
                 .ToList();
-            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary());
+            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary())
+            {
+                Timeline = _projections.Timeline.Snapshot(),
+            };
         }
     }
 
