@@ -56,7 +56,7 @@ internal sealed class LiveView(TimeSpan refresh, CliConsole console, bool table,
         var seconds = recent.Count * (r.Timeline?.BucketSeconds ?? 1);
         table.AddRow(new Text("Queue delay"), Lines(
             pool.QueueDelayMilliseconds is { } d ? $"p50 {d.P50.ToString("0.##", inv)} ms, p99 {d.P99.ToString("0.##", inv)} ms, max {d.Max.ToString("0.##", inv)} ms" : "n/a (no agent)",
-            Spark(recent, seconds, p => p.QueueDelayMaxMs, "p99/max per second", " ms", Color.Orange1)));
+            Spark(recent, seconds, p => p.QueueDelayMaxMs, "worst per second", " ms", Color.Orange1)));
         table.AddRow(new Text("Pool threads"), Lines(
             $"now {pool.ThreadCountLast.ToString(inv)}, max {pool.ThreadCountMax.ToString(inv)}; queue length max {pool.QueueLengthMax.ToString(inv)}",
             Spark(recent, seconds, p => p.ThreadCount, "threads", "", Color.Green)));
