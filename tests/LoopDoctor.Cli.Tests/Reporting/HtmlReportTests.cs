@@ -100,9 +100,12 @@ public partial class HtmlReportTests(ITestOutputHelper output)
     [Fact]
     public void A_ten_minute_session_is_one_small_page_with_nothing_to_fetch()
     {
-        var html = Html(TenMinuteSession());
+        var report = TenMinuteSession();
+        var html = Html(report);
         var kilobytes = System.Text.Encoding.UTF8.GetByteCount(html) / 1024.0;
-        output.WriteLine($"10-minute session: {kilobytes:0} KB of HTML");
+        var json = new StringWriter();
+        JsonReportWriter.Write(report, json);
+        output.WriteLine($"10-minute session: {kilobytes:0} KB of HTML, {System.Text.Encoding.UTF8.GetByteCount(json.ToString()) / 1024.0:0} KB of (indented) JSON");
 
         Assert.True(kilobytes < 150, $"{kilobytes:0} KB");
         // Self-contained: no script, style, image or font from elsewhere.
