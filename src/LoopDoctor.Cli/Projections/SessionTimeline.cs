@@ -152,7 +152,8 @@ internal sealed class SessionTimeline : IProjection
 
     private Bucket At(double timestampMs)
     {
-        var index = (int)Math.Max(0, Math.Floor(timestampMs / 1000 / _bucketSeconds));
+        // A timestamp that is not a number lands at the start rather than breaking the session's report.
+        var index = double.IsFinite(timestampMs) ? (int)Math.Clamp(Math.Floor(timestampMs / 1000 / _bucketSeconds), 0, int.MaxValue / 2) : 0;
         while (index >= MaxBuckets)
         {
             Halve();

@@ -125,6 +125,18 @@ public partial class HtmlReportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Check_s_page_has_its_rules_above_the_diagnosis()
+    {
+        var writer = new StringWriter();
+
+        Reporters.Write(ReportGoldenTests.FailedCheck(), ReportFormat.Html, writer);
+
+        var html = writer.ToString();
+        Assert.Contains("check-failed", html);
+        Assert.True(html.IndexOf("new-culprits", StringComparison.Ordinal) < html.IndexOf("id=\"findings\"", StringComparison.Ordinal), "rules after the findings");
+    }
+
+    [Fact]
     public async Task Chromium_draws_every_chart_of_a_ten_minute_session_on_one_axis()
     {
         var path = Path.Combine(Path.GetTempPath(), $"loopdoctor-html-{Guid.NewGuid():N}.html");

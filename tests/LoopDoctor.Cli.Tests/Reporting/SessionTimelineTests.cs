@@ -70,6 +70,16 @@ public class SessionTimelineTests
     }
 
     [Fact]
+    public void A_timestamp_that_is_not_a_number_lands_at_the_start()
+    {
+        var timeline = new SessionTimeline();
+        timeline.Observe(new UnobservedTaskException(double.NaN, "System.Exception", "", ""));
+        timeline.Observe(new UnobservedTaskException(double.PositiveInfinity, "System.Exception", "", ""));
+
+        Assert.Equal(2, Assert.Single(timeline.Snapshot().Points).UnobservedExceptions);
+    }
+
+    [Fact]
     public void The_report_carries_the_timeline_of_the_pipeline()
     {
         var pipeline = new DiagnosisPipeline();
