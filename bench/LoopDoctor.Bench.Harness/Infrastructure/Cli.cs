@@ -7,11 +7,12 @@ internal static partial class Cli
 {
     /// <summary>
     /// <c>loopdoctor monitor -p PID --format json</c>; returns once the first live line arrived (attached and live).
+    /// <paramref name="cliDll"/>: another build of loopdoctor (an A/B against an earlier commit); default the repository's.
     /// </summary>
     public static async Task<ChildProcess> StartMonitorAsync(BenchContext context, int pid, TimeSpan refresh, CancellationToken cancellationToken,
-        IDictionary<string, string>? environment = null, IEnumerable<string>? extraArguments = null)
+        IDictionary<string, string>? environment = null, IEnumerable<string>? extraArguments = null, string? cliDll = null)
     {
-        var monitor = ChildProcess.StartDotnet(context.CliDll,
+        var monitor = ChildProcess.StartDotnet(cliDll ?? context.CliDll,
             ["monitor", "--process-id", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--refresh", $"{(int)refresh.TotalMilliseconds}ms", "--format", "json", .. extraArguments ?? []], environment);
         try
         {

@@ -18,6 +18,12 @@ internal sealed class AttachedCliCostRow : BenchRow
     /// </summary>
     private const string VariantsVariable = "LOOPDOCTOR_BENCH_P5_VARIANTS";
 
+    /// <summary>
+    /// Another build's loopdoctor.dll (e.g. an earlier commit's, built in a worktree): adds <c>monitor (before)</c>, run in the same
+    /// rounds, so "no worse than before" is an alternating A/B in one invocation.
+    /// </summary>
+    private const string BeforeVariable = "LOOPDOCTOR_BENCH_P5_BEFORE";
+
     public override string Id => "P5";
     public override string What => "host cost of an attached CLI (/healthy: alone vs `monitor` vs dotnet-trace)";
     public override string Title => "Host cost of an attached CLI";
@@ -45,6 +51,16 @@ internal sealed class AttachedCliCostRow : BenchRow
         }
 
         configs.Add(new Config("monitor, sampling always", Attachment.Monitor, Args: ["--stack-sampling", "always"]));
+        if (Environment.GetEnvironmentVariable(BeforeVariable) is { Length: > 0 } before)
+        {
+            if (!File.Exists(before))
+            {
+                return RowResult.Skip(this, $"{BeforeVariable}={before}: no such file");
+            }
+
+            configs.Add(new Config("monitor (before)", Attachment.Monitor, CliDll: before));
+        }
+
         foreach (var variant in (Environment.GetEnvironmentVariable(VariantsVariable) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             // name@--cli --args
@@ -94,6 +110,11 @@ internal sealed class AttachedCliCostRow : BenchRow
         section.AppendLine("Per run a fresh BlockingApp (agent embedded) and, when attached, the tool started on it and live before the load:");
         section.AppendLine("`loopdoctor monitor --process-id PID --refresh 1000ms --format json` (waits for its first live line) or");
         section.AppendLine("`dotnet-trace collect -p PID --clrevents waithandle --clreventlevel verbose -o …` (bench/.tools, waits for its output line).");
+        if (configs.FirstOrDefault(c => c.CliDll is not null) is { } beforeConfig)
+        {
+            section.AppendLine($"`{beforeConfig.Name}`: the same monitor command with another build, `{beforeConfig.CliDll}` ({BeforeVariable}).");
+        }
+
         section.AppendLine($"{warmup.TotalSeconds:0} s warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy`; the configurations run in");
         section.AppendLine("turn, each round starting one further along. CPU from /proc/PID/stat over the measured wrk run (10 ms ticks):");
         section.AppendLine("the server's CPU per request, and the tool's own process (which runs on the same 2 cores). Then, in the same processes,");
@@ -174,7 +195,7 @@ internal sealed class AttachedCliCostRow : BenchRow
 
     private enum Attachment { None, Monitor, DotnetTrace }
 
-    private sealed record Config(string Name, Attachment Attachment, string[]? Args = null);
+    private sealed record Config(string Name, Attachment Attachment, string[]? Args = null, string? CliDll = null);
 
     private readonly record struct ConfigStats(Config Config, Stats RpsRatio, Stats CpuRatio, Stats ExtraCpuUs, Stats CpuPerRequestUs, Stats ToolCpuMsPerSecond, Stats P99Ratio, Stats Rps,
         Stats IdleServerCpuMsPerSecond, Stats IdleExtraCpuMsPerSecond, Stats IdleToolCpuMsPerSecond, int SampledRuns);
@@ -198,7 +219,7 @@ internal sealed class AttachedCliCostRow : BenchRow
             {
                 case Attachment.Monitor:
                     tool = await Cli.StartMonitorAsync(context, app.Pid, TimeSpan.FromSeconds(1), cancellationToken,
-                        null, config.Args);
+                        null, config.Args, config.CliDll);
                     break;
                 case Attachment.DotnetTrace:
                     tool = ChildProcess.Start(context.DotnetTrace,

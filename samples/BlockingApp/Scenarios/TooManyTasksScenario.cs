@@ -8,12 +8,13 @@ namespace BlockingApp.Scenarios;
 /// <c>/too-many-tasks</c>: "creating too many tasks" with no limit. Each request prices 500 order lines with one
 /// <c>Task.Run</c> per line (≈50 µs of CPU each): 500 work items land in the pool's queues at once and every other
 /// work item (requests, timers, LoopDoctor's probe) waits behind them. The twin uses <c>Parallel.ForEachAsync</c>
-/// with <c>MaxDegreeOfParallelism = 2</c>: the same work, at most two items queued at a time.
+/// bounded to half the cores: the same work, never every core, so requests and timers still find a thread.
 /// </summary>
 public static class TooManyTasksScenario
 {
     public const int LineCount = 500;
-    public const int MaxDegreeOfParallelism = 2;
+    /// <summary>Half the cores (at least one): a bound of every core still starves the work queued behind the fan-out on a small machine.</summary>
+    public static int MaxDegreeOfParallelism { get; } = Math.Max(1, Environment.ProcessorCount / 2);
     internal static readonly TimeSpan WorkPerLine = TimeSpan.FromTicks(500); // 50 µs
 
     public static async Task<IResult> HandleAsync(CancellationToken requestAborted, [FromQuery(Name = "fixed")] bool isFixed = false)

@@ -17,6 +17,8 @@ public abstract class LagProbe : IDisposable
     private ProbeSampler? _owner;
     private long _callbackErrors;
     private int _disposed;
+    private long _dueAt;  // timestamp the outstanding measurement should start (posted now, or a timer's due time); 0 = none
+    private long _ranAt;  // written when it starts; 0 = not yet
 
     private protected LagProbe(string name, TimeSpan interval, LagProbeOutputs? outputs, TimeProvider timeProvider)
     {
@@ -105,14 +107,63 @@ public abstract class LagProbe : IDisposable
 
     internal void AttachTo(ProbeSampler owner) => _owner = owner;
 
-    /// <summary>Called by the sampler thread every tick: record a finished probe, post the next one. Must not allocate.</summary>
-    internal abstract void Tick(long now);
+    /// <summary>Called by the sampler thread every tick: record a finished measurement, send the next one. Must not allocate.</summary>
+    internal void Tick(long now)
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
 
-    /// <summary>How long the outstanding probe has waited at <paramref name="now"/>, in timestamp ticks (0 if none).</summary>
-    internal abstract long CurrentDelayTicks(long now);
+        long dueAt = Volatile.Read(ref _dueAt);
+        if (dueAt != 0)
+        {
+            long ranAt = Volatile.Read(ref _ranAt);
+            if (ranAt == 0)
+            {
+                return;  // still waiting (CurrentDelay shows it): keep ticking, don't pile up another
+            }
 
-    /// <summary>How long an outstanding measurement has waited: 0 when none was sent or it already ran.</summary>
-    private protected static long OutstandingTicks(long now, long sentAt, long ranAt) => sentAt == 0 || ranAt != 0 ? 0 : Math.Max(0, now - sentAt);
+            Volatile.Write(ref _dueAt, 0);
+            RecordSample(ranAt - dueAt, ranAt);
+        }
+
+        // Reset "ran" before publishing "due" so a reader that sees the new measurement never sees the old start.
+        Volatile.Write(ref _ranAt, 0);
+        Volatile.Write(ref _dueAt, NonZero(DueAt(TimeProvider.GetTimestamp())));
+        try
+        {
+            Send();
+        }
+        catch (Exception)
+        {
+            // The scheduler refused (shut down, full, disposed): nothing is outstanding; try again next tick.
+            Volatile.Write(ref _dueAt, 0);
+            CountCallbackError();
+        }
+    }
+
+    /// <summary>How long the outstanding measurement has waited at <paramref name="now"/>, in timestamp ticks (0 if none or it already ran).</summary>
+    internal long CurrentDelayTicks(long now)
+    {
+        long dueAt = Volatile.Read(ref _dueAt);
+        return dueAt == 0 || Volatile.Read(ref _ranAt) != 0 ? 0 : Math.Max(0, now - dueAt);
+    }
+
+    /// <summary>When a measurement sent at <paramref name="sentAt"/> should start: at once for a posted work item.</summary>
+    private protected virtual long DueAt(long sentAt) => sentAt;
+
+    /// <summary>Queues the measurement (a work item, a post, a timer); what runs must call <see cref="MarkStarted"/>.</summary>
+    private protected abstract void Send();
+
+    /// <summary>Called by the measurement when it runs on the probed scheduler: one timestamp write, nothing else.</summary>
+    private protected void MarkStarted()
+    {
+        if (Volatile.Read(ref _ranAt) == 0)
+        {
+            Volatile.Write(ref _ranAt, NonZero(TimeProvider.GetTimestamp()));
+        }
+    }
 
     private protected virtual void OnDisposed()
     {
@@ -175,6 +226,8 @@ public abstract class LagProbe : IDisposable
         }
         while (value >= _intervalNanoseconds && ++corrections <= LagProbeOutputs.MaxCorrectionsPerSample);
     }
+
+    private static long NonZero(long timestamp) => timestamp == 0 ? 1 : timestamp;
 
     private static LagSnapshot ToLagSnapshot(HistogramSnapshot snapshot, TimeSpan window) => new(
         snapshot.Count,

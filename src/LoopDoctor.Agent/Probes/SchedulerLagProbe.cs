@@ -9,7 +9,7 @@ namespace LoopDoctor.Agent.Probes;
 /// probing one allocates one small Task per sample (every 10 ms by default: ~100 Tasks/s, acceptable).
 /// </para>
 /// </summary>
-internal sealed class SchedulerLagProbe : PostedLagProbe
+internal sealed class SchedulerLagProbe : LagProbe
 {
     private static readonly SendOrPostCallback PostCallback = static state => ((SchedulerLagProbe)state!).MarkStarted();
     private static readonly Action<object?> TaskAction = static state => ((SchedulerLagProbe)state!).MarkStarted();
@@ -29,7 +29,7 @@ internal sealed class SchedulerLagProbe : PostedLagProbe
         _scheduler = scheduler ?? throw new ArgumentNullException(nameof(scheduler));
     }
 
-    private protected override void Post()
+    private protected override void Send()
     {
         if (_context is not null)
         {

@@ -6,7 +6,7 @@ namespace LoopDoctor.Agent.Probes;
 /// and the global queue is where requests, timers and I/O continuations from outside the pool wait), so a probe
 /// allocates nothing. Unsafe queueing: no ExecutionContext is captured from the sampler thread (it has none of the app's).
 /// </summary>
-internal sealed class ThreadPoolLagProbe : PostedLagProbe
+internal sealed class ThreadPoolLagProbe : LagProbe
 {
     private readonly WorkItem _workItem;
 
@@ -16,7 +16,7 @@ internal sealed class ThreadPoolLagProbe : PostedLagProbe
         _workItem = new WorkItem(this);
     }
 
-    private protected override void Post() => ThreadPool.UnsafeQueueUserWorkItem(_workItem, preferLocal: false);
+    private protected override void Send() => ThreadPool.UnsafeQueueUserWorkItem(_workItem, preferLocal: false);
 
     private sealed class WorkItem(ThreadPoolLagProbe probe) : IThreadPoolWorkItem
     {

@@ -9,11 +9,9 @@ namespace LoopDoctor.Agent.Probes;
 /// </summary>
 internal sealed class TimerLagProbe : LagProbe
 {
-    private static readonly TimerCallback Callback = static state => ((TimerLagProbe)state!).OnFired();
+    private static readonly TimerCallback Callback = static state => ((TimerLagProbe)state!).MarkStarted();
 
     private readonly ITimer _timer;
-    private long _scheduledAt;  // timestamp the armed timer is due; 0 = not armed
-    private long _firedAt;      // written by the callback; 0 = not yet
 
     internal TimerLagProbe(string name, TimeSpan interval, LagProbeOutputs? outputs, TimeProvider timeProvider)
         : base(name, interval, outputs, timeProvider)
@@ -38,50 +36,9 @@ internal sealed class TimerLagProbe : LagProbe
         }
     }
 
-    internal override void Tick(long now)
-    {
-        if (IsDisposed)
-        {
-            return;
-        }
+    private protected override long DueAt(long sentAt) => sentAt + IntervalTicks;
 
-        long scheduledAt = Volatile.Read(ref _scheduledAt);
-        if (scheduledAt != 0)
-        {
-            long firedAt = Volatile.Read(ref _firedAt);
-            if (firedAt == 0)
-            {
-                return;  // not fired yet (or overdue: CurrentDelay shows it)
-            }
-
-            Volatile.Write(ref _scheduledAt, 0);
-            RecordSample(firedAt - scheduledAt, firedAt);
-        }
-
-        Volatile.Write(ref _firedAt, 0);
-        long armedAt = TimeProvider.GetTimestamp();
-        Volatile.Write(ref _scheduledAt, Math.Max(1, armedAt + IntervalTicks));
-        try
-        {
-            _timer.Change(Interval, Timeout.InfiniteTimeSpan);
-        }
-        catch (Exception)
-        {
-            Volatile.Write(ref _scheduledAt, 0);
-            CountCallbackError();
-        }
-    }
-
-    internal override long CurrentDelayTicks(long now) => OutstandingTicks(now, Volatile.Read(ref _scheduledAt), Volatile.Read(ref _firedAt));
+    private protected override void Send() => _timer.Change(Interval, Timeout.InfiniteTimeSpan);
 
     private protected override void OnDisposed() => _timer.Dispose();
-
-    private void OnFired()
-    {
-        if (Volatile.Read(ref _firedAt) == 0)
-        {
-            long now = TimeProvider.GetTimestamp();
-            Volatile.Write(ref _firedAt, now == 0 ? 1 : now);
-        }
-    }
 }

@@ -24,15 +24,6 @@ internal sealed class RuntimeEventListener : EventListener
     private const EventKeywords ThreadingKeyword = (EventKeywords)RuntimeKeywords.Threading;
     private const EventKeywords WaitHandleKeyword = (EventKeywords)RuntimeKeywords.WaitHandle;
 
-    // Event ids of NativeRuntimeEventSource (ClrEtwAll.man).
-    internal const int ThreadPoolWorkerThreadStartId = 50;
-    internal const int ThreadPoolWorkerThreadStopId = 51;
-    internal const int ThreadPoolWorkerThreadAdjustmentId = 55;
-    internal const int ThreadPoolWorkerThreadWaitId = 57;
-    internal const int ContentionStopId = 91;
-    internal const int WaitHandleWaitStartId = 301;
-    internal const int WaitHandleWaitStopId = 302;
-
     internal const uint StarvationReason = (uint)ThreadPoolAdjustmentReason.Starvation;
     internal const uint CooperativeBlockingReason = (uint)ThreadPoolAdjustmentReason.CooperativeBlocking;
 
@@ -199,14 +190,14 @@ internal sealed class RuntimeEventListener : EventListener
     {
         switch (e.EventId)
         {
-            case ThreadPoolWorkerThreadStartId:
-            case ThreadPoolWorkerThreadWaitId:
+            case RuntimeKeywords.ThreadPoolWorkerThreadStartId:
+            case RuntimeKeywords.ThreadPoolWorkerThreadWaitId:
                 _waits.WorkerSeen(e.OSThreadId);
                 break;
-            case ThreadPoolWorkerThreadStopId:
+            case RuntimeKeywords.ThreadPoolWorkerThreadStopId:
                 _waits.WorkerStopped(e.OSThreadId);
                 break;
-            case ThreadPoolWorkerThreadAdjustmentId when _options.CaptureThreadInjections:
+            case RuntimeKeywords.ThreadPoolWorkerThreadAdjustmentId when _options.CaptureThreadInjections:
                 ResolveOnce(e, ref _adjustmentNewCountIndex, "NewWorkerThreadCount");
                 ResolveOnce(e, ref _adjustmentReasonIndex, "Reason");
                 if (_adjustmentNewCountIndex >= 0 && _adjustmentReasonIndex >= 0)
@@ -216,15 +207,15 @@ internal sealed class RuntimeEventListener : EventListener
                 }
 
                 break;
-            case WaitHandleWaitStartId when _options.CaptureBlockingWaits:
+            case RuntimeKeywords.WaitHandleWaitStartId when _options.CaptureBlockingWaits:
                 ResolveOnce(e, ref _waitSourceIndex, "WaitSource");
                 var source = _waitSourceIndex >= 0 ? Convert.ToInt32(e.Payload![_waitSourceIndex]) : 0;
                 _waits.WaitStarted(e.OSThreadId, e.TimeStamp.Ticks, source);
                 break;
-            case WaitHandleWaitStopId when _options.CaptureBlockingWaits:
+            case RuntimeKeywords.WaitHandleWaitStopId when _options.CaptureBlockingWaits:
                 _waits.WaitStopped(e.OSThreadId, e.TimeStamp.Ticks);
                 break;
-            case ContentionStopId when _options.CaptureLockContention:
+            case RuntimeKeywords.ContentionStopId when _options.CaptureLockContention:
                 ResolveOnce(e, ref _contentionFlagsIndex, "ContentionFlags");
                 ResolveOnce(e, ref _contentionDurationIndex, "DurationNs");
                 var flags = _contentionFlagsIndex >= 0 ? Convert.ToInt32(e.Payload![_contentionFlagsIndex]) : 0;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Reporting;
-using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Targets;
 
@@ -81,8 +80,8 @@ internal static partial class DemoCommand
 
             var pid = await ready.Task.ConfigureAwait(false);
             var target = TargetProcess.Describe(pid);
-            var report = (await new DiagnosisRun().AttachAsync(target, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1)), options.Duration, console, cancellationToken).ConfigureAwait(false)).Report;
-            await ReportOutput.WriteAsync(report, options.Format, options.Output, console).ConfigureAwait(false);
+            await DiagnoseCommand.DiagnoseAsync(target, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1)), options.Duration, options.Format, options.Output, console, cancellationToken)
+                .ConfigureAwait(false);
             // The patient is sick on purpose: a demo that produced its diagnosis succeeded (diagnose exits 1 on findings).
             return (int)ExitCode.Ok;
         }

@@ -38,7 +38,14 @@ internal static class DiagnoseCommand
     {
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
         var session = new LiveSessionOptions(!options.NoInject, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage);
-        var outcome = await new DiagnosisRun().AttachAsync(target, session, options.Duration, console, cancellationToken).ConfigureAwait(false);
-        return (int)await ReportOutput.WriteAsync(outcome.Report, options.Format, options.Output, console).ConfigureAwait(false);
+        return (int)await DiagnoseAsync(target, session, options.Duration, options.Format, options.Output, console, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Attaches to <paramref name="target"/> for <paramref name="duration"/> and writes the report (also the demo's diagnosis).</summary>
+    internal static async Task<ExitCode> DiagnoseAsync(TargetProcess target, LiveSessionOptions session, TimeSpan duration, ReportFormat format, string? output,
+        CliConsole console, CancellationToken cancellationToken)
+    {
+        var outcome = await new DiagnosisRun().AttachAsync(target, session, duration, console, cancellationToken).ConfigureAwait(false);
+        return await ReportOutput.WriteAsync(outcome.Report, format, output, console).ConfigureAwait(false);
     }
 }

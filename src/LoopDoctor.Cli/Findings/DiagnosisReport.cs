@@ -14,7 +14,12 @@ internal enum AgentPresence
     Injected,
 }
 
-internal sealed record TargetInfo(int ProcessId, string ProcessName);
+/// <summary>The process diagnosed; <paramref name="RuntimeVersion"/> is its .NET version (e.g. <c>8.0.31</c>) when known.</summary>
+internal sealed record TargetInfo(int ProcessId, string ProcessName, string? RuntimeVersion = null)
+{
+    /// <summary>"runs .NET 8.0.31", or what is unknown, for the reports' first line.</summary>
+    public string RuntimeText => RuntimeVersion is { } v ? $".NET {v}" : "runtime version unknown";
+}
 
 /// <summary>Where a report's signals came from.</summary>
 internal enum ReportSource

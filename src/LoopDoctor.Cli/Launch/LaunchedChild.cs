@@ -12,40 +12,27 @@ namespace LoopDoctor.Cli.Launch;
 /// to our listening socket and waits before Main until <see cref="Resume"/>. Ctrl+C and SIGTERM sent to loopdoctor are
 /// forwarded to it as the same signal. Disposing kills it if it still runs (SIGTERM, then SIGKILL).
 /// </summary>
-internal sealed class LaunchedChild : IAsyncDisposable
+internal sealed class LaunchedChild(Process process, DiagnosticsClientConnector connector, string socketPath, int targetPid, string name, Task stdoutPump)
+    : IAsyncDisposable
 {
     /// <summary>How long a program may take to connect (its runtime connects before Main). <c>dotnet run</c> waits for its build instead.</summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Process _process;
-    private readonly DiagnosticsClientConnector _connector;
-    private readonly string _socketPath;
     private readonly List<PosixSignalRegistration> _signals = [];
-    private readonly Task _stdoutPump;
-
-    private LaunchedChild(Process process, DiagnosticsClientConnector connector, string socketPath, int targetPid, string name, Task stdoutPump)
-    {
-        _process = process;
-        _connector = connector;
-        _socketPath = socketPath;
-        TargetPid = targetPid;
-        Name = name;
-        _stdoutPump = stdoutPump;
-    }
 
     /// <summary>The .NET process observed: the child itself, or for <c>dotnet run</c> the app it launched.</summary>
-    public int TargetPid { get; }
+    public int TargetPid { get; } = targetPid;
 
-    public string Name { get; }
+    public string Name { get; } = name;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => process.HasExited;
 
     /// <summary>The child's exit code (waits for it to exit).</summary>
     public async Task<int> WaitForExitAsync(CancellationToken cancellationToken = default)
     {
-        await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        await _stdoutPump.ConfigureAwait(false);
-        return _process.ExitCode;
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        await stdoutPump.ConfigureAwait(false);
+        return process.ExitCode;
     }
 
     /// <summary>
@@ -119,28 +106,28 @@ internal sealed class LaunchedChild : IAsyncDisposable
     }
 
     /// <summary>Lets the suspended runtime run Main (call once the session is running).</summary>
-    public void Resume() => _connector.Instance.ResumeRuntime();
+    public void Resume() => connector.Instance.ResumeRuntime();
 
     /// <summary>Asks the program to stop (SIGTERM), waits up to <paramref name="grace"/>, then kills it; returns its exit code.</summary>
     public async Task<int> StopAsync(TimeSpan grace)
     {
-        if (!_process.HasExited)
+        if (!process.HasExited)
         {
             SendToTarget(PosixSignals.SigTerm);
             using var wait = new CancellationTokenSource(grace);
             try
             {
-                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+                await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                KillTree(_process);
-                await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                KillTree(process);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
 
-        await _stdoutPump.ConfigureAwait(false);
-        return _process.ExitCode;
+        await stdoutPump.ConfigureAwait(false);
+        return process.ExitCode;
     }
 
     private void ForwardSignals()
@@ -163,17 +150,17 @@ internal sealed class LaunchedChild : IAsyncDisposable
 
     private void SendToTarget(int signal)
     {
-        if (_process.HasExited)
+        if (process.HasExited)
         {
             return;
         }
 
-        if (TargetPid != _process.Id)
+        if (TargetPid != process.Id)
         {
             PosixSignals.Send(TargetPid, signal);
         }
 
-        PosixSignals.Send(_process.Id, signal);
+        PosixSignals.Send(process.Id, signal);
     }
 
     private static void KillTree(Process process)
@@ -253,20 +240,20 @@ internal sealed class LaunchedChild : IAsyncDisposable
             registration.Dispose();
         }
 
-        if (!_process.HasExited)
+        if (!process.HasExited)
         {
             await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
 
-        await _connector.DisposeAsync().ConfigureAwait(false);
+        await connector.DisposeAsync().ConfigureAwait(false);
         try
         {
-            File.Delete(_socketPath);
+            File.Delete(socketPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
         }
 
-        _process.Dispose();
+        process.Dispose();
     }
 }

@@ -12,7 +12,7 @@ internal static class CheckMarkdownWriter
         var r = result.Report;
         w.WriteLine($"### LoopDoctor check: {(result.Passed ? "✅ passed" : "❌ failed")}");
         w.WriteLine();
-        w.WriteLine($"`{Escape(r.Target.ProcessName)}` (pid {r.Target.ProcessId}), {r.DurationSeconds.ToString("0.0", inv)} s observed, warm-up {result.WarmupSeconds.ToString("0.#", inv)} s excluded" +
+        w.WriteLine($"`{Escape(r.Target.ProcessName)}` (pid {r.Target.ProcessId}, {r.Target.RuntimeText}), {r.DurationSeconds.ToString("0.0", inv)} s observed, warm-up {result.WarmupSeconds.ToString("0.#", inv)} s excluded" +
                     (result.JudgedQueueDelay is { } d ? string.Create(inv, $"; judged queue-delay p99 {d.P99:0.#} ms") : "") + ".");
         w.WriteLine();
         w.WriteLine("| rule | result | details |");

@@ -10,7 +10,7 @@ internal static class CheckTextWriter
     {
         var inv = CultureInfo.InvariantCulture;
         var r = result.Report;
-        w.WriteLine($"loopdoctor check: {(result.Passed ? "PASSED" : "FAILED")} — {r.Target.ProcessName} (pid {r.Target.ProcessId}), {r.DurationSeconds.ToString("0.0", inv)} s observed, first {result.WarmupSeconds.ToString("0.#", inv)} s not judged (warm-up)");
+        w.WriteLine($"loopdoctor check: {(result.Passed ? "PASSED" : "FAILED")} — {r.Target.ProcessName} (pid {r.Target.ProcessId}, {r.Target.RuntimeText}), {r.DurationSeconds.ToString("0.0", inv)} s observed, first {result.WarmupSeconds.ToString("0.#", inv)} s not judged (warm-up)");
         w.WriteLine($"baseline: {(result.BaselinePath is null ? "none" : result.BaselinePath + (result.BaselineFound ? "" : " (not found: every culprit is new)"))}");
         if (r.ThreadPool.QueueDelayMilliseconds is { } d && result.JudgedQueueDelay is { } j)
         {

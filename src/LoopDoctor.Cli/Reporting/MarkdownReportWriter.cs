@@ -11,7 +11,7 @@ internal static class MarkdownReportWriter
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine($"# LoopDoctor: {report.Verdict.Name()}");
         w.WriteLine();
-        w.WriteLine($"Target **{Escape(report.Target.ProcessName)}** (pid {report.Target.ProcessId}), {report.DurationSeconds.ToString("0.0", inv)} s, agent: {report.Agent.Name()}.");
+        w.WriteLine($"Target **{Escape(report.Target.ProcessName)}** (pid {report.Target.ProcessId}, {report.Target.RuntimeText}), {report.DurationSeconds.ToString("0.0", inv)} s, agent: {report.Agent.Name()}.");
         if (report.Incomplete is { } incomplete)
         {
             w.WriteLine();

@@ -37,9 +37,9 @@ internal sealed record ReportDocument(
         report.Timeline is { } timeline ? TimelineDocument.From(timeline) : null);
 }
 
-internal sealed record TargetDocument(int ProcessId, string ProcessName)
+internal sealed record TargetDocument(int ProcessId, string ProcessName, string? RuntimeVersion)
 {
-    public static TargetDocument From(TargetInfo target) => new(target.ProcessId, target.ProcessName);
+    public static TargetDocument From(TargetInfo target) => new(target.ProcessId, target.ProcessName, target.RuntimeVersion);
 }
 
 internal sealed record FindingDocument(

@@ -9,7 +9,7 @@ internal static class TextReportWriter
     public static void Write(DiagnosisReport report, TextWriter w)
     {
         var inv = CultureInfo.InvariantCulture;
-        w.WriteLine($"LoopDoctor diagnosis of {report.Target.ProcessName} (pid {report.Target.ProcessId}) over {report.DurationSeconds.ToString("0.0", inv)} s, agent: {report.Agent.Name()}");
+        w.WriteLine($"LoopDoctor diagnosis of {report.Target.ProcessName} (pid {report.Target.ProcessId}, {report.Target.RuntimeText}) over {report.DurationSeconds.ToString("0.0", inv)} s, agent: {report.Agent.Name()}");
         if (report.Incomplete is { } incomplete)
         {
             w.WriteLine($"PARTIAL REPORT: {incomplete}");

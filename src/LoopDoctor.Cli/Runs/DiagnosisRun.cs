@@ -52,7 +52,7 @@ internal sealed class DiagnosisRun
 
     /// <summary>The report as it reads now (live views, the sidecar) or at the end.</summary>
     public DiagnosisReport Snapshot(ISignalSource source) =>
-        _pipeline.BuildReport(source.Info, source.Elapsed.TotalSeconds, AgentAttachment.Resolve(source.Agent, _pipeline.AgentSeen, _agentMetricsSeen));
+        _pipeline.BuildReport(source.Info.RuntimeVersion is null && source.Runtime?.Version is { } version ? source.Info with { RuntimeVersion = version.ToString() } : source.Info, source.Elapsed.TotalSeconds, AgentAttachment.Resolve(source.Agent, _pipeline.AgentSeen, _agentMetricsSeen));
 
     /// <summary>Runs <paramref name="source"/> with the observers watching, then builds the report.</summary>
     public async Task<DiagnosisOutcome> RunAsync(ISignalSource source, TimeSpan? duration, CliConsole console, CancellationToken cancellationToken)

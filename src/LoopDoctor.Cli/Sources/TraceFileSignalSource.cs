@@ -10,7 +10,7 @@ internal sealed class TraceFileSignalSource(string path, Action<Signal> sink) : 
 {
     private TraceFileSource.Result? _result;
 
-    public TargetInfo Info => _result is { } r ? new TargetInfo(r.ProcessId, r.ProcessName) : new TargetInfo(0, Path.GetFileNameWithoutExtension(path));
+    public TargetInfo Info => _result is { } r ? new TargetInfo(r.ProcessId, r.ProcessName, r.RuntimeVersion) : new TargetInfo(0, Path.GetFileNameWithoutExtension(path));
 
     public TargetRuntime? Runtime => null;
 

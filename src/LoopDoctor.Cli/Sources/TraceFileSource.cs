@@ -20,7 +20,7 @@ internal static class TraceFileSource
     private static readonly Guid EventPipeProviderGuid = TraceEventProviders.GetEventSourceGuidFromName("Microsoft-DotNETCore-EventPipe");
 
     /// <param name="Truncated">Why the file ended early (a trace cut off mid-block), or null: the report covers what was read.</param>
-    public sealed record Result(double DurationSeconds, int ProcessId, string ProcessName, string? Truncated = null)
+    public sealed record Result(double DurationSeconds, int ProcessId, string ProcessName, string? Truncated = null, string? RuntimeVersion = null)
     {
         /// <summary>Where the time went (LOOPDOCTOR_DEBUG=1 prints it).</summary>
         public string? Timings { get; init; }
@@ -46,6 +46,7 @@ internal static class TraceFileSource
         var methods = new MethodAddressMap();
         var processId = 0;
         string? processName = null;
+        string? runtimeVersion = null;
         EventPipeEventSource source;
         try
         {
@@ -65,6 +66,8 @@ internal static class TraceFileSource
             var rundown = new ClrRundownTraceEventParser(source);
             rundown.MethodDCStartVerbose += methods.Add;
             rundown.MethodDCStopVerbose += methods.Add;
+            // The rundown's RuntimeInformation names the runtime that wrote the trace (a recording without rundown does not).
+            rundown.RuntimeStart += e => runtimeVersion ??= RuntimeVersionFrom(e.BclMajorVersion, e.BclMinorVersion, e.BclBuildNumber);
             source.AllEvents += e =>
             {
                 if (processId == 0 && e.ProcessID > 0)
@@ -106,7 +109,7 @@ internal static class TraceFileSource
         log.Replay(sink, stacks);
         var replayed = clock.Elapsed.TotalSeconds;
         var duration = sessionSeconds > 0 && truncated is null ? sessionSeconds : log.LastTimestampMs / 1000;
-        return new Result(duration, processId, processName ?? Path.GetFileNameWithoutExtension(path), truncated)
+        return new Result(duration, processId, processName ?? Path.GetFileNameWithoutExtension(path), truncated, runtimeVersion)
         {
             Timings = string.Create(CultureInfo.InvariantCulture,
                 $"read {read:0.000} s ({log.SampleCount} samples in {log.Count} entries, {stacks.Count} distinct stacks, {methods.Count} methods), " +
@@ -115,6 +118,10 @@ internal static class TraceFileSource
     }
 
     /// <summary>"dotnet /app/BlockingApp.dll --urls ..." → "BlockingApp"; "/app/Orders.Api --port 80" → "Orders.Api".</summary>
+    /// <summary>"10.0.12" from RuntimeInformation's BCL version (its VM fields are libcoreclr's file version, 10.0.1226); null when absent.</summary>
+    internal static string? RuntimeVersionFrom(int major, int minor, int build)
+        => major > 0 ? string.Create(CultureInfo.InvariantCulture, $"{major}.{minor}.{build}") : null;
+
     internal static string? ProcessNameFrom(string? commandLine)
     {
         var tokens = Tokens(commandLine ?? "").Take(2).ToList();

@@ -290,6 +290,24 @@ public class StarvationDetectorTests
         Assert.Equal(Severity.Critical, report.Findings.Single(f => f.Kind == FindingKinds.HighLag).Severity);
         Assert.Contains(report.Findings, f => f.Kind == FindingKinds.ThreadPoolStarvation);
     }
+
+    [Theory]
+    [InlineData(new double[] { 101 }, false)]      // one probe just over the threshold: a blip, not judged
+    [InlineData(new double[] { 199 }, false)]
+    [InlineData(new double[] { 200 }, true)]       // one probe over twice the threshold
+    [InlineData(new double[] { 101, 105 }, true)]  // two probes over it
+    public void One_probe_just_over_the_threshold_is_a_blip_not_high_lag(double[] spikesMs, bool highLag)
+    {
+        var s = new SignalBuilder();
+        foreach (var (delay, i) in spikesMs.Select((d, i) => (d, i)))
+        {
+            s.Add(new QueueDelaySpike(1000 + (i * 500), delay, 100));
+        }
+
+        var report = s.Report();
+        Assert.Equal(highLag, report.Findings.Any(f => f.Kind == FindingKinds.HighLag));
+        Assert.Equal(spikesMs.Max(), report.ThreadPool.QueueDelayMilliseconds?.Max);
+    }
 }
 
 public class UnobservedTaskExceptionDetectorTests

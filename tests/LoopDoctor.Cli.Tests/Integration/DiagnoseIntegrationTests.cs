@@ -179,6 +179,8 @@ public class DiagnoseIntegrationTests
             Assert.True(timeline.GetProperty("blockingWaits").EnumerateArray().Count(w => w.GetInt32() > 0) >= 2, timeline.ToString());
             Assert.Equal(app.ProcessId, doc.RootElement.GetProperty("target").GetProperty("processId").GetInt32());
             Assert.Equal("LoopDoctor.TestTarget", doc.RootElement.GetProperty("target").GetProperty("processName").GetString());
+            // The rundown's RuntimeInformation names the runtime: the test target runs on the test host's.
+            Assert.Equal($"{Environment.Version.Major}.{Environment.Version.Minor}.{Environment.Version.Build}", doc.RootElement.GetProperty("target").GetProperty("runtimeVersion").GetString());
 
             // The single pass (stacks named after the rundown at the end) and TraceLog's .etlx conversion agree.
             var onePass = new LoopDoctor.Cli.Runs.DiagnosisPipeline();

@@ -39,6 +39,7 @@ public sealed class TargetSurvivalTests(ITestOutputHelper output) : IDisposable
         var stderr = string.Join(Environment.NewLine, cli.StderrLines);
         Assert.Contains($"(pid {target.Pid}, .NET {target.RuntimeVersion.Major}.", stderr);
         using var report = System.Text.Json.JsonDocument.Parse(string.Join(Environment.NewLine, cli.StdoutLines));
+        Assert.Equal(target.RuntimeVersion.ToString(3), report.RootElement.GetProperty("target").GetProperty("runtimeVersion").GetString());
         if (target.RuntimeVersion.Major >= 10)
         {
             Assert.Contains("injected the LoopDoctor agent", stderr);

@@ -15,7 +15,7 @@ public class ReportGoldenTests
     private const string GoldenDirectory = "tests/LoopDoctor.Cli.Tests/Reporting/golden";
 
     internal static DiagnosisReport Rich() => new(
-        new TargetInfo(4321, "Blocking<App>+é|\"q\""), 12.34567, AgentPresence.Injected, Verdict.Starving,
+        new TargetInfo(4321, "Blocking<App>+é|\"q\"", "8.0.31"), 12.34567, AgentPresence.Injected, Verdict.Starving,
         [
             new Finding(FindingKinds.ThreadPoolStarvation, Severity.Critical, "The pool starved <badly> for 3.2 s", Advice.Starvation, 7, 0, 1234.5, [])
             {
