@@ -7,8 +7,9 @@ internal sealed class DiagnosisProjections : IProjection
 {
     private readonly IProjection[] _all;
 
-    public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs)
+    public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs, double lagThresholdMs = 100)
     {
+        Timeline = new SessionTimeline(lagThresholdMs);
         BlockingWaits = new BlockingWaits(callSiteDepth);
         LockContentions = new LockContentions(callSiteDepth);
         LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback);
@@ -29,7 +30,7 @@ internal sealed class DiagnosisProjections : IProjection
     public UnobservedTaskExceptions UnobservedTaskExceptions { get; }
 
     /// <summary>The session in time buckets (the HTML report's charts, monitor's sparklines).</summary>
-    public SessionTimeline Timeline { get; } = new();
+    public SessionTimeline Timeline { get; }
 
     /// <summary>The latest event time seen (ms into the trace): how long an open wait or episode has lasted so far.</summary>
     public double NowMs { get; private set; }

@@ -9,7 +9,8 @@ namespace LoopDoctor.Cli.Projections;
 /// and the report stay bounded however long the session runs. A merged bucket keeps the worse of its values and the
 /// sum of its counts.
 /// </summary>
-internal sealed class SessionTimeline : IProjection
+/// <param name="lagThresholdMs">Queue delay or timer lag from which a second counts for the high-lag finding's episodes.</param>
+internal sealed class SessionTimeline(double lagThresholdMs = 100) : IProjection
 {
     /// <summary>Ten minutes at one-second resolution.</summary>
     public const int MaxBuckets = 600;
@@ -71,6 +72,10 @@ internal sealed class SessionTimeline : IProjection
                 when lag.Quantiles.TryGetValue(0.99, out var lagP99):
                 At(lag.TimestampMs).TimerLag = Max(At(lag.TimestampMs).TimerLag, lagP99 * 1000);
                 break;
+            // While a stall lasts no timer callback runs, so no histogram interval has a count: the overdue gauge tells.
+            case MetricValue { MeterName: ThreadPoolStatistics.AgentMeter, InstrumentName: ThreadPoolStatistics.TimerLagCurrentInstrument } overdue when overdue.Value > 0:
+                At(overdue.TimestampMs).TimerLag = Max(At(overdue.TimestampMs).TimerLag, overdue.Value * 1000);
+                break;
             case TimerLagSpike spike:
             {
                 var bucket = At(spike.TimestampMs);
@@ -128,7 +133,7 @@ internal sealed class SessionTimeline : IProjection
         AddEpisodes(episodes, FindingKinds.LockContention, b => b.Contentions > 0);
         AddEpisodes(episodes, FindingKinds.LongCallback, b => b.LongCallbackMs > 0);
         AddEpisodes(episodes, FindingKinds.UnobservedTaskException, b => b.Exceptions > 0);
-        AddEpisodes(episodes, FindingKinds.HighLag, b => b.LagSpikes > 0);
+        AddEpisodes(episodes, FindingKinds.HighLag, b => b.LagSpikes > 0 || b.DelayMax >= lagThresholdMs || b.TimerLag >= lagThresholdMs);
         return new ReportTimeline(_bucketSeconds, points, episodes);
     }
 

@@ -24,7 +24,7 @@ internal static class HtmlReportWriter
     private static void Write(DiagnosisReport report, CheckResult? check, TextWriter w)
     {
         var inv = CultureInfo.InvariantCulture;
-        var target = $"{report.Target.ProcessName} (pid {report.Target.ProcessId})";
+        var target = $"{report.Target.ProcessName} (pid {report.Target.ProcessId}, {report.Target.RuntimeText})";
         w.WriteLine("<!DOCTYPE html>");
         w.WriteLine("<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
         w.WriteLine($"<title>loopdoctor: {E(target)}: {report.Verdict.Name()}</title>");

@@ -19,7 +19,7 @@ internal sealed class DiagnosisPipeline
     public DiagnosisPipeline(DiagnosisOptions? options = null)
     {
         options ??= new DiagnosisOptions();
-        _projections = new DiagnosisProjections(options.CallSiteDepth, options.LongCallbackThresholdMs);
+        _projections = new DiagnosisProjections(options.CallSiteDepth, options.LongCallbackThresholdMs, options.LagWarningMs);
         _rules =
         [
             new StarvationRule(options),

@@ -22,6 +22,7 @@ public class SessionTimelineTests
         timeline.Observe(new PoolAdjustment(2_200, 1, 10, AdjustmentReason.Starvation));
         timeline.Observe(new WaitStarted(2_300, 7, WaitSource.Unknown, SignalBuilder.PoolStack(SignalBuilder.Handler)));
         timeline.Observe(new ContentionStopped(3_400, 7, 5, SignalBuilder.PoolStack(SignalBuilder.Helper)));
+        timeline.Observe(new MetricValue(3_500, ThreadPoolStatistics.AgentMeter, ThreadPoolStatistics.TimerLagCurrentInstrument, 0.75));
 
         var snapshot = timeline.Snapshot();
 
@@ -32,8 +33,10 @@ public class SessionTimelineTests
         Assert.Equal(2, snapshot.Points[1].QueueDelayP50Ms);
         Assert.Equal((1, 1, 10, 1), (snapshot.Points[2].StarvationInjections, snapshot.Points[2].CooperativeBlockingInjections, snapshot.Points[2].ThreadCount, snapshot.Points[2].BlockingWaits));
         Assert.Equal(1, snapshot.Points[3].ContendedAcquisitions);
+        Assert.Equal(750, snapshot.Points[3].TimerLagMs); // the overdue timer probe, seconds → ms
         Assert.Contains(new TimelineEpisode(FindingKinds.ThreadPoolStarvation, 2, 3), snapshot.Episodes);
         Assert.Contains(new TimelineEpisode(FindingKinds.LockContention, 3, 4), snapshot.Episodes);
+        Assert.Contains(new TimelineEpisode(FindingKinds.HighLag, 3, 4), snapshot.Episodes); // the timer 750 ms overdue
     }
 
     [Fact]
