@@ -59,30 +59,22 @@ internal sealed class SessionTimeline(double lagThresholdMs = 100) : IProjection
                 break;
             }
             case MetricValue { MeterName: ThreadPoolStatistics.AgentMeter, InstrumentName: ThreadPoolStatistics.QueueDelayCurrentInstrument } current when current.Value > 0:
-                At(current.TimestampMs).DelayMax = Max(At(current.TimestampMs).DelayMax, current.Value * 1000);
+                RaiseDelay(current.TimestampMs, current.Value * 1000);
                 break;
             case QueueDelaySpike spike:
-            {
-                var bucket = At(spike.TimestampMs);
-                bucket.DelayMax = Max(bucket.DelayMax, spike.DelayMs);
-                bucket.LagSpikes++;
+                RaiseDelay(spike.TimestampMs, spike.DelayMs, spike: true);
                 break;
-            }
             case MetricHistogram { MeterName: ThreadPoolStatistics.AgentMeter, InstrumentName: ThreadPoolStatistics.TimerLagInstrument, Count: > 0 } lag
                 when lag.Quantiles.TryGetValue(0.99, out var lagP99):
-                At(lag.TimestampMs).TimerLag = Max(At(lag.TimestampMs).TimerLag, lagP99 * 1000);
+                RaiseTimerLag(lag.TimestampMs, lagP99 * 1000);
                 break;
             // While a stall lasts no timer callback runs, so no histogram interval has a count: the overdue gauge tells.
             case MetricValue { MeterName: ThreadPoolStatistics.AgentMeter, InstrumentName: ThreadPoolStatistics.TimerLagCurrentInstrument } overdue when overdue.Value > 0:
-                At(overdue.TimestampMs).TimerLag = Max(At(overdue.TimestampMs).TimerLag, overdue.Value * 1000);
+                RaiseTimerLag(overdue.TimestampMs, overdue.Value * 1000);
                 break;
             case TimerLagSpike spike:
-            {
-                var bucket = At(spike.TimestampMs);
-                bucket.TimerLag = Max(bucket.TimerLag, spike.LagMs);
-                bucket.LagSpikes++;
+                RaiseTimerLag(spike.TimestampMs, spike.LagMs, spike: true);
                 break;
-            }
             case PoolAdjustment adjustment:
             {
                 var bucket = At(adjustment.TimestampMs);
@@ -184,6 +176,20 @@ internal sealed class SessionTimeline(double lagThresholdMs = 100) : IProjection
         _buckets.Clear();
         _buckets.AddRange(merged);
         _bucketSeconds *= 2;
+    }
+
+    private void RaiseDelay(double timestampMs, double delayMs, bool spike = false)
+    {
+        var bucket = At(timestampMs);
+        bucket.DelayMax = Max(bucket.DelayMax, delayMs);
+        bucket.LagSpikes += spike ? 1 : 0;
+    }
+
+    private void RaiseTimerLag(double timestampMs, double lagMs, bool spike = false)
+    {
+        var bucket = At(timestampMs);
+        bucket.TimerLag = Max(bucket.TimerLag, lagMs);
+        bucket.LagSpikes += spike ? 1 : 0;
     }
 
     private static void ThreadCount(Bucket bucket, int count)
