@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every LoopDoctor test on a fresh machine: installs what the tests need when it is missing
-# (Debian's prometheus package, for promtool and the real Prometheus server), then runs `dotnet test`.
+# (Debian's prometheus package, for promtool and the real Prometheus server; chromium, which renders the HTML report;
+# tmux, the real terminal of monitor's live view), then runs `dotnet test`.
 # Exit code: dotnet test's (0 = all passed). Extra arguments go to `dotnet test` (e.g. --filter Name~Probe).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +14,13 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
   # The package starts a system service on some machines; the tests start their own servers on ephemeral ports.
   $SUDO systemctl stop prometheus prometheus-node-exporter >/dev/null 2>&1 || true
   pkill -x prometheus-node-exporter >/dev/null 2>&1 || true
+fi
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v tmux >/dev/null 2>&1; then
+  echo "test.sh: installing Debian packages 'chromium' and 'fonts-dejavu-core' (the HTML report's browser test and screenshot) and 'tmux' (the live view's terminal test) ..." >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core tmux >/dev/null
 fi
 
 log=$(mktemp)

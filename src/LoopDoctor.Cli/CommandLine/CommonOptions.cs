@@ -29,7 +29,7 @@ internal static class CommonOptions
 
     public static Option<ReportFormat> Format() => new("--format", "-f")
     {
-        Description = "Report format: text, json (one object on stdout) or markdown.",
+        Description = "Report format: text, json (one object on stdout), markdown, or html (one self-contained page with timeline charts: use with --output).",
         DefaultValueFactory = _ => ReportFormat.Text,
         CustomParser = result =>
         {
@@ -39,7 +39,7 @@ internal static class CommonOptions
                 return format;
             }
 
-            result.AddError($"Unknown format '{text}': use text, json or markdown.");
+            result.AddError($"Unknown format '{text}': use text, json, markdown or html.");
             return ReportFormat.Text;
         },
     };

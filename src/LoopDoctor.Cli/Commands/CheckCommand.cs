@@ -25,7 +25,8 @@ internal sealed record CheckOptions(
     string? JUnitPath,
     ReportFormat Format,
     TimeSpan ConnectTimeout,
-    bool CollectGarbage = false);
+    bool CollectGarbage = false,
+    string? SarifPath = null);
 
 /// <summary>
 /// <c>loopdoctor check</c>: the CI gate. Runs the command under the agent (as run does) or observes -p PID for --duration,
@@ -53,6 +54,7 @@ internal static class CheckCommand
         duration.Aliases.Add("-d");
         var warmup = CommonOptions.Duration("--warmup", "The first part of --duration that is not judged (startup: JIT, connection pools, caches).", TimeSpan.FromSeconds(2));
         var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML file: one test case per rule, failures with the call site and the fix." };
+        var sarif = new Option<string?>("--sarif") { Description = "Also write a SARIF 2.1.0 file (code scanning): one result per new culprit call site, its frames as logical locations." };
         var format = CommonOptions.Format();
         var connectTimeout = CommonOptions.ConnectTimeoutOption();
         var collectGarbage = CommonOptions.CollectGarbage();
@@ -60,7 +62,7 @@ internal static class CheckCommand
         var command = new Command("check", "CI regression gate: run a command under the agent (or observe -p PID) and fail on a new culprit call site, a --fail-on finding kind, " +
                                            "or a queue-delay p99 over the threshold or the baseline's tolerance. Exit codes: 0 passed, 8 regression, other: could not run.")
         {
-            commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, format, connectTimeout, collectGarbage,
+            commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, sarif, format, connectTimeout, collectGarbage,
         };
         command.Validators.Add(result =>
         {
@@ -79,7 +81,7 @@ internal static class CheckCommand
         command.SetAction((result, ct) => RunAsync(
             new CheckOptions(result.GetValue(commandArgument) ?? [], result.GetValue(processId), result.GetValue(baseline), result.GetValue(update),
                 result.GetValue(maxP99)?.TotalMilliseconds, result.GetValue(failOn) ?? [], result.GetValue(duration), result.GetValue(warmup),
-                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout), result.GetValue(collectGarbage)),
+                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout), result.GetValue(collectGarbage), result.GetValue(sarif)),
             console, ct));
         return command;
     }
@@ -114,6 +116,20 @@ internal static class CheckCommand
         if (options.JUnitPath is { } junit)
         {
             JUnitWriter.Write(result, junit);
+        }
+
+        if (options.SarifPath is { } sarifPath)
+        {
+            var appDirectory = SourceLocations.AppDirectory(options.ProcessId is { } p ? TargetProcess.Describe(p).CommandLine.Split(' ') : options.Command);
+            var sources = appDirectory is null ? SourceLocations.None : SourceLocations.FromDirectory(appDirectory);
+            if (sources.Count == 0)
+            {
+                await console.Error.WriteLineAsync("loopdoctor: --sarif: no portable PDB found beside the app's assemblies" +
+                                                   (appDirectory is null ? " (no .dll or executable in the command)" : $" in {appDirectory}") +
+                                                   ": results carry logical locations only (method names, no file or line).").ConfigureAwait(false);
+            }
+
+            SarifWriter.Write(result, sources, sarifPath);
         }
 
         GitHubStepSummaryWriter.Append(result, console.Error);

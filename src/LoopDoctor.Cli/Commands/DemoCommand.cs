@@ -8,7 +8,7 @@ using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Commands;
 
-internal sealed record DemoOptions(string Scenario, TimeSpan Duration, ReportFormat Format, string? Project);
+internal sealed record DemoOptions(string Scenario, TimeSpan Duration, ReportFormat Format, string? Project, string? Output = null);
 
 /// <summary>
 /// <c>loopdoctor demo</c>: starts samples/BlockingApp (without its embedded agent) under one blocking scenario and its
@@ -25,12 +25,13 @@ internal static partial class DemoCommand
         };
         var duration = CommonOptions.Duration("--duration", "How long to observe the app.", TimeSpan.FromSeconds(10));
         var format = CommonOptions.Format();
+        var output = CommonOptions.Output();
         var project = new Option<string?>("--project") { Description = "Path to BlockingApp.csproj (default: samples/BlockingApp found from the current directory up)." };
         var command = new Command("demo", "Start samples/BlockingApp with a blocking scenario under load, attach to it and print the diagnosis.")
         {
-            scenario, duration, format, project,
+            scenario, duration, format, output, project,
         };
-        command.SetAction((r, ct) => RunAsync(new DemoOptions(r.GetValue(scenario)!, r.GetValue(duration), r.GetValue(format), r.GetValue(project)), console, ct));
+        command.SetAction((r, ct) => RunAsync(new DemoOptions(r.GetValue(scenario)!, r.GetValue(duration), r.GetValue(format), r.GetValue(project), r.GetValue(output)), console, ct));
         return command;
     }
 
@@ -79,7 +80,7 @@ internal static partial class DemoCommand
 
             var pid = await ready.Task.ConfigureAwait(false);
             var target = TargetProcess.Describe(pid);
-            await DiagnoseCommand.DiagnoseAsync(target, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1)), options.Duration, options.Format, null, console, cancellationToken)
+            await DiagnoseCommand.DiagnoseAsync(target, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1)), options.Duration, options.Format, options.Output, console, cancellationToken)
                 .ConfigureAwait(false);
             // The patient is sick on purpose: a demo that produced its diagnosis succeeded (diagnose exits 1 on findings).
             return (int)ExitCode.Ok;

@@ -120,6 +120,9 @@ internal sealed record DiagnosisReport(
     /// </summary>
     public long EventsLost { get; init; }
 
+    /// <summary>The session in time buckets; null for a report not built from a session (tests, goldens).</summary>
+    public ReportTimeline? Timeline { get; init; }
+
     /// <summary>The target exited mid-session (exit code 6).</summary>
     public bool TargetExited { get; init; }
 

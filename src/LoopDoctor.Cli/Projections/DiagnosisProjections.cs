@@ -7,14 +7,15 @@ internal sealed class DiagnosisProjections : IProjection
 {
     private readonly IProjection[] _all;
 
-    public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs)
+    public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs, double lagThresholdMs = 100)
     {
+        Timeline = new SessionTimeline(lagThresholdMs);
         BlockingWaits = new BlockingWaits(callSiteDepth);
         SampledWaits = new SampledWaits(callSiteDepth);
         LockContentions = new LockContentions(callSiteDepth);
-        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs);
+        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions];
+        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
@@ -31,6 +32,9 @@ internal sealed class DiagnosisProjections : IProjection
     public LongCallbacks LongCallbacks { get; }
 
     public UnobservedTaskExceptions UnobservedTaskExceptions { get; }
+
+    /// <summary>The session in time buckets (the HTML report's charts, monitor's sparklines).</summary>
+    public SessionTimeline Timeline { get; }
 
     /// <summary>The latest event time seen (ms into the trace): how long an open wait or episode has lasted so far.</summary>
     public double NowMs { get; private set; }

@@ -9,7 +9,8 @@ namespace LoopDoctor.Cli.Projections;
 /// synchronous I/O). The blocking waits and contended locks seen on each thread are kept too, so an episode that was
 /// mostly one of those is told apart (blocking-wait and lock-contention report it).
 /// </summary>
-internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs) : IProjection
+/// <param name="episodeEnded">Told each counted episode's start and end (ms), for the timeline.</param>
+internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Action<double, double>? episodeEnded = null) : IProjection
 {
     // Waits shorter than this cannot make up most of a long callback; keeping only longer ones bounds memory.
     private const double IntervalKeepMs = 20;
@@ -131,6 +132,7 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs) : IPr
         if (episode.DurationMs >= thresholdMs && !MostlyWaiting(episode))
         {
             Ended.Add(episode.ThreadId, episode.Frames, episode.BlockingApi, episode.DurationMs, episode.Activity);
+            episodeEnded?.Invoke(episode.StartMs, episode.LastMs);
         }
 
         // Waits that ended before this episode's end cannot overlap a later episode of the same thread.

@@ -22,6 +22,9 @@ internal sealed class ThreadPoolStatistics : IProjection
     public const string QueueDelayCurrentInstrument = LoopDoctor.Agent.Metrics.LoopDoctorInstruments.Names.QueueDelayCurrent;
     public const string TimerLagInstrument = LoopDoctor.Agent.Metrics.LoopDoctorInstruments.Names.TimerLag;
 
+    /// <summary>How overdue the agent's outstanding timer probe is: the timer's figure while a stall lasts (the timeline charts it).</summary>
+    public const string TimerLagCurrentInstrument = LoopDoctor.Agent.Metrics.LoopDoctorInstruments.Names.TimerLagCurrent;
+
     private readonly HashSet<int> _blockedThreads = [];
     private readonly HashSet<string> _histogramsSeen = [];
     private readonly List<(double Ms, long Count)> _delayP50s = [];

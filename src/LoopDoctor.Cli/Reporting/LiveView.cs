@@ -3,16 +3,23 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Runs;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace LoopDoctor.Cli.Reporting;
 
 /// <summary>
 /// The live view of monitor and run: every refresh, the verdict, pool and top culprits. In a terminal (monitor) a
-/// Spectre.Console table redrawn in place; otherwise one grep-able line per refresh on stderr, after <paramref name="prefix"/>.
+/// Spectre.Console table redrawn in place, with sparklines of the last two minutes (queue delay, pool threads,
+/// injections); otherwise one grep-able line per refresh on stderr, after <paramref name="prefix"/>.
 /// </summary>
 internal sealed class LiveView(TimeSpan refresh, CliConsole console, bool table, string prefix = "") : IRunObserver
 {
     private static readonly TimeSpan MinimumRefresh = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How far back the sparklines look.</summary>
+    private const double RecentSeconds = 120;
+
+    private const int SparklineWidth = 60;
 
     public async Task WatchAsync(RunView run, CancellationToken cancellationToken)
     {
@@ -46,16 +53,51 @@ internal sealed class LiveView(TimeSpan refresh, CliConsole console, bool table,
         var verdictColor = r.Verdict switch { Verdict.Starving => "red", Verdict.Degraded => "yellow", _ => "green" };
         table.AddRow(new Text("Verdict"), new Markup($"[{verdictColor}]{r.Verdict.Name()}[/] after {DurationText.FromSeconds(r.DurationSeconds)}, agent {r.Agent.Name()}"));
         table.AddRow(new Text(""), new Text(r.Summary));
-        table.AddRow(new Text("Pool threads (max)"), new Text(pool.ThreadCountMax.ToString(inv)));
-        table.AddRow(new Text("Queue length (max)"), new Text(pool.QueueLengthMax.ToString(inv)));
-        table.AddRow(new Text("Queue delay"), new Text(pool.QueueDelayMilliseconds is { } d ? d.Describe() : "n/a (no agent)"));
-        table.AddRow(new Text("Injections"), new Text($"{pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking"));
+        var recent = Recent(r.Timeline);
+        var seconds = recent.Count * (r.Timeline?.BucketSeconds ?? 1);
+        table.AddRow(new Text("Queue delay"), Lines(
+            pool.QueueDelayMilliseconds is { } d ? d.Describe() : "n/a (no agent)",
+            Spark(recent, seconds, p => p.QueueDelayMaxMs, "worst per second", " ms", Color.Orange1)));
+        table.AddRow(new Text("Pool threads"), Lines(
+            $"now {pool.ThreadCountLast.ToString(inv)}, max {pool.ThreadCountMax.ToString(inv)}; queue length max {pool.QueueLengthMax.ToString(inv)}",
+            Spark(recent, seconds, p => p.ThreadCount, "threads", "", Color.Green)));
+        table.AddRow(new Text("Injections"), Lines(
+            $"{pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking",
+            Spark(recent, seconds, p => p.StarvationInjections + p.CooperativeBlockingInjections, "injections", "", Color.Red)));
         foreach (var f in r.Findings.Take(5))
         {
             var color = f.Severity switch { Severity.Critical => "red", Severity.Warning => "yellow", _ => "grey" };
             var site = f.CallSites.Count > 0 ? $" at {f.CallSites[0].Describe()}" : "";
             table.AddRow(new Markup($"[{color}]{f.Kind}[/]"), new Text($"{f.Count.ToString(inv)}x, {DurationText.FromMilliseconds(f.TotalMilliseconds)}{site}"));
         }
+    }
+
+    /// <summary>The timeline's points of the last <see cref="RecentSeconds"/>.</summary>
+    private static IReadOnlyList<TimelinePoint> Recent(ReportTimeline? timeline)
+    {
+        if (timeline is null)
+        {
+            return [];
+        }
+
+        var count = (int)Math.Ceiling(RecentSeconds / timeline.BucketSeconds);
+        return timeline.Points.Skip(Math.Max(0, timeline.Points.Count - count)).ToList();
+    }
+
+    private static IRenderable Lines(string summary, IRenderable? sparkline) =>
+        sparkline is null ? new Text(summary) : new Rows(new Text(summary), sparkline);
+
+    private static IRenderable? Spark(IReadOnlyList<TimelinePoint> points, double seconds, Func<TimelinePoint, double?> value, string what, string unit, Color color)
+    {
+        var values = points.Select(value).ToList();
+        if (values.All(v => v is null))
+        {
+            return null;
+        }
+
+        var max = values.Max() ?? 0;
+        var label = $" last {seconds.ToString("0", CultureInfo.InvariantCulture)} s, {what}, peak {max.ToString("0.#", CultureInfo.InvariantCulture)}{unit}";
+        return new Paragraph().Append(Sparkline.Of(values, SparklineWidth), new Style(color)).Append(label, new Style(Color.Grey));
     }
 
     /// <summary>One line per refresh: grep-able, no terminal control codes.</summary>

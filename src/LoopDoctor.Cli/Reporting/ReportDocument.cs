@@ -19,7 +19,8 @@ internal sealed record ReportDocument(
     string? Incomplete,
     long EventsLost,
     IReadOnlyList<FindingDocument> Findings,
-    ThreadPoolDocument ThreadPool)
+    ThreadPoolDocument ThreadPool,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TimelineDocument? Timeline)
 {
     /// <summary>Bumped only on an incompatible change of the contract.</summary>
     public const int CurrentSchemaVersion = 1;
@@ -36,7 +37,8 @@ internal sealed record ReportDocument(
         report.Incomplete,
         report.EventsLost,
         report.Findings.Select(FindingDocument.From).ToList(),
-        ThreadPoolDocument.From(report.ThreadPool));
+        ThreadPoolDocument.From(report.ThreadPool),
+        report.Timeline is { } timeline ? TimelineDocument.From(timeline) : null);
 }
 
 internal sealed record TargetDocument(int ProcessId, string ProcessName, string? RuntimeVersion)
@@ -124,3 +126,45 @@ internal sealed record QueueDelayDocument(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? WorstIntervalP99 = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MaxSource = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Samples = null);
+
+/// <summary>
+/// The session in time buckets, one array per series (compact: a 10-minute session is 600 entries per array); entry
+/// <c>i</c> covers [i × bucketSeconds, (i + 1) × bucketSeconds) seconds. null where a bucket measured nothing.
+/// </summary>
+internal sealed record TimelineDocument(
+    double BucketSeconds,
+    IReadOnlyList<double?> QueueDelayP50Milliseconds,
+    IReadOnlyList<double?> QueueDelayP99Milliseconds,
+    IReadOnlyList<double?> QueueDelayMaxMilliseconds,
+    IReadOnlyList<double?> TimerLagMilliseconds,
+    IReadOnlyList<int?> ThreadCount,
+    TimelineInjectionsDocument Injections,
+    IReadOnlyList<int> BlockingWaits,
+    IReadOnlyList<int> ContendedAcquisitions,
+    IReadOnlyList<int> UnobservedExceptions,
+    IReadOnlyList<double> LongCallbackMilliseconds,
+    IReadOnlyList<TimelineEpisodeDocument> Episodes)
+{
+    public static TimelineDocument From(ReportTimeline timeline)
+    {
+        var p = timeline.Points;
+        return new TimelineDocument(
+            timeline.BucketSeconds,
+            p.Select(x => x.QueueDelayP50Ms).ToList(),
+            p.Select(x => x.QueueDelayP99Ms).ToList(),
+            p.Select(x => x.QueueDelayMaxMs).ToList(),
+            p.Select(x => x.TimerLagMs).ToList(),
+            p.Select(x => x.ThreadCount).ToList(),
+            new TimelineInjectionsDocument(p.Select(x => x.StarvationInjections).ToList(), p.Select(x => x.CooperativeBlockingInjections).ToList(), p.Select(x => x.OtherAdjustments).ToList()),
+            p.Select(x => x.BlockingWaits).ToList(),
+            p.Select(x => x.ContendedAcquisitions).ToList(),
+            p.Select(x => x.UnobservedExceptions).ToList(),
+            p.Select(x => x.LongCallbackMs).ToList(),
+            timeline.Episodes.Select(e => new TimelineEpisodeDocument(e.Kind, e.StartSeconds, e.EndSeconds)).ToList());
+    }
+}
+
+/// <summary>Thread-count changes per bucket by the runtime's reason: starvation, cooperative blocking, and the rest (hill climbing, warm-up, timeouts).</summary>
+internal sealed record TimelineInjectionsDocument(IReadOnlyList<int> Starvation, IReadOnlyList<int> CooperativeBlocking, IReadOnlyList<int> Other);
+
+internal sealed record TimelineEpisodeDocument(string Kind, double StartSeconds, double EndSeconds);

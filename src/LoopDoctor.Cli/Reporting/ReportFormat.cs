@@ -8,22 +8,26 @@ internal enum ReportFormat
     Text,
     Json,
     Markdown,
+
+    /// <summary>One self-contained page with the timeline charts (HtmlReportWriter).</summary>
+    Html,
 }
 
 /// <summary>Picks the writer for a format (one file per writer in Reporting/), and the names the outputs share.</summary>
 internal static class Reporters
 {
     public static void Write(DiagnosisReport report, ReportFormat format, TextWriter writer) =>
-        Pick<DiagnosisReport>(format, TextReportWriter.Write, JsonReportWriter.Write, MarkdownReportWriter.Write)(report, writer);
+        Pick<DiagnosisReport>(format, TextReportWriter.Write, JsonReportWriter.Write, MarkdownReportWriter.Write, HtmlReportWriter.Write)(report, writer);
 
     public static void Write(CheckResult result, ReportFormat format, TextWriter writer) =>
-        Pick<CheckResult>(format, CheckTextWriter.Write, CheckJsonWriter.Write, CheckMarkdownWriter.Write)(result, writer);
+        Pick<CheckResult>(format, CheckTextWriter.Write, CheckJsonWriter.Write, CheckMarkdownWriter.Write, HtmlReportWriter.Write)(result, writer);
 
     // Text is the fallback: it is the default format, and what a human reads when in doubt.
-    private static Action<T, TextWriter> Pick<T>(ReportFormat format, Action<T, TextWriter> text, Action<T, TextWriter> json, Action<T, TextWriter> markdown) => format switch
+    private static Action<T, TextWriter> Pick<T>(ReportFormat format, Action<T, TextWriter> text, Action<T, TextWriter> json, Action<T, TextWriter> markdown, Action<T, TextWriter> html) => format switch
     {
         ReportFormat.Json => json,
         ReportFormat.Markdown => markdown,
+        ReportFormat.Html => html,
         _ => text,
     };
 

@@ -20,7 +20,7 @@ internal sealed class DiagnosisPipeline
     public DiagnosisPipeline(DiagnosisOptions? options = null)
     {
         _options = options ??= new DiagnosisOptions();
-        _projections = new DiagnosisProjections(options.CallSiteDepth, options.LongCallbackThresholdMs);
+        _projections = new DiagnosisProjections(options.CallSiteDepth, options.LongCallbackThresholdMs, options.LagWarningMs);
         _rules =
         [
             new StarvationRule(options),
@@ -64,7 +64,10 @@ internal sealed class DiagnosisPipeline
         lock (_lock)
         {
             var findings = FindingLinks.Link(_rules.SelectMany(r => r.Evaluate(_projections)), _projections.LockContentions.Framework, _options);
-            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary());
+            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary())
+            {
+                Timeline = _projections.Timeline.Snapshot(),
+            };
         }
     }
 

@@ -52,8 +52,9 @@ public sealed class CheckCommandTests : IDisposable
     public async Task Sync_over_async_fails_with_blocking_wait_at_FetchReportBlocking()
     {
         var junit = PathOf("junit.xml");
+        var sarif = PathOf("check.sarif");
         var (exit, output, error) = await LoopDoctorExe.RunAsync(
-            [.. Check(PathOf("missing.json"), "--format", "json", "--junit", junit, "--fail-on", "blocking-wait"), .. BlockingApp("sync-over-async", 50)]);
+            [.. Check(PathOf("missing.json"), "--format", "json", "--junit", junit, "--sarif", sarif, "--fail-on", "blocking-wait"), .. BlockingApp("sync-over-async", 50)]);
 
         Assert.True(exit == (int)ExitCode.RegressionFound, output + error);
         using var doc = JsonDocument.Parse(output);
@@ -68,6 +69,15 @@ public sealed class CheckCommandTests : IDisposable
         Assert.NotNull(failure);
         Assert.Contains(FetchReportBlocking, failure.Value);
         Assert.Contains("fix: ", failure.Value);
+        var sarifText = File.ReadAllText(sarif);
+        Reporting.SarifSchema.AssertValid(sarifText);
+        using var sarifDoc = JsonDocument.Parse(sarifText);
+        var wait = sarifDoc.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray().Single(r =>
+            r.GetProperty("ruleId").GetString() == "blocking-wait" &&
+            r.GetProperty("locations")[0].GetProperty("logicalLocations")[0].GetProperty("fullyQualifiedName").GetString() == FetchReportBlocking);
+        // BlockingApp.pdb beside BlockingApp.dll maps the culprit to its source file.
+        Assert.EndsWith("samples/BlockingApp/Scenarios/SyncOverAsyncScenario.cs",
+            wait.GetProperty("locations")[0].GetProperty("physicalLocation").GetProperty("artifactLocation").GetProperty("uri").GetString());
     }
 
     [Fact]

@@ -150,6 +150,11 @@ public class DiagnoseIntegrationTests
             Assert.Equal("", md.Out);
             Assert.Contains("`blocking-wait`", await File.ReadAllTextAsync(markdown));
             File.Delete(markdown);
+            var html = path + ".html";
+            var page = await CliRunner.RunAsync("analyze", path, "--format", "html", "--output", html);
+            Assert.Equal((int)ExitCode.FindingsPresent, page.ExitCode);
+            Assert.Contains("LoopDoctor.TestTarget.Scenarios.SyncOverAsync", await File.ReadAllTextAsync(html));
+            File.Delete(html);
 
             var result = await CliRunner.RunAsync("analyze", path, "--format", "json");
             Assert.Equal((int)ExitCode.FindingsPresent, result.ExitCode);
@@ -159,6 +164,9 @@ public class DiagnoseIntegrationTests
             Assert.Equal("LoopDoctor.TestTarget.Scenarios.SyncOverAsync", TopFrame(wait));
             Assert.Equal(JsonValueKind.Object, Finding(doc.RootElement, "thread-pool-starvation").ValueKind);
             Assert.Equal("file", doc.RootElement.GetProperty("source").GetString());
+            // The trace's timeline, second by second: the waits are in it.
+            var timeline = doc.RootElement.GetProperty("timeline");
+            Assert.True(timeline.GetProperty("blockingWaits").EnumerateArray().Count(w => w.GetInt32() > 0) >= 2, timeline.ToString());
             Assert.Equal(app.ProcessId, doc.RootElement.GetProperty("target").GetProperty("processId").GetInt32());
             Assert.Equal("LoopDoctor.TestTarget", doc.RootElement.GetProperty("target").GetProperty("processName").GetString());
             // The rundown's RuntimeInformation names the runtime: the test target runs on the test host's.

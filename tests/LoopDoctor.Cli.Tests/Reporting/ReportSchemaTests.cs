@@ -13,12 +13,13 @@ public class ReportSchemaTests
     // Built once: the schema's $id is registered in the library's global registry.
     private static readonly Lazy<JsonSchema> Schema = new(() => JsonSchema.FromFile(RepoPaths.Combine("docs/report.schema.json")));
 
-    public static TheoryData<string> Reports => new() { "rich", "minimal", "lost-events" };
+    public static TheoryData<string> Reports => new() { "rich", "minimal", "lost-events", "ten-minute-timeline" };
 
     private static DiagnosisReport ReportNamed(string name) => name switch
     {
         "rich" => ReportGoldenTests.Rich(),
         "minimal" => ReportGoldenTests.Minimal(),
+        "ten-minute-timeline" => HtmlReportTests.TenMinuteSession(),
         _ => ReportGoldenTests.Minimal().WithEventsLost(12),
     };
 
