@@ -24,15 +24,14 @@ internal sealed class SampledWaits(int callSiteDepth) : IProjection
 
     public void Observe(Signal signal)
     {
-        switch (signal)
+        if (signal is StackSample sample)
         {
-            case StackSample sample:
-                OnSample(sample);
-                break;
-            case PoolThreadSeen seen when _current.TryGetValue(seen.ThreadId, out var ended) && seen.TimestampMs >= ended.LastMs:
-                // The thread went back to the pool: its wait ended with the work item.
-                Close(seen.ThreadId, ended);
-                break;
+            OnSample(sample);
+        }
+        else if (signal is PoolThreadSeen seen && _current.TryGetValue(seen.ThreadId, out var run) && seen.TimestampMs >= run.LastMs)
+        {
+            // The thread went back to the pool: its wait ended with the work item.
+            Close(seen.ThreadId, run);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using LoopDoctor.Cli.Baselines;
 
 namespace LoopDoctor.Cli.Reporting;
@@ -8,12 +7,12 @@ internal static class CheckMarkdownWriter
 {
     public static void Write(CheckResult result, TextWriter w)
     {
-        var inv = CultureInfo.InvariantCulture;
-        var r = result.Report;
+        var target = result.Report.Target;
         w.WriteLine($"### LoopDoctor check: {(result.Passed ? "✅ passed" : "❌ failed")}");
         w.WriteLine();
-        w.WriteLine($"`{Escape(r.Target.ProcessName)}` (pid {r.Target.ProcessId}, {r.Target.RuntimeText}), {r.DurationSeconds.ToString("0.0", inv)} s observed, warm-up {result.WarmupSeconds.ToString("0.#", inv)} s excluded" +
-                    (result.JudgedQueueDelay is { } d ? string.Create(inv, $"; judged queue-delay p99 {d.P99:0.#} ms") : "") + ".");
+        w.WriteLine($"`{Escape(target.ProcessName)}` (pid {target.ProcessId}, {target.RuntimeText}), {DurationText.FromSeconds(result.Report.DurationSeconds)} observed, " +
+                    $"warm-up {DurationText.FromSeconds(result.WarmupSeconds)} excluded" +
+                    (result.JudgedQueueDelay is { } d ? $"; judged queue-delay p99 {DurationText.FromMilliseconds(d.P99)}" : "") + ".");
         w.WriteLine();
         w.WriteLine("| rule | result | details |");
         w.WriteLine("|---|---|---|");

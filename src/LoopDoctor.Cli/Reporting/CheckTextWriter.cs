@@ -1,4 +1,3 @@
-using System.Globalization;
 using LoopDoctor.Cli.Baselines;
 
 namespace LoopDoctor.Cli.Reporting;
@@ -8,13 +7,14 @@ internal static class CheckTextWriter
 {
     public static void Write(CheckResult result, TextWriter w)
     {
-        var inv = CultureInfo.InvariantCulture;
         var r = result.Report;
-        w.WriteLine($"loopdoctor check: {(result.Passed ? "PASSED" : "FAILED")} — {r.Target.ProcessName} (pid {r.Target.ProcessId}, {r.Target.RuntimeText}), {r.DurationSeconds.ToString("0.0", inv)} s observed, first {result.WarmupSeconds.ToString("0.#", inv)} s not judged (warm-up)");
+        w.WriteLine($"loopdoctor check: {(result.Passed ? "PASSED" : "FAILED")} — {r.Target.ProcessName} (pid {r.Target.ProcessId}, {r.Target.RuntimeText}), " +
+                    $"{DurationText.FromSeconds(r.DurationSeconds)} observed, the first {DurationText.FromSeconds(result.WarmupSeconds)} not judged (warm-up)");
         w.WriteLine($"baseline: {(result.BaselinePath is null ? "none" : result.BaselinePath + (result.BaselineFound ? "" : " (not found: every culprit is new)"))}");
         if (r.ThreadPool.QueueDelayMilliseconds is { } d && result.JudgedQueueDelay is { } j)
         {
-            w.WriteLine(string.Create(inv, $"queue delay: judged p50 {j.P50:0.#} ms, p99 {j.P99:0.#} ms (median of 1 s intervals); worst interval p99 {(d.P99 is { } worst ? worst.ToString("0.##", inv) + " ms" : "n/a")}"));
+            w.WriteLine($"queue delay: judged p50 {DurationText.FromMilliseconds(j.P50)}, p99 {DurationText.FromMilliseconds(j.P99)} (median of 1 s intervals); " +
+                        $"worst interval p99 {(d.P99 is { } worst ? DurationText.FromMilliseconds(worst) : "n/a")}");
         }
 
         foreach (var rule in result.Rules)
