@@ -75,12 +75,12 @@ public static class RuntimeTargets
     /// <summary>
     /// Starts SurvivalTarget for <paramref name="framework"/> and waits (a signal, with <see cref="ReadyTimeout"/>) for its
     /// <c>ready pid=N runtime=V port=P</c> line. It exits by itself when its stdin closes or after
-    /// <paramref name="lifetime"/> (default 5 min); disposing the result kills it.
+    /// <paramref name="lifetime"/> (default 5 min); disposing the result kills it. <paramref name="workload"/>: one of SurvivalTarget's Workloads.
     /// </summary>
-    public static async Task<RuntimeTarget> StartAsync(string framework, TimeSpan? lifetime = null)
+    public static async Task<RuntimeTarget> StartAsync(string framework, TimeSpan? lifetime = null, string? workload = null)
     {
         var executable = await ExecutableAsync(framework).ConfigureAwait(false);
-        var process = TestProcess.Start(executable, Arguments(lifetime));
+        var process = TestProcess.Start(executable, [.. Arguments(lifetime), .. workload is null ? Array.Empty<string>() : ["--workload", workload]]);
         try
         {
             var ready = await process.WaitForLineAsync(RuntimeTarget.ReadyLine, ReadyTimeout).ConfigureAwait(false);

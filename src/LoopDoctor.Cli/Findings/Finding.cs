@@ -65,4 +65,7 @@ internal sealed record Finding(
 
     /// <summary>Contention on locks taken inside the framework API this finding's call sites call, folded in here.</summary>
     public IReadOnlyList<FrameworkLock> FrameworkLocks { get; init; } = [];
+
+    /// <summary>Counts and durations were estimated from stack samples, not measured from events (an evidence line says why).</summary>
+    public bool Estimated { get; init; }
 }

@@ -18,8 +18,12 @@ internal sealed class BlockingWaits(int callSiteDepth) : IProjection
     /// <summary>Waits started and not yet ended, one per thread.</summary>
     public IEnumerable<WaitStarted> Open => _open.Values;
 
+    /// <summary>Whether any wait event arrived (the runtime's own included): without one, waits can only be read from samples.</summary>
+    public bool EventsSeen { get; private set; }
+
     public void Observe(Signal signal)
     {
+        EventsSeen |= signal is WaitStarted;
         switch (signal)
         {
             case ContentionStarted contention:

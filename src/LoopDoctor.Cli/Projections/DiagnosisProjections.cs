@@ -10,10 +10,11 @@ internal sealed class DiagnosisProjections : IProjection
     public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs)
     {
         BlockingWaits = new BlockingWaits(callSiteDepth);
+        SampledWaits = new SampledWaits(callSiteDepth);
         LockContentions = new LockContentions(callSiteDepth);
         LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        _all = [PoolThreads, ThreadPool, BlockingWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions];
+        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions];
     }
 
     public PoolThreads PoolThreads { get; } = new();
@@ -21,6 +22,9 @@ internal sealed class DiagnosisProjections : IProjection
     public ThreadPoolStatistics ThreadPool { get; } = new();
 
     public BlockingWaits BlockingWaits { get; }
+
+    /// <summary>Blocking waits from stack samples: what the rules use when no wait event arrived (.NET 8).</summary>
+    public SampledWaits SampledWaits { get; }
 
     public LockContentions LockContentions { get; }
 

@@ -57,6 +57,7 @@ internal sealed record FindingDocument(
     IReadOnlyList<string> Evidence,
     IReadOnlyList<string> ExplainedBy,
     IReadOnlyList<CallSiteDocument> CallSites,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Estimated,
     IReadOnlyList<FrameworkLockDocument> FrameworkLocks)
 {
     public static FindingDocument From(Finding finding) => new(
@@ -72,6 +73,7 @@ internal sealed record FindingDocument(
         finding.Evidence,
         finding.ExplainedBy,
         finding.CallSites.Select(CallSiteDocument.From).ToList(),
+        finding.Estimated,
         finding.FrameworkLocks.Select(FrameworkLockDocument.From).ToList());
 }
 

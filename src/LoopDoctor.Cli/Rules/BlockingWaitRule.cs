@@ -17,10 +17,17 @@ internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
     {
         var workers = projections.PoolThreads;
         var nowMs = projections.NowMs;
-        var inProgress = projections.BlockingWaits.Open
-            .Where(w => workers.IsWorker(w.ThreadId) && nowMs - w.TimestampMs >= options.LongCallbackThresholdMs)
-            .Select(w => (w.Stack.CallSite(options.CallSiteDepth), BlockingWaits.ApiOf(w), nowMs - w.TimestampMs, (CallbackActivity?)null));
-        var summary = projections.BlockingWaits.Ended.Summarize(workers.IsWorker, options.MaxCallSites, inProgress);
+        // Without a single wait event (.NET 8 emits none; a recording may not have enabled them) the samples tell.
+        var estimated = !projections.BlockingWaits.EventsSeen;
+        var inProgress = estimated
+            ? projections.SampledWaits.Current
+                .Where(w => workers.IsWorker(w.ThreadId) && w.DurationMs >= options.LongCallbackThresholdMs)
+                .Select(w => (w.Frames, (string?)w.Api, w.DurationMs, (CallbackActivity?)null))
+            : projections.BlockingWaits.Open
+                .Where(w => workers.IsWorker(w.ThreadId) && nowMs - w.TimestampMs >= options.LongCallbackThresholdMs)
+                .Select(w => (w.Stack.CallSite(options.CallSiteDepth), BlockingWaits.ApiOf(w), nowMs - w.TimestampMs, (CallbackActivity?)null));
+        var ended = estimated ? projections.SampledWaits.Ended : projections.BlockingWaits.Ended;
+        var summary = ended.Summarize(workers.IsWorker, options.MaxCallSites, inProgress);
         if (summary.Count == 0)
         {
             yield break;
@@ -36,10 +43,19 @@ internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
         var what = syncOverAsync
             ? $"Sync-over-async: thread-pool threads blocked waiting for tasks ({DescribeApi(top.BlockingApi)})"
             : $"Thread-pool threads blocked in synchronous waits ({top.BlockingApi ?? "WaitHandle"})";
-        var title = $"{what} at {top.Describe()}: {summary.Count} waits, {DurationText.FromMilliseconds(summary.TotalMs)} blocked in total, longest {DurationText.FromMilliseconds(summary.MaxMs)}";
+        var title = $"{what} at {top.Describe()}: {summary.Count} waits, {DurationText.FromMilliseconds(summary.TotalMs)} blocked in total, longest {DurationText.FromMilliseconds(summary.MaxMs)}" +
+                    (estimated ? " (estimated from stack samples)" : "");
         yield return new Finding(FindingKinds.BlockingWait, severity, title, syncOverAsync ? Advice.SyncOverAsync : Advice.BlockingWait,
-            summary.Count, Math.Round(summary.TotalMs, 3), Math.Round(summary.MaxMs, 3), summary.CallSites);
+            summary.Count, Math.Round(summary.TotalMs, 3), Math.Round(summary.MaxMs, 3), summary.CallSites)
+        {
+            Estimated = estimated,
+            Evidence = estimated ? [EstimatedEvidence] : [],
+        };
     }
+
+    internal const string EstimatedEvidence =
+        "Estimated from stack samples: the session saw no wait events (.NET 8 emits none; a recording may not have enabled them). " +
+        "A wait is a run of samples of one thread parked at one call site, as long as the run; waits shorter than the sampling interval are missed.";
 
     private static string DescribeApi(string? api) => api is null or "Monitor.Wait"
         ? ".Result / .Wait() / GetAwaiter().GetResult() / SemaphoreSlim.Wait"

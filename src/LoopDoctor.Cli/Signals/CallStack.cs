@@ -138,6 +138,7 @@ internal sealed partial class CallStack
         _ when frame.StartsWith("System.Threading.Monitor.Enter", StringComparison.Ordinal) => LockApi,
         _ when frame.StartsWith("System.Threading.Monitor.Wait", StringComparison.Ordinal) => "Monitor.Wait",
         _ when frame.StartsWith("System.Threading.WaitHandle.Wait", StringComparison.Ordinal) => "WaitHandle.WaitOne",
+        _ when frame.StartsWith("System.Threading.Thread.Join", StringComparison.Ordinal) => "Thread.Join",
         _ when frame.StartsWith("System.IO.", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => SynchronousIo,
         _ when frame.StartsWith("System.Net.Sockets.Socket.Receive", StringComparison.Ordinal) => SynchronousIo,
         _ when frame.StartsWith("System.Net.Sockets.Socket.Send", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => SynchronousIo,

@@ -1,9 +1,10 @@
 // A small HTTP service that knows nothing of LoopDoctor, for "the target survives" tests on .NET 8, 9 and 10.
-//   SurvivalTarget [--lifetime SECONDS]     (default 300)
+//   SurvivalTarget [--lifetime SECONDS] [--workload sync-over-async|cpu|lock]     (lifetime default 300)
 // Serves on 127.0.0.1 (an ephemeral port) from a dedicated thread, so it answers even when the thread pool is busy:
 //   GET /ping → "pong"
 //   GET /work → runs a few thread-pool tasks, answers "done N" when they are done
-// Prints "ready pid=N runtime=V port=P" once it serves. A light background workload runs on the pool all the time.
+// Prints "ready pid=N runtime=V port=P" once it serves. A light background workload runs on the pool all the time;
+// --workload adds one that hurts the pool (Workloads.cs) and prints "workload warm" once it has run a few seconds.
 // Exits (code 0) when stdin closes or the lifetime ends.
 using System.Globalization;
 using System.Net;
@@ -11,13 +12,20 @@ using System.Net.Sockets;
 using System.Text;
 
 var lifetime = TimeSpan.FromSeconds(300);
+string? workloadName = null;
 for (var i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--lifetime")
     {
         lifetime = TimeSpan.FromSeconds(double.Parse(args[i + 1], CultureInfo.InvariantCulture));
     }
+    else if (args[i] == "--workload")
+    {
+        workloadName = args[i + 1];
+    }
 }
+
+var workload = Workloads.For(workloadName);
 
 using var stopping = new CancellationTokenSource();
 var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -27,7 +35,8 @@ var port = ((IPEndPoint)listener.LocalEndpoint).Port;
 var server = new Thread(() => Serve(listener, stopping.Token)) { IsBackground = true, Name = "http" };
 server.Start();
 
-var background = Enumerable.Range(0, 4).Select(_ => Task.Run(() => BackgroundWorkAsync(stopping.Token))).ToArray();
+var background = Enumerable.Range(0, 4).Select(_ => Task.Run(() => BackgroundWorkAsync(stopping.Token)))
+    .Append(workload is null ? Task.CompletedTask : Task.Run(() => workload(stopping.Token))).ToArray();
 
 Console.WriteLine($"ready pid={Environment.ProcessId} runtime={Environment.Version} port={port}");
 Console.Out.Flush();

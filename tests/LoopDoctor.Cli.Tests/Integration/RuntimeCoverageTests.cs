@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+using LoopDoctor.Cli.Tests.Run;
+using LoopDoctor.Testing;
+using Xunit.Abstractions;
+
+namespace LoopDoctor.Cli.Tests.Integration;
+
+/// <summary>
+/// What LoopDoctor names on .NET 8, 9 and 10 (issue 15; the table in docs/cli.md): SurvivalTarget runs one of its
+/// workloads (tests/TestTargets/SurvivalTarget/Workloads.cs, written as application code is) and says when it has run
+/// for a few seconds; <c>loopdoctor diagnose --no-inject</c> then attaches, as to a service that already hangs.
+/// </summary>
+[Collection(RealProcessCollection.Name)]
+[Trait("Category", "Survival")]
+public sealed class RuntimeCoverageTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("net8.0")]
+    [InlineData("net9.0")]
+    [InlineData("net10.0")]
+    public async Task Sync_over_async_is_starvation_with_its_blocking_wait_on_every_runtime(string framework)
+    {
+        var (target, report) = await DiagnoseAsync(framework, "sync-over-async");
+
+        Assert.Equal("starving", report.GetProperty("verdict").GetString());
+        var wait = Finding(report, "blocking-wait");
+        Assert.Contains(wait.GetProperty("callSites").EnumerateArray(), c => c.GetProperty("blockingApi").GetString() == "GetAwaiter().GetResult()");
+        // .NET 8 emits no WaitHandle events: the waits come from the stack samples, and the finding says so.
+        var estimated = wait.TryGetProperty("estimated", out var flag) && flag.GetBoolean();
+        Assert.Equal(target.Major < 9, estimated);
+    }
+
+    [Theory]
+    [InlineData("net8.0")]
+    [InlineData("net9.0")]
+    public async Task A_lock_held_across_slow_work_is_lock_contention_at_its_method(string framework)
+    {
+        var (_, report) = await DiagnoseAsync(framework, "lock");
+
+        Assert.Equal("InventoryCache.Refresh", Finding(report, "lock-contention").GetProperty("callSites")[0].GetProperty("frames")[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("net8.0")]
+    [InlineData("net9.0")]
+    public async Task A_long_computation_is_a_long_callback_at_its_method(string framework)
+    {
+        var (_, report) = await DiagnoseAsync(framework, "cpu");
+
+        Assert.Equal("MonthlyReport.Build", Finding(report, "long-callback").GetProperty("callSites")[0].GetProperty("frames")[0].GetString());
+    }
+
+    private async Task<((int Major, string Version) Target, JsonElement Report)> DiagnoseAsync(string framework, string workload)
+    {
+        using var target = await RuntimeTargets.StartAsync(framework, workload: workload);
+        output.WriteLine(RuntimeTargets.PublishLog(framework));
+        await target.Process.WaitForLineAsync("^workload warm$", RuntimeTargets.ReadyTimeout);
+
+        using var cli = LoopDoctorExe.Start(["diagnose", "-p", target.Pid.ToString(CultureInfo.InvariantCulture), "--duration", "6s", "--format", "json", "--no-inject"]);
+        var exit = await cli.WaitForExitAsync(LoopDoctorExe.Timeout);
+        output.WriteLine($"{target}: loopdoctor exited with {exit}{Environment.NewLine}{cli.DescribeOutput()}");
+        Assert.True(exit is (int)ExitCode.Ok or (int)ExitCode.FindingsPresent, cli.DescribeOutput());
+
+        using var document = JsonDocument.Parse(string.Join(Environment.NewLine, cli.StdoutLines));
+        var report = document.RootElement.Clone();
+        var version = target.RuntimeVersion.ToString(3);
+        Assert.Equal(version, report.GetProperty("target").GetProperty("runtimeVersion").GetString());
+        return ((target.RuntimeVersion.Major, version), report);
+    }
+
+    private static JsonElement Finding(JsonElement report, string kind)
+    {
+        var finding = report.GetProperty("findings").EnumerateArray().FirstOrDefault(f => f.GetProperty("kind").GetString() == kind);
+        Assert.True(finding.ValueKind == JsonValueKind.Object, $"no {kind} finding in {report}");
+        return finding;
+    }
+}
