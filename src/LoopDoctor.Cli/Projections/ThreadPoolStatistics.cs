@@ -204,6 +204,5 @@ internal sealed class ThreadPoolStatistics : IProjection
     {
         ThreadCountLast = LastThreadCount ?? 0,
         QueueLengthLast = LastQueueLength ?? 0,
-        BlockedThreadsMax = MaxBlockedPoolThreads,
     };
 }
