@@ -75,7 +75,7 @@ internal static class VerdictSentence
 
     private static string? Phrase(Finding cause, ThreadPoolSummary pool)
     {
-        var site = cause.CallSites.Count > 0 ? $"`{cause.CallSites[0].Describe()}`" : null;
+        var site = cause.CallSites.Count > 0 ? $"`{cause.CallSites[0].Describe()}`" + (cause.Estimated ? " (estimated from stack samples)" : "") : null;
         return cause.Kind switch
         {
             FindingKinds.BlockingWait when site is not null => pool.BlockedThreadsMax >= 2

@@ -36,6 +36,12 @@ internal sealed class DiagnosisProjections : IProjection
     /// <summary>The session in time buckets (the HTML report's charts, monitor's sparklines).</summary>
     public SessionTimeline Timeline { get; }
 
+    /// <summary>Whether <see cref="BlockedAtOnce"/> comes from stack samples: without wait events (.NET 8) only they show parked threads.</summary>
+    public bool BlockedAtOnceSampled => !BlockingWaits.EventsSeen;
+
+    /// <summary>The most threads blocked in waits at the same time: from wait events, else from stack samples.</summary>
+    public int BlockedAtOnce => BlockedAtOnceSampled ? SampledWaits.MaxBlockedAtOnce : ThreadPool.MaxBlockedPoolThreads;
+
     /// <summary>The latest event time seen (ms into the trace): how long an open wait or episode has lasted so far.</summary>
     public double NowMs { get; private set; }
 

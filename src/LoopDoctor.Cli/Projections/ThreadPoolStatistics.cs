@@ -207,6 +207,5 @@ internal sealed class ThreadPoolStatistics : IProjection
     {
         ThreadCountLast = LastThreadCount ?? 0,
         QueueLengthLast = LastQueueLength ?? 0,
-        BlockedThreadsMax = MaxBlockedPoolThreads,
     };
 }

@@ -59,8 +59,8 @@ internal sealed record FindingDocument(
     IReadOnlyList<string> Evidence,
     IReadOnlyList<string> ExplainedBy,
     IReadOnlyList<CallSiteDocument> CallSites,
-    IReadOnlyList<FrameworkLockDocument> FrameworkLocks,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Estimated)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Estimated,
+    IReadOnlyList<FrameworkLockDocument> FrameworkLocks)
 {
     public static FindingDocument From(Finding finding) => new(
         finding.Id,
@@ -75,8 +75,8 @@ internal sealed record FindingDocument(
         finding.Evidence,
         finding.ExplainedBy,
         finding.CallSites.Select(CallSiteDocument.From).ToList(),
-        finding.FrameworkLocks.Select(FrameworkLockDocument.From).ToList(),
-        finding.Estimated);
+        finding.Estimated,
+        finding.FrameworkLocks.Select(FrameworkLockDocument.From).ToList());
 }
 
 /// <summary>Contention on a lock framework code took, folded into the finding of the application call that reached it.</summary>

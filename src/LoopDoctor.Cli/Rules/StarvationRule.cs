@@ -55,12 +55,11 @@ internal sealed class StarvationRule(DiagnosisOptions options) : IFindingRule
             score += 2;
         }
 
-        // Without wait events (.NET 8) the stack samples show how many threads were parked at once.
-        var sampled = !projections.BlockingWaits.EventsSeen;
-        var blocked = sampled ? projections.SampledWaits.MaxBlockedAtOnce : pool.MaxBlockedPoolThreads;
+        var sampled = projections.BlockedAtOnceSampled;
+        var blocked = projections.BlockedAtOnce;
         if (blocked >= 2 && score > 0)
         {
-            evidence.Add($"Up to {blocked} threads were blocked in waits at once{(sampled ? " (seen in stack samples)" : "")}.");
+            evidence.Add($"Up to {blocked} threads were blocked in waits at the same time{(sampled ? " (seen in stack samples)" : "")}.");
             score++;
         }
 

@@ -64,7 +64,8 @@ internal sealed class DiagnosisPipeline
         lock (_lock)
         {
             var findings = FindingLinks.Link(_rules.SelectMany(r => r.Evaluate(_projections)), _projections.LockContentions.Framework, _options);
-            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings, _projections.ThreadPool.ToSummary())
+            return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings,
+                _projections.ThreadPool.ToSummary() with { BlockedThreadsMax = _projections.BlockedAtOnce })
             {
                 Timeline = _projections.Timeline.Snapshot(),
             };

@@ -3,7 +3,7 @@ namespace LoopDoctor.Cli.Signals;
 /// <summary>Whose code took a contended lock.</summary>
 internal enum LockTakerKind
 {
-    /// <summary>The frame just outside Monitor/Lock did not resolve, or no Monitor/Lock frame did: LoopDoctor cannot tell.</summary>
+    /// <summary>The frame just outside Monitor/Lock did not resolve, or an unnamed frame came first: LoopDoctor cannot tell.</summary>
     Unknown,
 
     /// <summary>Application code took the lock (itself, or a method inlined into it).</summary>
@@ -45,7 +45,10 @@ internal sealed record LockTaker(LockTakerKind Kind, string? Frame, string? Call
                 continue;
             }
 
-            if (!inLockMachinery || unnamedSince)
+            // .NET 8 and 9 enter a contended lock in native code called straight from the taker (no managed Monitor frame):
+            // the innermost frame of a contention stack is the taker there.
+            var nativeLockEntry = i == 0;
+            if ((!inLockMachinery && !nativeLockEntry) || unnamedSince)
             {
                 return Unknown;
             }

@@ -74,6 +74,6 @@ public class SampledWaitTests
 
         var starvation = s.Find(FindingKinds.ThreadPoolStarvation);
         Assert.NotNull(starvation);
-        Assert.Contains(starvation.Evidence, e => e.Contains("Up to 4 threads were blocked in waits at once (seen in stack samples)", StringComparison.Ordinal));
+        Assert.Contains(starvation.Evidence, e => e.Contains("Up to 4 threads were blocked in waits at the same time (seen in stack samples)", StringComparison.Ordinal));
     }
 }
