@@ -16,7 +16,7 @@ public sealed class LoopDoctorAgent : IDisposable
     private static LoopDoctorAgent? _current;
 
     private readonly LoopDoctorInstruments _instruments;
-    private readonly PrometheusExposition _exposition;
+    private readonly PrometheusExposition? _exposition;
     private StandaloneMetricsServer? _metricsServer;
     private AgentProbes? _probes;
     private RuntimeEventListener? _runtimeEvents;
@@ -30,8 +30,9 @@ public sealed class LoopDoctorAgent : IDisposable
     {
         Options = options;
         _instruments = new LoopDoctorInstruments();
-        // Before any probe records: the SDK drops measurements made before its listener subscribes.
-        _exposition = PrometheusExposition.Create(options, log: AgentLog.Write);
+        // Only for the standalone endpoint (ASP.NET Core apps export through their own MeterProvider), and before any
+        // probe records: the SDK drops measurements made before its listener subscribes.
+        _exposition = options.MetricsUrl is null ? null : PrometheusExposition.Create(options, log: AgentLog.Write);
     }
 
     /// <summary>The running agent, or null.</summary>
@@ -87,7 +88,7 @@ public sealed class LoopDoctorAgent : IDisposable
         _instruments.Meter.CreateObservableGauge("loopdoctor.health.status", () => (int)GetThreadPoolHealth().Status, "{status}",
             "Thread-pool health as the health check sees it: 0 healthy, 1 degraded, 2 unhealthy.");
 
-        if (Options.MetricsUrl is { } url)
+        if (Options.MetricsUrl is { } url && _exposition is not null)
         {
             try
             {
@@ -156,10 +157,6 @@ public sealed class LoopDoctorAgent : IDisposable
 
     private AgentProbes Probes => _probes ?? throw new ObjectDisposedException(nameof(LoopDoctorAgent));
 
-    /// <summary>One Prometheus scrape of the agent's meters, in the format the <c>Accept</c> header asks for.</summary>
-    internal ValueTask<MetricsScrapeResult> ScrapeMetricsAsync(string? acceptHeader, CancellationToken cancellationToken)
-        => _exposition.ScrapeAsync(acceptHeader, cancellationToken);
-
     /// <summary>The standalone endpoint's address when <see cref="LoopDoctorOptions.MetricsUrl"/> is set and it started (the real port when the URL asked for port 0).</summary>
     public Uri? MetricsEndpoint => _metricsServer?.Url;
 
@@ -186,7 +183,7 @@ public sealed class LoopDoctorAgent : IDisposable
         _probes?.Dispose();
         _runtimeEvents?.Dispose();
         _unobservedExceptions?.Dispose();
-        _exposition.Dispose();
+        _exposition?.Dispose();
         _instruments.Dispose();
     }
 }

@@ -14,7 +14,7 @@ public sealed class NeedsAgentCollection
 /// <summary>
 /// Under BlockingApp's own load (the <c>load</c> command, from a second process), the embedded agent's <c>/metrics</c>
 /// shows each scenario's signal and each fixed twin does not. Metric names are the agent's documented Prometheus names.
-/// These need the agent wired into AddLoopDoctor / MapLoopDoctorMetrics.
+/// These need the agent wired into AddLoopDoctor and the official exporter's MapPrometheusScrapingEndpoint.
 /// </summary>
 [Collection(NeedsAgentCollection.Name)]
 [Trait("Category", "NeedsAgent")]

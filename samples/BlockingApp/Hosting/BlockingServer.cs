@@ -3,6 +3,7 @@ using BlockingApp.Scenarios;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry.Metrics;
 
 namespace BlockingApp.Hosting;
 
@@ -60,6 +61,9 @@ internal static class BlockingServer
                 options.MetricsUrl = arguments.MetricsUrl;
             });
             health.AddLoopDoctor();
+            // /metrics: the official OpenTelemetry exporter, which AddLoopDoctor's meters join (--metrics-url adds the
+            // agent's own endpoint, which answers while the pool is starved).
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
         }
 
         var app = builder.Build();
@@ -95,7 +99,7 @@ internal static class BlockingServer
         app.MapHealthChecks("/health");
         if (!arguments.NoAgent)
         {
-            app.MapLoopDoctorMetrics("/metrics");
+            app.MapPrometheusScrapingEndpoint("/metrics");
         }
 
         return app;

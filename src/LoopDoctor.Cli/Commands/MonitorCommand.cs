@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LoopDoctor.Cli.CommandLine;
+using LoopDoctor.Cli.Fleet;
 using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Runs;
 using LoopDoctor.Cli.Sources;
@@ -9,11 +10,12 @@ using LoopDoctor.Cli.Targets;
 namespace LoopDoctor.Cli.Commands;
 
 internal sealed record MonitorOptions(int? ProcessId, string? Name, TimeSpan Refresh, TimeSpan? Duration, ReportFormat Format, string? Output, bool NoInject, int? PrometheusPort = null,
-    StackSampling StackSampling = StackSampling.OnLag);
+    StackSampling StackSampling = StackSampling.OnLag, string? DiagnosticPort = null, bool All = false, string PrometheusAddress = "127.0.0.1");
 
 /// <summary>
 /// <c>loopdoctor monitor</c>: a live view (one plain line per refresh on stderr) of the pool and the top culprits;
-/// Ctrl+C ends with the same report as diagnose.
+/// Ctrl+C ends with the same report as diagnose. With <c>--diagnostic-port</c> or <c>--all</c>, every process of a
+/// fleet at once (<see cref="FleetMonitor"/>): one report per process, a JSON array with <c>--format json</c>.
 /// </summary>
 internal static class MonitorCommand
 {
@@ -32,7 +34,27 @@ internal static class MonitorCommand
         var noInject = CommonOptions.NoInject();
         var prometheusPort = new Option<int?>("--prometheus-port")
         {
-            Description = "Also serve the attached process's figures at http://127.0.0.1:PORT/metrics (Prometheus sidecar; 0 picks a free port).",
+            Description = "Also serve the monitored processes' figures at http://ADDRESS:PORT/metrics (Prometheus sidecar; 0 picks a free port).",
+        };
+        var prometheusAddress = new Option<string>("--prometheus-address")
+        {
+            Description = "The address --prometheus-port binds: 127.0.0.1 (default), or 0.0.0.0 where Prometheus scrapes from outside (a pod's sidecar).",
+            DefaultValueFactory = _ => "127.0.0.1",
+        };
+        prometheusAddress.Validators.Add(r =>
+        {
+            if (!System.Net.IPAddress.TryParse(r.GetValueOrDefault<string>(), out _))
+            {
+                r.AddError($"--prometheus-address must be an IP address such as 127.0.0.1 or 0.0.0.0, not '{r.GetValueOrDefault<string>()}'.");
+            }
+        });
+        var diagnosticPort = new Option<string?>("--diagnostic-port")
+        {
+            Description = "Listen on this Unix socket for every .NET process started with DOTNET_DiagnosticPorts=PATH,nosuspend, and monitor each one that connects.",
+        };
+        var all = new Option<bool>("--all")
+        {
+            Description = "Monitor every .NET process this user can see, and each new one (with --name: only those of that name).",
         };
         prometheusPort.Validators.Add(r =>
         {
@@ -62,28 +84,87 @@ internal static class MonitorCommand
         };
         var command = new Command("monitor", "Watch a running .NET process live: queue delay, pool threads, queue length, injections by reason and the top culprit call sites. Ctrl+C prints the full diagnosis.")
         {
-            processId, name, refresh, duration, format, output, noInject, prometheusPort, stackSampling,
+            processId, name, refresh, duration, format, output, noInject, prometheusPort, prometheusAddress, stackSampling, diagnosticPort, all,
         };
-        CommonOptions.RequireOneTarget(command, processId, name);
+        command.Validators.Add(result =>
+        {
+            var hasName = result.GetResult(name) is not null;
+            var hasAll = result.GetValue(all);
+            var targets = (result.GetResult(processId) is not null ? 1 : 0) + (hasName && !hasAll ? 1 : 0)
+                          + (result.GetResult(diagnosticPort) is not null ? 1 : 0) + (hasAll ? 1 : 0);
+            if (targets != 1)
+            {
+                result.AddError("Specify the target with exactly one of --process-id (-p), --name (-n), --diagnostic-port or --all.");
+            }
+        });
         command.SetAction((result, ct) => RunAsync(
-            new MonitorOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(refresh), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject), result.GetValue(prometheusPort), result.GetValue(stackSampling)),
+            new MonitorOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(refresh), result.GetValue(duration), result.GetValue(format), result.GetValue(output),
+                result.GetValue(noInject), result.GetValue(prometheusPort), result.GetValue(stackSampling), result.GetValue(diagnosticPort), result.GetValue(all), result.GetValue(prometheusAddress)!),
             console, ct));
         return command;
     }
 
     public static async Task<int> RunAsync(MonitorOptions options, CliConsole console, CancellationToken cancellationToken)
     {
+        var session = new LiveSessionOptions(!options.NoInject, options.Refresh < MinimumRefresh ? MinimumRefresh : options.Refresh, options.StackSampling);
+        if (options.DiagnosticPort is not null || options.All)
+        {
+            return await RunFleetAsync(options, session, console, cancellationToken).ConfigureAwait(false);
+        }
+
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
         List<IRunObserver> observers = [new LiveView(options.Refresh, console, table: true)];
         if (options.PrometheusPort is { } port)
         {
-            observers.Insert(0, new PrometheusSidecarObserver(port, console));
+            observers.Insert(0, new PrometheusSidecarObserver(options.PrometheusAddress, port, console));
         }
 
-        var session = new LiveSessionOptions(!options.NoInject, options.Refresh < MinimumRefresh ? MinimumRefresh : options.Refresh, options.StackSampling);
         var outcome = await new DiagnosisRun(observers).AttachAsync(target, session, options.Duration, console, cancellationToken).ConfigureAwait(false);
         return (int)await ReportOutput.WriteAsync(outcome.Report, options.Format, options.Output, console).ConfigureAwait(false);
     }
 
     private static readonly TimeSpan MinimumRefresh = TimeSpan.FromMilliseconds(100);
+
+    private static async Task<int> RunFleetAsync(MonitorOptions options, LiveSessionOptions session, CliConsole console, CancellationToken cancellationToken)
+    {
+        var fleet = new FleetMonitor(session, console);
+        using var sidecar = options.PrometheusPort is { } port
+            ? PrometheusSidecar.StartFleet(fleet.SidecarTargets, options.PrometheusAddress, port, message => console.Error.WriteLine($"loopdoctor: metrics endpoint: {message}"))
+            : null;
+        await using var listener = options.DiagnosticPort is { } path
+            ? ReverseConnectListener.Start(path, (advertisement, gone) =>
+            {
+                fleet.Add(advertisement.ProcessId, gone);
+                return Task.CompletedTask;
+            }, message => console.Error.WriteLine($"loopdoctor: {message}"))
+            : null;
+        await console.Error.WriteLineAsync((listener is not null
+            ? $"loopdoctor: listening on {listener.Path} for .NET processes started with DOTNET_DiagnosticPorts={listener.Path},nosuspend"
+            : $"loopdoctor: watching every .NET process{(options.Name is { } n ? $" named {n}" : "")}") +
+            (sidecar is not null ? $"; serving Prometheus metrics at {sidecar.Url}" : "") + "; Ctrl+C for the reports...").ConfigureAwait(false);
+
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.Duration is { } duration)
+        {
+            watching.CancelAfter(duration);
+        }
+
+        var tasks = new List<Task> { fleet.WatchAsync(options.Refresh < MinimumRefresh ? MinimumRefresh : options.Refresh, watching.Token) };
+        if (options.All)
+        {
+            tasks.Add(fleet.DiscoverAsync(options.Name, watching.Token));
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or --duration: the reports follow.
+        }
+
+        var reports = await fleet.StopAsync().ConfigureAwait(false);
+        return (int)await ReportOutput.WriteAllAsync(reports, options.Format, options.Output, console).ConfigureAwait(false);
+    }
 }

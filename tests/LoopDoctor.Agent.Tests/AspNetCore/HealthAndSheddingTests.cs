@@ -5,6 +5,7 @@ using LoopDoctor.Agent.Tests.Probes;
 using LoopDoctor.Agent.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
 using Xunit.Abstractions;
 
 namespace LoopDoctor.Agent.Tests.AspNetCore;
@@ -24,7 +25,11 @@ public sealed class HealthAndSheddingTests(ITestOutputHelper output)
     public async Task Health_turns_degraded_during_a_stall_and_healthy_after()
     {
         await using var web = await LocalWebApp.StartAsync(
-            b => b.Services.AddLoopDoctor(Configure).AddHealthChecks().AddLoopDoctor(),
+            b =>
+            {
+                b.Services.AddLoopDoctor(Configure).AddHealthChecks().AddLoopDoctor();
+                b.Services.AddOpenTelemetry().WithMetrics(m => m.AddPrometheusExporter());
+            },
             app => app.MapHealthChecks("/health"));
         var agent = LoopDoctorAgent.Current!;
 
@@ -63,13 +68,17 @@ public sealed class HealthAndSheddingTests(ITestOutputHelper output)
     public async Task Load_shedding_rejects_with_retry_after_while_lagging_and_spares_health_and_metrics()
     {
         await using var web = await LocalWebApp.StartAsync(
-            b => b.Services.AddLoopDoctor(Configure).AddHealthChecks().AddLoopDoctor(),
+            b =>
+            {
+                b.Services.AddLoopDoctor(Configure).AddHealthChecks().AddLoopDoctor();
+                b.Services.AddOpenTelemetry().WithMetrics(m => m.AddPrometheusExporter());
+            },
             app =>
             {
                 app.UseLoopDoctorLoadShedding();
                 app.MapGet("/work", () => "done");
                 app.MapHealthChecks("/health");
-                app.MapLoopDoctorMetrics();
+                app.MapPrometheusScrapingEndpoint("/metrics");
             });
         var agent = LoopDoctorAgent.Current!;
         using (var ok = await web.Client.GetAsync("/work"))

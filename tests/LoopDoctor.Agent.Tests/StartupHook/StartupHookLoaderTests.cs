@@ -66,8 +66,12 @@ public sealed class StartupHookFailureTests
                 }
             }
 
-            using var target = HookTargetProcess.Start(withStartupHook: true,
-                new Dictionary<string, string> { ["DOTNET_STARTUP_HOOKS"] = Path.Combine(copy.FullName, "LoopDoctor.StartupHook.dll") });
+            // With the standalone endpoint asked for: only that endpoint needs OpenTelemetry.dll.
+            using var target = HookTargetProcess.Start(withStartupHook: true, new Dictionary<string, string>
+            {
+                ["DOTNET_STARTUP_HOOKS"] = Path.Combine(copy.FullName, "LoopDoctor.StartupHook.dll"),
+                ["LOOPDOCTOR_METRICS_URL"] = "http://127.0.0.1:0/metrics",
+            });
             var error = target.WaitForStderr(l => l.StartsWith(AgentLoader.ReportPrefix, StringComparison.Ordinal), "the hook's error line");
             Assert.Contains(reason, error);
             Assert.EndsWith("agent=none metrics=none", target.Status());

@@ -12,6 +12,10 @@ public class CommandLineTests
     [InlineData("diagnose", "-p", "1", "-n", "x")]
     [InlineData("monitor", "--refresh", "0")]
     [InlineData("monitor", "-p", "1", "--stack-sampling", "sometimes")]
+    [InlineData("monitor", "-p", "1", "--diagnostic-port", "/tmp/x.sock")]     // one target kind at a time
+    [InlineData("monitor", "--all", "--diagnostic-port", "/tmp/x.sock")]
+    [InlineData("monitor", "--all", "--prometheus-port", "0", "--prometheus-address", "localhost")] // an IP address
+    [InlineData("monitor", "--diagnostic-port", "/nonexistent-dir-of-loopdoctor/x.sock")]          // cannot listen there
     [InlineData("frobnicate")]
     [InlineData]
     public async Task Usage_errors_exit_2_with_one_line_and_no_stack_trace(params string[] args)

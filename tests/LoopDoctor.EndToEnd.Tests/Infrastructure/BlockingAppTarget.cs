@@ -25,15 +25,18 @@ public sealed partial class BlockingAppTarget : IAsyncDisposable
     /// <summary>Kestrel's address, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri BaseAddress { get; }
 
-    /// <summary>The embedded agent's <c>/metrics</c> served by Kestrel (app.MapLoopDoctorMetrics).</summary>
+    /// <summary>The embedded agent's <c>/metrics</c> served by Kestrel (the official exporter: app.MapPrometheusScrapingEndpoint).</summary>
     public Uri KestrelMetricsUrl => new(BaseAddress, "metrics");
 
     /// <summary>The agent's own endpoint (<c>--metrics-url</c>, its own thread: answers while the pool is starved); null without it.</summary>
     public Uri? StandaloneMetricsUrl { get; }
 
-    public static async Task<BlockingAppTarget> StartAsync(params string[] arguments)
+    public static Task<BlockingAppTarget> StartAsync(params string[] arguments) => StartAsync(arguments, options: null);
+
+    /// <param name="options">The process's environment, e.g. <c>DOTNET_DiagnosticPorts</c> for a fleet.</param>
+    public static async Task<BlockingAppTarget> StartAsync(string[] arguments, TestProcessOptions? options)
     {
-        var process = TestProcess.StartDotnet(RepoPaths.BlockingAppDll, ["--urls", "http://127.0.0.1:0", .. arguments]);
+        var process = TestProcess.StartDotnet(RepoPaths.BlockingAppDll, ["--urls", "http://127.0.0.1:0", .. arguments], options);
         try
         {
             var ready = await process.WaitForLineAsync(ReadyLine(), StartTimeout);

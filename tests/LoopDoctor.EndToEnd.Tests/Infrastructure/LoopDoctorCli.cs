@@ -13,4 +13,8 @@ public static partial class LoopDoctorCli
     /// <summary><c>loopdoctor: serving Prometheus metrics for pid 1234 at http://127.0.0.1:40299/metrics</c> (stderr).</summary>
     [GeneratedRegex(@"serving Prometheus metrics for pid (?<pid>[0-9]+) at (?<url>http://127\.0\.0\.1:[1-9][0-9]{0,4}/\S*)$")]
     public static partial Regex SidecarLine();
+
+    /// <summary><c>loopdoctor: listening on PATH for .NET processes ...; serving Prometheus metrics at URL; Ctrl+C ...</c> (stderr).</summary>
+    [GeneratedRegex(@"listening on (?<path>\S+) for \.NET processes .*serving Prometheus metrics at (?<url>http://127\.0\.0\.1:[1-9][0-9]{0,4}/metrics)")]
+    public static partial Regex FleetLine();
 }
