@@ -96,7 +96,9 @@ internal sealed class LiveView(TimeSpan refresh, CliConsole console, bool table,
         }
 
         var max = values.Max() ?? 0;
-        var label = $" last {seconds.ToString("0", CultureInfo.InvariantCulture)} s, {what}, peak {max.ToString("0.#", CultureInfo.InvariantCulture)}{unit}";
+        // Durations by the one rule (DurationText); counts as they are.
+        var peak = unit == " ms" ? DurationText.FromMilliseconds(max) : max.ToString("0.#", CultureInfo.InvariantCulture) + unit;
+        var label = $" last {DurationText.FromSeconds(seconds)}, {what}, peak {peak}";
         return new Paragraph().Append(Sparkline.Of(values, SparklineWidth), new Style(color)).Append(label, new Style(Color.Grey));
     }
 
