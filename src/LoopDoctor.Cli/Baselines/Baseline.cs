@@ -131,13 +131,12 @@ internal static class Culprits
                     continue;
                 }
 
-                // No application frame: nothing to fix or accept by name, and it comes and goes with stack resolution.
-                if (site.Frames.Count == 0 || (finding.Kind != FindingKinds.UnobservedTaskException && site.TotalMilliseconds < MinimumMilliseconds))
+                // Neither an application frame nor a stable endpoint name: nothing to fix or accept by name.
+                if (CallSiteKey.Of(site) is not { } key || (finding.Kind != FindingKinds.UnobservedTaskException && site.TotalMilliseconds < MinimumMilliseconds))
                 {
                     continue;
                 }
 
-                var key = CallSiteKey.Normalize(site.Frames[0]);
                 if (seen.Add(key))
                 {
                     yield return new Culprit(finding.Kind, key, finding.Severity, finding, site);

@@ -12,6 +12,16 @@ internal static partial class CallSiteKey
     /// <summary>The key of a call site without a resolvable application frame.</summary>
     public const string NoCallSite = "(no application frame)";
 
+    /// <summary>
+    /// A call site's key: its innermost application frame; without one (the JIT inlined an MVC action into its invoker),
+    /// the action's display name, which normalizes to the same key as the action's own frame, so a baseline holds
+    /// whether or not the action was inlined; else an attribute route. Null when neither is known.
+    /// </summary>
+    public static string? Of(LoopDoctor.Cli.Findings.CallSite site) =>
+        site.Frames.Count > 0 ? Normalize(site.Frames[0])
+        : site.Endpoint?.StableName is { } name ? Normalize(name)
+        : null;
+
     public static string Normalize(string frame)
     {
         var text = frame.Trim();

@@ -123,6 +123,9 @@ internal sealed record DiagnosisReport(
     /// <summary>The session in time buckets; null for a report not built from a session (tests, goldens).</summary>
     public ReportTimeline? Timeline { get; init; }
 
+    /// <summary>What this session's events could not show, in words (no stack samples: no long callbacks), so an empty finding list is not read as health.</summary>
+    public IReadOnlyList<string> Unseen { get; init; } = [];
+
     /// <summary>The target exited mid-session (exit code 6).</summary>
     public bool TargetExited { get; init; }
 

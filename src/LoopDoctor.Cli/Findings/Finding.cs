@@ -1,3 +1,5 @@
+using LoopDoctor.Cli.Signals;
+
 namespace LoopDoctor.Cli.Findings;
 
 /// <summary>Stable finding kinds: CI gates and JSON consumers match on these strings, so they never change.</summary>
@@ -27,7 +29,34 @@ internal sealed record CallSite(IReadOnlyList<string> Frames, long Count, double
     /// <summary>For long callbacks: "cpu" (running managed code) or "blocked" (in native code: sleep, synchronous I/O).</summary>
     public string? Activity { get; init; }
 
-    public string Describe() => Frames.Count == 0 ? "(no resolvable application frame)" : Frames[0];
+    /// <summary>The request being served there (ASP.NET Core), when the stack and the request events prove which.</summary>
+    public RequestEndpoint? Endpoint { get; init; }
+
+    /// <summary>The framework entry that called the code (an MVC action, a minimal API handler), when the stack shows one.</summary>
+    public CodeEntry Entry { get; init; }
+
+    /// <summary>
+    /// The framework's compiled delegate (<c>dynamicClass.lambda_method3</c>) standing where the user's code was: the JIT
+    /// inlined the action or handler into it, so <see cref="Frames"/> is empty.
+    /// </summary>
+    public string? InlinedInto { get; init; }
+
+    /// <summary>The work item's outermost frame, given when no application frame resolved.</summary>
+    public string? WorkItem { get; init; }
+
+    /// <summary>True when the user's code is known to have been inlined away: the frames shown are not all the code that ran.</summary>
+    public bool MayBeInlined => InlinedInto is not null;
+
+    public static CallSite From(Attribution site, long count, double totalMilliseconds) => new(site.Frames, count, totalMilliseconds)
+    {
+        Endpoint = site.Endpoint,
+        Entry = site.Entry,
+        InlinedInto = site.InlinedInto,
+        WorkItem = site.WorkItem,
+    };
+
+    /// <summary>What to fix, in words: the innermost application frame, else what is known instead of it, and what is not.</summary>
+    public string Describe() => CallSiteText.Describe(this);
 }
 
 /// <summary>

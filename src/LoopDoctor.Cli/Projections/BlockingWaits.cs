@@ -7,7 +7,7 @@ namespace LoopDoctor.Cli.Projections;
 /// still open. A wait inside a contended lock is left out: it is the lock's.
 /// Runtime events: https://learn.microsoft.com/dotnet/fundamentals/diagnostics/runtime-wait-handle-events
 /// </summary>
-internal sealed class BlockingWaits(int callSiteDepth) : IProjection
+internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests = null) : IProjection
 {
     private readonly Dictionary<int, WaitStarted> _open = [];
     private readonly HashSet<int> _inContention = [];
@@ -38,17 +38,20 @@ internal sealed class BlockingWaits(int callSiteDepth) : IProjection
                 _open[start.ThreadId] = start;
                 break;
             case WaitStopped stop when _open.Remove(stop.ThreadId, out var start):
-                Ended.Add(start.ThreadId, start.Stack.CallSite(callSiteDepth), ApiOf(start), Math.Max(0, stop.TimestampMs - start.TimestampMs));
+                Ended.Add(start.ThreadId, AttributionOf(start), ApiOf(start), Math.Max(0, stop.TimestampMs - start.TimestampMs));
                 break;
         }
     }
+
+    /// <summary>Who to blame for <paramref name="start"/>: its stack, and the request its thread was serving.</summary>
+    public Attribution AttributionOf(WaitStarted start) => Attribution.Of(start.Stack, callSiteDepth, requests, start.ThreadId, start.TimestampMs);
 
     /// <summary>
     /// Waits with neither a known source nor an application frame are the runtime's own (the pool's gate thread waits
     /// ~500 ms twice a second with WaitSource Unknown; the timer thread likewise): not the user's doing.
     /// </summary>
     public static bool IsUserWait(WaitStarted start) =>
-        start.Source == WaitSource.MonitorWait || start.Stack.ApplicationFrames.Count > 0;
+        start.Source == WaitSource.MonitorWait || start.Stack.ApplicationFrames.Count > 0 || start.Stack.UserCodeInlined;
 
     /// <summary>The wait's blocking API in user terms; Monitor.Wait when only the wait's source tells.</summary>
     public static string? ApiOf(WaitStarted start) =>

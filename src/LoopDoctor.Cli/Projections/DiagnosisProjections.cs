@@ -10,15 +10,19 @@ internal sealed class DiagnosisProjections : IProjection
     public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs, double lagThresholdMs = 100)
     {
         Timeline = new SessionTimeline(lagThresholdMs);
-        BlockingWaits = new BlockingWaits(callSiteDepth);
-        SampledWaits = new SampledWaits(callSiteDepth);
-        LockContentions = new LockContentions(callSiteDepth);
-        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback);
+        BlockingWaits = new BlockingWaits(callSiteDepth, Requests);
+        SampledWaits = new SampledWaits(callSiteDepth, Requests);
+        LockContentions = new LockContentions(callSiteDepth, Requests);
+        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, Requests);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, Timeline];
+        // Request markers first: a wait or a sample reads the markers that came before it.
+        _all = [Requests, PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
+
+    /// <summary>ASP.NET Core's request markers per thread: which endpoint a stack served.</summary>
+    public RequestsOnThreads Requests { get; } = new();
 
     public ThreadPoolStatistics ThreadPool { get; } = new();
 

@@ -10,7 +10,7 @@ namespace LoopDoctor.Cli.Projections;
 /// the framework, under the framework API; and those whose taker did not resolve.
 /// Runtime events: https://learn.microsoft.com/dotnet/fundamentals/diagnostics/runtime-contention-events
 /// </summary>
-internal sealed class LockContentions(int callSiteDepth) : IProjection
+internal sealed class LockContentions(int callSiteDepth, IRequestLookup? requests = null) : IProjection
 {
     private readonly Dictionary<int, ContentionStarted> _open = [];
     private readonly Dictionary<string, FrameworkLockTotal> _framework = [];
@@ -45,7 +45,7 @@ internal sealed class LockContentions(int callSiteDepth) : IProjection
                 switch (taker.Kind)
                 {
                     case LockTakerKind.Application:
-                        Application.Add(stop.ThreadId, stack.CallSite(callSiteDepth), CallStack.LockApi, stop.DurationMs);
+                        Application.Add(stop.ThreadId, Attribution.Of(stack, callSiteDepth, requests, stop.ThreadId, stop.TimestampMs - stop.DurationMs), CallStack.LockApi, stop.DurationMs);
                         break;
                     case LockTakerKind.Framework:
                         AddFramework(taker.FrameworkApi!, LockTaker.ShortName(taker.Frame!), stack.CallSite(callSiteDepth), stop.DurationMs);

@@ -5,12 +5,15 @@ namespace LoopDoctor.Cli.Projections;
 /// <summary>
 /// Work items that held a pool thread longer than the threshold, from the sample profiler: consecutive samples of one
 /// thread whose outermost application frame (the work item's entry point above the pool's dispatch loop) stays the
-/// same form an episode. Managed samples mean CPU; External samples mean blocked outside managed code (Thread.Sleep,
-/// synchronous I/O). The blocking waits and contended locks seen on each thread are kept too, so an episode that was
+/// same form an episode; without an application frame (the JIT inlined an MVC action into the framework's compiled
+/// invoker), the compiled delegate and the request served, else — for blocked work only — the work item's outermost
+/// frame. Samples in a known blocking call (Thread.Sleep, synchronous I/O) or outside managed code mean blocked, in an
+/// unknown native call when no API is known; only managed samples (or a known native computing frame) mean CPU.
+/// The blocking waits and contended locks seen on each thread are kept too, so an episode that was
 /// mostly one of those is told apart (blocking-wait and lock-contention report it).
 /// </summary>
 /// <param name="episodeEnded">Told each counted episode's start and end (ms), for the timeline.</param>
-internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Action<double, double>? episodeEnded = null) : IProjection
+internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Action<double, double>? episodeEnded = null, IRequestLookup? requests = null) : IProjection
 {
     // Waits shorter than this cannot make up most of a long callback; keeping only longer ones bounds memory.
     private const double IntervalKeepMs = 20;
@@ -80,7 +83,10 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
     {
         // A thread parked in a task wait, Monitor or lock is reported by blocking-wait / lock-contention, even when its
         // wait began before the session (so no WaitHandleWaitStart was seen): the stack itself says it waits.
-        var key = sample.Kind == SampleKind.External && sample.Stack.IsInSynchronizationWait ? null : sample.Stack.OutermostApplicationFrame;
+        var stack = sample.Stack;
+        var site = sample.Kind == SampleKind.External && stack.IsInSynchronizationWait ? null : Attribution.Of(stack, callSiteDepth, requests, sample.ThreadId, sample.TimestampMs);
+        var activity = ActivityOf(sample);
+        var key = site is null ? null : EpisodeKey(stack, site, activity);
         _current.TryGetValue(sample.ThreadId, out var episode);
         if (episode is not null && (key is null || key != episode.Key))
         {
@@ -96,42 +102,73 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
 
         if (episode is null)
         {
-            episode = new Episode(sample.ThreadId, key, sample.TimestampMs, sample.Stack.CallSite(callSiteDepth));
+            episode = new Episode(sample.ThreadId, key, sample.TimestampMs, site!);
             _current[sample.ThreadId] = episode;
         }
 
         episode.LastMs = sample.LastTimestampMs;
-        // Outside managed code is "blocked" only in a known blocking call (Thread.Sleep, synchronous I/O); native
-        // computing (hashing in OpenSSL, compression) is CPU work like managed code.
-        if (sample.Kind == SampleKind.Managed)
+        switch (activity)
         {
-            episode.ManagedSamples += sample.Count;
-        }
-        else if (sample.Stack.BlockingApi is not null || (sample.Stack.Frames.Count > 0 && CallStack.IsApplicationFrame(sample.Stack.Frames[0])))
-        {
-            // A known blocking call, or user code calling straight into unresolved native code: the ReadyToRun frame
-            // of Thread.Sleep or a synchronous read does not always resolve live (measured), native computing
-            // (hashing, compression) normally shows its resolved framework wrapper innermost instead.
-            episode.ExternalSamples += sample.Count;
-        }
-        else
-        {
-            episode.ExternalUnknownSamples += sample.Count;
+            case SampleActivity.Cpu:
+                episode.ManagedSamples += sample.Count;
+                break;
+            case SampleActivity.BlockedInKnownCall:
+                episode.ExternalSamples += sample.Count;
+                break;
+            default:
+                episode.ExternalUnknownSamples += sample.Count;
+                break;
         }
 
-        episode.BlockingApi = CallSiteTotals.MoreSpecific(episode.BlockingApi, sample.Stack.BlockingApi);
+        episode.BlockingApi = CallSiteTotals.MoreSpecific(episode.BlockingApi, stack.BlockingApi);
         // Keep the deepest call site seen: it names the method actually spinning or sleeping.
-        if (sample.Stack.ApplicationFrames.Count > episode.Frames.Count)
+        if (site!.Frames.Count > episode.Site.Frames.Count || (site.Endpoint is not null && episode.Site.Endpoint is null))
         {
-            episode.Frames = sample.Stack.CallSite(callSiteDepth);
+            episode.Site = site;
         }
+    }
+
+    /// <summary>What a sample shows its thread doing.</summary>
+    internal enum SampleActivity
+    {
+        Cpu,
+        BlockedInKnownCall,
+        BlockedInUnknownNativeCall,
+    }
+
+    // A known blocking API on the stack is blocked whatever the sample's kind (Thread.Sleep is sampled as managed at
+    // times, measured); outside managed code with no known API is an unknown native call, never CPU, unless the
+    // innermost frame is known native computing (hashing, compression).
+    internal static SampleActivity ActivityOf(StackSample sample) =>
+        sample.Stack.BlockingApi is not null ? SampleActivity.BlockedInKnownCall
+        : sample.Kind == SampleKind.Managed || (sample.Stack.Frames.Count > 0 && IsNativeComputing(sample.Stack.Frames[0])) ? SampleActivity.Cpu
+        : SampleActivity.BlockedInUnknownNativeCall;
+
+    private static bool IsNativeComputing(string frame) =>
+        frame.StartsWith("Interop.Crypto", StringComparison.Ordinal)
+        || frame.StartsWith("System.Security.Cryptography.", StringComparison.Ordinal)
+        || frame.StartsWith("System.IO.Compression.", StringComparison.Ordinal)
+        || frame.StartsWith("Interop.ZLib", StringComparison.Ordinal)
+        || frame.StartsWith("Interop.Brotli", StringComparison.Ordinal);
+
+    /// <summary>
+    /// What keeps consecutive samples of a thread one episode: the outermost application frame; else the compiled
+    /// delegate the user's code was inlined into; else, for blocked work only, the work item's outermost frame (framework
+    /// code computing without any user frame is not a callback the user wrote: a busy Kestrel thread serving many short
+    /// requests back to back would look like one long one). The request served is part of the key when known, so two
+    /// requests in a row on one thread are two episodes.
+    /// </summary>
+    private static string? EpisodeKey(CallStack stack, Attribution site, SampleActivity activity)
+    {
+        var what = stack.OutermostApplicationFrame ?? site.InlinedInto ?? (activity == SampleActivity.Cpu ? null : site.WorkItem);
+        return what is null ? null : what + "@" + site.Endpoint?.StartedMs;
     }
 
     private void Close(Episode episode)
     {
         if (episode.DurationMs >= thresholdMs && !MostlyWaiting(episode))
         {
-            Ended.Add(episode.ThreadId, episode.Frames, episode.BlockingApi, episode.DurationMs, episode.Activity);
+            Ended.Add(episode.ThreadId, episode.Site, episode.BlockingApi ?? episode.UnknownNativeCall, episode.DurationMs, episode.Activity);
             episodeEnded?.Invoke(episode.StartMs, episode.LastMs);
         }
 
@@ -169,25 +206,27 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
     }
 
     /// <summary>One work item on one pool thread, as far as the samples so far show it.</summary>
-    internal sealed class Episode(int threadId, string key, double startMs, IReadOnlyList<string> frames)
+    internal sealed class Episode(int threadId, string key, double startMs, Attribution site)
     {
         public int ThreadId { get; } = threadId;
         public string Key { get; } = key;
         public double StartMs { get; } = startMs;
         public double LastMs { get; set; } = startMs;
-        public IReadOnlyList<string> Frames { get; set; } = frames;
+        public Attribution Site { get; set; } = site;
         public string? BlockingApi { get; set; }
         public int ManagedSamples { get; set; }
         public int ExternalSamples { get; set; }
 
-        /// <summary>Outside managed code without a known blocking call on the stack: native computing, or a blocking call whose frame did not resolve.</summary>
+        /// <summary>Outside managed code without a known blocking call on the stack: a call into native code LoopDoctor cannot name.</summary>
         public int ExternalUnknownSamples { get; set; }
 
         public double DurationMs => LastMs - StartMs;
 
-        // Unknown native samples side with what the rest of the work item shows: blocked if a blocking call was seen.
-        public CallbackActivity Activity => ExternalSamples == 0 || ManagedSamples >= ExternalSamples + ExternalUnknownSamples
+        public CallbackActivity Activity => ManagedSamples >= ExternalSamples + ExternalUnknownSamples
             ? CallbackActivity.Cpu
             : CallbackActivity.Blocked;
+
+        /// <summary>The blocked time's API when no known one was seen: the samples were outside managed code, in a call not named.</summary>
+        public string? UnknownNativeCall => Activity == CallbackActivity.Blocked && ExternalSamples == 0 ? CallStack.UnknownNativeCall : null;
     }
 }

@@ -70,9 +70,9 @@ internal static class HtmlReportWriter
             return;
         }
 
-        var culprit = problems.FirstOrDefault(f => f.CallSites.Any(c => c.Frames.Count > 0)) ?? problems[0];
-        var site = culprit.CallSites.FirstOrDefault(c => c.Frames.Count > 0);
-        var where = site is null ? "" : $" at <code>{E(site.Frames[0])}</code>" + (site.BlockingApi is { } api ? $" (<code>{E(api)}</code>)" : "");
+        var culprit = problems.FirstOrDefault(f => f.CallSites.Count > 0) ?? problems[0];
+        var site = culprit.CallSites.FirstOrDefault();
+        var where = site is null ? "" : $" at <code>{E(site.Describe())}</code>" + (site.BlockingApi is { } api ? $" (<code>{E(api)}</code>)" : "");
         w.WriteLine($"<p class=\"headline\"><strong>{culprit.Kind}</strong>{where}: {E(culprit.Title)} <a href=\"#findings\">The findings and the fix</a> follow the timeline.</p>");
     }
 
@@ -136,7 +136,8 @@ internal static class HtmlReportWriter
                 w.WriteLine("<table><thead><tr><th>Call site (innermost first)</th><th>Blocking API</th><th class=\"num\">Count</th><th class=\"num\">Total</th></tr></thead><tbody>");
                 foreach (var site in f.CallSites)
                 {
-                    var frames = site.Frames.Count == 0 ? "<li>(no resolvable application frame)</li>" : string.Concat(site.Frames.Select(fr => $"<li class=\"frame\">{E(fr)}</li>"));
+                    var frames = site.Frames.Count == 0 ? $"<li>{E(site.Describe())}</li>" : string.Concat(site.Frames.Select(fr => $"<li class=\"frame\">{E(fr)}</li>"))
+                                 + (site.Frames.Count > 0 && site.Endpoint is { } endpoint ? $"<li>serving {E(endpoint.Describe())}</li>" : "");
                     var api = site.BlockingApi ?? (site.Activity is { } a ? (a == "cpu" ? "computing" : "blocked outside managed code") : "");
                     w.WriteLine($"<tr><td><ul class=\"frames\">{frames}</ul></td><td><code>{E(api)}</code></td><td class=\"num\">{site.Count.ToString(inv)}</td><td class=\"num\">{Ms(site.TotalMilliseconds)}</td></tr>");
                 }

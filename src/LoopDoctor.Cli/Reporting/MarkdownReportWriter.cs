@@ -33,6 +33,12 @@ internal static class MarkdownReportWriter
         w.WriteLine($"| Queue delay | {(pool.QueueDelayMilliseconds is { } d ? Escape(d.Describe()) : "n/a (needs the agent's probe)")} |");
         w.WriteLine($"| Threads injected (starvation / cooperative blocking) | {pool.InjectionsTotal} ({pool.Injections.Starvation} / {pool.Injections.CooperativeBlocking}) |");
         w.WriteLine();
+        foreach (var unseen in report.Unseen)
+        {
+            w.WriteLine($"> **Cannot see:** {Escape(unseen)}");
+            w.WriteLine();
+        }
+
         if (report.Findings.Count == 0)
         {
             w.WriteLine("No problem found.");
@@ -64,7 +70,8 @@ internal static class MarkdownReportWriter
                 w.WriteLine("| --- | ---: | ---: |");
                 foreach (var site in f.CallSites)
                 {
-                    var frames = site.Frames.Count == 0 ? "(unresolved)" : string.Join(" ← ", site.Frames.Select(x => $"`{x}`"));
+                    var frames = site.Frames.Count == 0 ? Escape(site.Describe()) : string.Join(" ← ", site.Frames.Select(x => $"`{x}`"))
+                                 + (site.Frames.Count > 0 && site.Endpoint is { } endpoint ? $", serving `{endpoint.Describe()}`" : "");
                     if (site.BlockingApi is { } api)
                     {
                         frames += $" (in `{api}`)";

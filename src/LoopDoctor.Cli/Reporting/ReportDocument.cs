@@ -1,3 +1,4 @@
+using LoopDoctor.Cli.Signals;
 using System.Text.Json.Serialization;
 using LoopDoctor.Cli.Findings;
 
@@ -22,6 +23,10 @@ internal sealed record ReportDocument(
     ThreadPoolDocument ThreadPool,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TimelineDocument? Timeline)
 {
+    /// <summary>What the session's events could not show, in words; absent when nothing is known to be missing.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Unseen { get; init; }
+
     /// <summary>Bumped only on an incompatible change of the contract.</summary>
     public const int CurrentSchemaVersion = 1;
 
@@ -38,7 +43,10 @@ internal sealed record ReportDocument(
         report.EventsLost,
         report.Findings.Select(FindingDocument.From).ToList(),
         ThreadPoolDocument.From(report.ThreadPool),
-        report.Timeline is { } timeline ? TimelineDocument.From(timeline) : null);
+        report.Timeline is { } timeline ? TimelineDocument.From(timeline) : null)
+    {
+        Unseen = report.Unseen.Count > 0 ? report.Unseen : null,
+    };
 }
 
 internal sealed record TargetDocument(int ProcessId, string ProcessName, string? RuntimeVersion)
@@ -92,8 +100,48 @@ internal sealed record CallSiteDocument(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? BlockingApi,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Activity)
 {
-    public static CallSiteDocument From(CallSite site) => new(site.Frames, site.Count, site.TotalMilliseconds, site.BlockingApi, site.Activity);
+    /// <summary>The call site in words: the innermost frame, or what is known instead of it (<see cref="CallSite.Describe"/>).</summary>
+    public string Description { get; init; } = "";
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public EndpointDocument? Endpoint { get; init; }
+
+    /// <summary>"mvc-action", "minimal-api-handler" or "compiled-delegate": the framework entry that called the code.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Entry { get; init; }
+
+    /// <summary>The compiled delegate the user's code was inlined into (its frame stands where theirs was).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? InlinedInto { get; init; }
+
+    public bool MayBeInlined { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? WorkItem { get; init; }
+
+    public static CallSiteDocument From(CallSite site) => new(site.Frames, site.Count, site.TotalMilliseconds, site.BlockingApi, site.Activity)
+    {
+        Description = site.Describe(),
+        Endpoint = site.Endpoint is { } e ? new EndpointDocument(e.Method, e.Path, e.Route, e.Action) : null,
+        Entry = site.Entry switch
+        {
+            CodeEntry.MvcAction => "mvc-action",
+            CodeEntry.MinimalApiHandler => "minimal-api-handler",
+            CodeEntry.CompiledDelegate => "compiled-delegate",
+            _ => null,
+        },
+        InlinedInto = site.InlinedInto,
+        MayBeInlined = site.MayBeInlined,
+        WorkItem = site.WorkItem,
+    };
 }
+
+/// <summary>The ASP.NET Core request a call site served: method and path, and for MVC the action and its route template.</summary>
+internal sealed record EndpointDocument(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Method,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Path,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Route,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Action);
 
 internal sealed record ThreadPoolDocument(
     QueueDelayDocument? QueueDelayMilliseconds,

@@ -28,6 +28,10 @@ internal static class TextReportWriter
         var pool = report.ThreadPool;
         w.WriteLine($"Thread pool: {pool.ThreadCountMax} threads max, queue length max {pool.QueueLengthMax}, {pool.InjectionsTotal} threads injected ({pool.Injections.Starvation} starvation, {pool.Injections.CooperativeBlocking} cooperative blocking)");
         w.WriteLine($"Queue delay: {(pool.QueueDelayMilliseconds is { } d ? d.Describe() : "n/a (needs the agent's probe)")}");
+        foreach (var unseen in report.Unseen)
+        {
+            w.WriteLine($"Cannot see: {unseen}");
+        }
         var n = 0;
         foreach (var f in report.Findings)
         {

@@ -1,6 +1,7 @@
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Signals;
 
 namespace LoopDoctor.Cli.Rules;
 
@@ -11,7 +12,7 @@ namespace LoopDoctor.Cli.Rules;
 /// </summary>
 internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
 {
-    private static readonly HashSet<string> SyncOverAsyncApis = [".Result", ".Wait()", "GetAwaiter().GetResult()", "SemaphoreSlim.Wait", "Task.WaitAll()", "Task.WaitAny()"];
+    private static readonly HashSet<string> SyncOverAsyncApis = [".Result", ".Wait()", CallStack.InlinedTaskWait, "GetAwaiter().GetResult()", "SemaphoreSlim.Wait", "Task.WaitAll()", "Task.WaitAny()"];
 
     public IEnumerable<Finding> Evaluate(DiagnosisProjections projections)
     {
@@ -22,12 +23,15 @@ internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
         var inProgress = estimated
             ? projections.SampledWaits.Current
                 .Where(w => workers.IsWorker(w.ThreadId) && w.DurationMs >= options.LongCallbackThresholdMs)
-                .Select(w => (w.Frames, (string?)w.Api, w.DurationMs, (CallbackActivity?)null))
+                .Select(w => (w.Site, (string?)w.Api, w.DurationMs, (CallbackActivity?)null))
             : projections.BlockingWaits.Open
                 .Where(w => workers.IsWorker(w.ThreadId) && nowMs - w.TimestampMs >= options.LongCallbackThresholdMs)
-                .Select(w => (w.Stack.CallSite(options.CallSiteDepth), BlockingWaits.ApiOf(w), nowMs - w.TimestampMs, (CallbackActivity?)null));
+                .Select(w => (projections.BlockingWaits.AttributionOf(w), BlockingWaits.ApiOf(w), nowMs - w.TimestampMs, (CallbackActivity?)null))
+                .Concat(PreSessionInProgress(projections));
         var ended = estimated ? projections.SampledWaits.Ended : projections.BlockingWaits.Ended;
-        var summary = ended.Summarize(workers.IsWorker, options.MaxCallSites, inProgress);
+        // Waits older than the session never send a start event: with events, the samples add those.
+        var preSession = estimated ? 0 : projections.SampledWaits.PreSession.Summarize(workers.IsWorker, 1).Count + PreSessionInProgress(projections).Count();
+        var summary = ended.Summarize(workers.IsWorker, options.MaxCallSites, inProgress, estimated ? null : projections.SampledWaits.PreSession);
         if (summary.Count == 0)
         {
             yield break;
@@ -49,9 +53,16 @@ internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
             summary.Count, Math.Round(summary.TotalMs, 3), Math.Round(summary.MaxMs, 3), summary.CallSites)
         {
             Estimated = estimated,
-            Evidence = estimated ? [EstimatedEvidence] : [],
+            Evidence = estimated ? [EstimatedEvidence]
+                : preSession > 0 ? [$"{preSession} of these waits had begun before LoopDoctor attached (threads parked at their first stack sample, no wait event): they are counted from the attach, so they lasted at least as long as shown."]
+                : [],
         };
     }
+
+    private IEnumerable<(Attribution, string?, double, CallbackActivity?)> PreSessionInProgress(DiagnosisProjections projections) =>
+        projections.SampledWaits.Current
+            .Where(w => w.PreSession && projections.PoolThreads.IsWorker(w.ThreadId) && w.DurationMs >= options.LongCallbackThresholdMs)
+            .Select(w => (w.Site, (string?)w.Api, w.DurationMs, (CallbackActivity?)null));
 
     internal const string EstimatedEvidence =
         "Estimated from stack samples: the session saw no wait events (.NET 8 emits none; a recording may not have enabled them). " +

@@ -15,7 +15,7 @@ internal sealed class FailOnKindRule(string kind) : ICheckRule
         return new RuleResult($"fail-on:{kind}",
             hits.Count == 0 ? RuleStatus.Passed : RuleStatus.Failed,
             hits.Count == 0 ? $"no {kind}" : $"{kind} found; --fail-on lists it",
-            hits.Select(f => new RuleFailure(f.Kind, f.CallSites.Count > 0 ? CallSiteKey.Normalize(f.CallSites[0].Describe()) : f.ExceptionType ?? "(no call site)",
+            hits.Select(f => new RuleFailure(f.Kind, f.CallSites.Count > 0 ? CallSiteKey.Of(f.CallSites[0]) ?? f.CallSites[0].Describe() : f.ExceptionType ?? "(no call site)",
                 $"{f.Severity.ToString().ToLowerInvariant()}: {f.Title}", f.Advice)).ToList());
     }
 }

@@ -18,7 +18,7 @@ internal sealed class LongCallbackRule(DiagnosisOptions options) : IFindingRule
         var callbacks = projections.LongCallbacks;
         var inProgress = callbacks.Current
             .Where(e => e.DurationMs >= options.LongCallbackThresholdMs && workers.IsWorker(e.ThreadId) && !callbacks.MostlyWaiting(e))
-            .Select(e => (e.Frames, e.BlockingApi, e.DurationMs, (CallbackActivity?)e.Activity))
+            .Select(e => (e.Site, e.BlockingApi, e.DurationMs, (CallbackActivity?)e.Activity))
             .ToList();
         var summary = callbacks.Ended.Summarize(workers.IsWorker, options.MaxCallSites, inProgress);
         if (summary.Count == 0)

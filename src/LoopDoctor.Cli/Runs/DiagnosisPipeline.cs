@@ -68,9 +68,26 @@ internal sealed class DiagnosisPipeline
                 _projections.ThreadPool.ToSummary() with { BlockedThreadsMax = _projections.BlockedAtOnce })
             {
                 Timeline = _projections.Timeline.Snapshot(),
+                Unseen = Unseen(),
             };
         }
     }
+
+    // Only what the signals prove missing: a source that sent no stack sample at all had no sample profiler.
+    private List<string> Unseen()
+    {
+        var unseen = new List<string>();
+        if (SignalCount > 0 && SignalCounts.GetValueOrDefault(nameof(StackSample)) == 0)
+        {
+            unseen.Add(NoStackSamples);
+        }
+
+        return unseen;
+    }
+
+    internal const string NoStackSamples =
+        "No stack samples (the sample profiler was off): long callbacks — CPU loops, Thread.Sleep, synchronous I/O — cannot be seen, " +
+        "and blocking waits have call sites only from their own events. Record with the sample profiler (dotnet-trace --profile cpu-sampling) or attach live.";
 
     // Starvation is the one finding that says the whole pool is stuck; any other warning only degrades it.
     private static Verdict VerdictOf(IReadOnlyList<Finding> findings) =>

@@ -67,6 +67,117 @@ internal sealed partial class CallStack
         BlockingApi = blockingApi;
         HasPoolDispatchFrame = poolDispatch;
         LockTaker = LockTaker.Of(frames);
+        (Entry, CompiledDelegateFrame) = EntryOf(resolved);
+        RequestScope = RequestScopeOf(resolved);
+        WorkItemFrame = WorkItemFrameOf(resolved);
+    }
+
+    /// <summary>The framework entry point that called the user's code (an MVC action, a minimal API handler), when the stack shows one.</summary>
+    public CodeEntry Entry { get; private set; }
+
+    /// <summary>
+    /// The expression-compiled delegate (<c>dynamicClass.lambda_method12</c>) through which the framework called the
+    /// user's code: at tier 1 the JIT inlines small actions and handlers into it, so it stands where their frames were.
+    /// </summary>
+    public string? CompiledDelegateFrame { get; private set; }
+
+    /// <summary>
+    /// Whether the user's code may have been inlined away: the framework's compiled delegate calls a framework API (the
+    /// wait, the sleep) directly, with no application frame between them.
+    /// </summary>
+    public bool UserCodeInlined => CompiledDelegateFrame is not null && ApplicationFrames.Count == 0;
+
+    /// <summary>Which of ASP.NET Core's request markers on this thread, if any, is provably the request this stack serves.</summary>
+    public RequestScope RequestScope { get; private set; }
+
+    /// <summary>
+    /// The outermost frame of the work item, above the pool's dispatch machinery (Kestrel's request loop, a timer
+    /// callback, the user's method): what a work item is when no application frame resolves.
+    /// </summary>
+    public string? WorkItemFrame { get; private set; }
+
+    private static (CodeEntry, string?) EntryOf(IReadOnlyList<string> frames)
+    {
+        for (var i = 0; i < frames.Count; i++)
+        {
+            if (!frames[i].StartsWith("dynamicClass.lambda_method", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            // The compiled delegate's caller tells whose it is: MVC's invoker, or the endpoint middleware (minimal APIs).
+            var caller = i + 1 < frames.Count ? frames[i + 1] : "";
+            var entry = caller.StartsWith("Microsoft.AspNetCore.Mvc.", StringComparison.Ordinal) ? CodeEntry.MvcAction
+                : caller.StartsWith("Microsoft.AspNetCore.Routing.EndpointMiddleware", StringComparison.Ordinal)
+                  || caller.StartsWith("Microsoft.AspNetCore.Http.RequestDelegateFactory", StringComparison.Ordinal)
+                  || caller.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal) ? CodeEntry.MinimalApiHandler
+                : CodeEntry.CompiledDelegate;
+            return (entry, frames[i]);
+        }
+
+        return (CodeEntry.None, null);
+    }
+
+    // Frames that run a continuation or a queued item: below one of them, the code ran in a later work item than the
+    // request marker the outer frames would suggest.
+    private static bool IsContinuationRunner(string frame) =>
+        frame.Contains("RunContinuations", StringComparison.Ordinal)
+        || frame.Contains("AwaitTaskContinuation", StringComparison.Ordinal)
+        || frame.Contains("TaskContinuation", StringComparison.Ordinal)
+        || frame.Contains("ExecuteFromThreadPool", StringComparison.Ordinal)
+        || frame.Contains("RunFromThreadPoolDispatchLoop", StringComparison.Ordinal)
+        || frame.Contains(".SetResult", StringComparison.Ordinal)
+        || frame.Contains(".TrySetResult", StringComparison.Ordinal)
+        || frame.StartsWith("System.Threading.ThreadPoolWorkQueue.Dispatch", StringComparison.Ordinal);
+
+    private static RequestScope RequestScopeOf(IReadOnlyList<string> frames)
+    {
+        // Innermost first: a request marker proves itself when its framework frame is reached before any frame that
+        // resumed other work (MVC's BeforeAction fires in InvokeActionMethodAsync just before it calls the action;
+        // routing's EndpointMatched fires in the same synchronous run of Kestrel's request loop that reached the endpoint).
+        var endpointMiddleware = false;
+        foreach (var frame in frames)
+        {
+            if (frame.StartsWith("Microsoft.AspNetCore.Mvc.Infrastructure.ControllerActionInvoker.InvokeActionMethodAsync", StringComparison.Ordinal))
+            {
+                return RequestScope.MvcAction;
+            }
+
+            if (frame.StartsWith("Microsoft.AspNetCore.Routing.EndpointMiddleware.Invoke", StringComparison.Ordinal))
+            {
+                endpointMiddleware = true;
+            }
+
+            if (frame.StartsWith("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpProtocol", StringComparison.Ordinal) && frame.Contains("ProcessRequests", StringComparison.Ordinal))
+            {
+                return endpointMiddleware ? RequestScope.Request : RequestScope.None;
+            }
+
+            if (IsContinuationRunner(frame))
+            {
+                return RequestScope.None;
+            }
+        }
+
+        return RequestScope.None;
+    }
+
+    private static string? WorkItemFrameOf(IReadOnlyList<string> frames)
+    {
+        for (var i = frames.Count - 1; i >= 0; i--)
+        {
+            var frame = frames[i];
+            if (frame.StartsWith("System.Threading.", StringComparison.Ordinal) || frame.StartsWith("System.Runtime.CompilerServices.", StringComparison.Ordinal)
+                || frame.StartsWith("ROOT", StringComparison.Ordinal) || frame.StartsWith("Thread (", StringComparison.Ordinal)
+                || frame.StartsWith("Process", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            return frame;
+        }
+
+        return null;
     }
 
     /// <summary>Resolved frames, innermost first.</summary>
@@ -120,6 +231,12 @@ internal sealed partial class CallStack
     /// <summary>The blocking API of a wait inside a contended <c>lock</c>: lock contention, not a blocking wait.</summary>
     public const string LockApi = "lock (Monitor.Enter)";
 
+    /// <summary>A synchronous task wait whose API frame (Task`1.Result, Task.Wait()) was inlined into its caller.</summary>
+    public const string InlinedTaskWait = ".Result or .Wait()";
+
+    /// <summary>The blocking API of a thread outside managed code with no known blocking call on its stack.</summary>
+    public const string UnknownNativeCall = "an unknown native call";
+
     /// <summary>The blocking API of blocking socket or file calls.</summary>
     public const string SynchronousIo = "synchronous I/O";
 
@@ -130,6 +247,8 @@ internal sealed partial class CallStack
         _ when frame.StartsWith("System.Threading.Tasks.Task`1.GetResultCore", StringComparison.Ordinal) => ".Result",
         _ when frame.StartsWith("System.Runtime.CompilerServices.TaskAwaiter", StringComparison.Ordinal) => "GetAwaiter().GetResult()",
         _ when frame.StartsWith("System.Runtime.CompilerServices.ValueTaskAwaiter", StringComparison.Ordinal) => "GetAwaiter().GetResult()",
+        // Task`1.Result and Task.Wait() both end here; with both inlined into the caller, this frame is all that is left.
+        _ when frame.StartsWith("System.Threading.Tasks.Task.InternalWait", StringComparison.Ordinal) => InlinedTaskWait,
         _ when frame.StartsWith("System.Threading.Tasks.Task.WaitAll", StringComparison.Ordinal) => "Task.WaitAll()",
         _ when frame.StartsWith("System.Threading.Tasks.Task.WaitAny", StringComparison.Ordinal) => "Task.WaitAny()",
         _ when frame.StartsWith("System.Threading.Tasks.Task.Wait", StringComparison.Ordinal) && !frame.Contains("Async", StringComparison.Ordinal) => ".Wait()",
@@ -177,4 +296,32 @@ internal sealed partial class CallStack
     private static partial Regex StateMachineMoveNext();
 
     public override string ToString() => string.Join(" <- ", Frames);
+}
+
+/// <summary>The framework entry point that called the user's code.</summary>
+internal enum CodeEntry
+{
+    None,
+
+    /// <summary>An ASP.NET Core MVC controller action, called through MVC's expression-compiled invoker.</summary>
+    MvcAction,
+
+    /// <summary>A minimal API handler (or another endpoint's delegate), called through the endpoint's compiled request delegate.</summary>
+    MinimalApiHandler,
+
+    /// <summary>Some other expression-compiled delegate.</summary>
+    CompiledDelegate,
+}
+
+/// <summary>Which request marker on the stack's thread is provably the request the stack serves.</summary>
+internal enum RequestScope
+{
+    /// <summary>None can be proven (no request on the stack, or the code runs in a continuation).</summary>
+    None,
+
+    /// <summary>The latest MVC BeforeAction on the thread: the stack is inside the action MVC called after it.</summary>
+    MvcAction,
+
+    /// <summary>The latest EndpointMatched on the thread: the stack is inside the endpoint, in the run of Kestrel's request loop that matched it.</summary>
+    Request,
 }

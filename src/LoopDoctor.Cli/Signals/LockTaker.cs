@@ -53,7 +53,8 @@ internal sealed record LockTaker(LockTakerKind Kind, string? Frame, string? Call
                 return Unknown;
             }
 
-            return CallStack.IsApplicationFrame(frame)
+            // The framework's compiled delegate taking a lock is the user's lock statement, inlined into it.
+            return CallStack.IsApplicationFrame(frame) || frame.StartsWith("dynamicClass.lambda_method", StringComparison.Ordinal)
                 ? new LockTaker(LockTakerKind.Application, frame, null)
                 : new LockTaker(LockTakerKind.Framework, frame, CalledFromApplication(frames, i));
         }

@@ -71,3 +71,20 @@ internal sealed record TimerLagSpike(double TimestampMs, double LagMs, double Th
 
 /// <summary>A faulted task's exception was never observed (the agent's TaskScheduler.UnobservedTaskException handler).</summary>
 internal sealed record UnobservedTaskException(double TimestampMs, string ExceptionType, string StackTrace, string Message) : Signal(TimestampMs, 0);
+
+/// <summary>Which ASP.NET Core diagnostic event marked a request on a thread.</summary>
+internal enum RequestMarkerKind
+{
+    /// <summary><c>Microsoft.AspNetCore.Routing.EndpointMatched</c>: routing chose the endpoint (any endpoint: MVC, minimal API, ...).</summary>
+    EndpointMatched,
+
+    /// <summary><c>Microsoft.AspNetCore.Mvc.BeforeAction</c>: MVC is about to call a controller action, on this thread.</summary>
+    BeforeAction,
+}
+
+/// <summary>
+/// ASP.NET Core said, on <see cref="Signal.ThreadId"/>, which request it is serving (through the runtime's DiagnosticSource
+/// bridge): the HTTP method and path, and for an MVC action its display name and attribute route template.
+/// </summary>
+internal sealed record RequestMarker(double TimestampMs, int ThreadId, RequestMarkerKind Kind, string? Method, string? Path, string? Action, string? Route)
+    : Signal(TimestampMs, ThreadId);

@@ -86,6 +86,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         TraceEventSignalAdapter? adapter = null;
         // Metric values published for another tool's session (dotnet-counters, a second loopdoctor) are not ours.
         var metricsSessionId = SessionProviders.NewMetricsSessionId();
+        EventPipeRunner.PrimeRequestMarkers(target.ProcessId);
         var runner = EventPipeRunner.Start(target.ProcessId,
             SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always, metricsSessionId), CircularBufferMB,
             subscribe: source =>

@@ -51,8 +51,26 @@ internal static class SessionProviders
             ["ClientId"] = Guid.NewGuid().ToString(),
         }));
         providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, (long)LoopDoctorEventSource.AllKeywords));
+        providers.Add(RequestMarkers());
         return providers;
     }
+
+    /// <summary>
+    /// The DiagnosticSource bridge's transform specs: the two ASP.NET Core events that say, on the serving thread, which
+    /// request and MVC action run there, with only the fields the attribution reads. Enabling a named event does not
+    /// make ASP.NET Core create an Activity per request (that needs its HttpRequestIn event enabled).
+    /// Syntax: https://learn.microsoft.com/dotnet/api/system.diagnostics.diagnosticsource (DiagnosticSourceEventSource remarks).
+    /// </summary>
+    public const string RequestMarkerSpecs =
+        "Microsoft.AspNetCore/Microsoft.AspNetCore.Routing.EndpointMatched:-Method=Request.Method;Path=Request.Path\r\n" +
+        "Microsoft.AspNetCore/Microsoft.AspNetCore.Mvc.BeforeAction:-Action=ActionDescriptor.DisplayName;Route=ActionDescriptor.AttributeRouteInfo.Template;Method=HttpContext.Request.Method;Path=HttpContext.Request.Path";
+
+    /// <summary>The bridge at Events (0x2) | Messages (0x1), as measured to deliver ASP.NET Core's events to an attacher.</summary>
+    public static EventPipeProvider RequestMarkers() =>
+        new(Decoders.DiagnosticSourceDecoder.ProviderName, EventLevel.Verbose, 0x3, new Dictionary<string, string>
+        {
+            ["FilterAndPayloadSpecs"] = RequestMarkerSpecs,
+        });
 
     /// <summary>A SessionId for the Metrics provider, unique to this session (as dotnet-counters makes one).</summary>
     public static string NewMetricsSessionId() => Guid.NewGuid().ToString();

@@ -53,7 +53,8 @@ internal sealed class TraceEventSignalAdapter
         SampleProfilerDecoder.Attach(source, sink);
         var metrics = new MetricsEventDecoder(sink, metricsSessionId);
         var agent = new AgentEventDecoder(sink);
-        // TraceEvent has no parser for these two providers: one handler tests each event against them, once.
+        var requests = new DiagnosticSourceDecoder(sink);
+        // TraceEvent has no parser for these providers: one handler tests each event against them, once.
         source.AllEvents += e =>
         {
             if (MetricsEventDecoder.Owns(e))
@@ -63,6 +64,10 @@ internal sealed class TraceEventSignalAdapter
             else if (AgentEventDecoder.Owns(e))
             {
                 agent.Decode(e);
+            }
+            else if (DiagnosticSourceDecoder.Owns(e))
+            {
+                requests.Decode(e);
             }
         };
     }

@@ -31,9 +31,11 @@ public class SampledWaitTests
     [Fact]
     public void With_wait_events_the_samples_are_not_counted_again()
     {
+        // In time order, as a session delivers them: the wait's start, the samples of the parked thread, the wait's end.
         var s = new SignalBuilder().Worker(7, 0)
-            .Wait(7, 100, 400, PoolStack("System.Threading.Tasks.Task`1.get_Result", Handler))
-            .Samples(8, 100, 400, SampleKind.External, Parked("System.Threading.Tasks.Task`1.get_Result")).Worker(8, 401);
+            .Add(new WaitStarted(100, 7, WaitSource.MonitorWait, PoolStack("System.Threading.Tasks.Task`1.get_Result", Handler)))
+            .Samples(7, 100, 400, SampleKind.External, Parked("System.Threading.Tasks.Task`1.get_Result"))
+            .Add(new WaitStopped(400, 7)).Worker(7, 401);
 
         var finding = s.Find(FindingKinds.BlockingWait);
         Assert.NotNull(finding);

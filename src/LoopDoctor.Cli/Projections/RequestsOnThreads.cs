@@ -1,0 +1,68 @@
+using LoopDoctor.Cli.Signals;
+
+namespace LoopDoctor.Cli.Projections;
+
+/// <summary>
+/// ASP.NET Core's request markers per thread (<see cref="RequestMarker"/>), so a wait or a long work item whose stack
+/// proves it runs inside a request (<see cref="RequestScope"/>) is named by the endpoint: the latest marker of the proven
+/// kind on the same thread, no later than the stack. A few markers per thread are kept: events of one session can arrive
+/// slightly out of order across its buffers, and a stack can be older than the thread's newest marker.
+/// </summary>
+internal sealed class RequestsOnThreads : IProjection, IRequestLookup
+{
+    private const int MarkersPerThread = 8;
+
+    private readonly Dictionary<int, List<RequestMarker>> _byThread = [];
+
+    /// <summary>Whether any request marker arrived: without one, an endpoint can only be named from stacks.</summary>
+    public bool MarkersSeen { get; private set; }
+
+    public void Observe(Signal signal)
+    {
+        if (signal is not RequestMarker marker)
+        {
+            return;
+        }
+
+        MarkersSeen = true;
+        if (!_byThread.TryGetValue(marker.ThreadId, out var markers))
+        {
+            _byThread[marker.ThreadId] = markers = new List<RequestMarker>(MarkersPerThread);
+        }
+
+        if (markers.Count == MarkersPerThread)
+        {
+            markers.RemoveAt(0);
+        }
+
+        // Kept in time order: insert behind the newest that is not later.
+        var at = markers.Count;
+        while (at > 0 && markers[at - 1].TimestampMs > marker.TimestampMs)
+        {
+            at--;
+        }
+
+        markers.Insert(at, marker);
+    }
+
+    public RequestEndpoint? EndpointAt(int threadId, double timestampMs, RequestScope scope)
+    {
+        if (scope == RequestScope.None || !_byThread.TryGetValue(threadId, out var markers))
+        {
+            return null;
+        }
+
+        var wanted = scope == RequestScope.MvcAction ? RequestMarkerKind.BeforeAction : RequestMarkerKind.EndpointMatched;
+        for (var i = markers.Count - 1; i >= 0; i--)
+        {
+            var m = markers[i];
+            if (m.Kind == wanted && m.TimestampMs <= timestampMs)
+            {
+                // MVC's marker carries the action; routing's, written just before on the same thread, has the same path.
+                return new RequestEndpoint(m.Method, m.Path, m.Action, m.Route) { StartedMs = m.TimestampMs };
+            }
+        }
+
+        return null;
+    }
+}
