@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Runtime.Loader;
 
 namespace LoopDoctor.Agent.Hosting;
 
@@ -28,7 +27,6 @@ internal static class StartupHookRunner
                 return; // applied twice: the first call already did (or is doing) the work
             }
 
-            RegisterDependencyResolver();
             Run(hookAssembly);
         }
         catch (Exception error)
@@ -41,32 +39,6 @@ internal static class StartupHookRunner
     internal static LoopDoctorAgent? Agent { get; private set; }
 
     internal static bool TryEnter() => Interlocked.Exchange(ref _entered, 1) == 0;
-
-    /// <summary>
-    /// Loads assemblies the app does not carry (OpenTelemetry, ...) from this dll's folder. Only consulted when the
-    /// default context cannot resolve a name itself, so an app's own copy always wins.
-    /// </summary>
-    internal static void RegisterDependencyResolver()
-    {
-        var directory = Path.GetDirectoryName(typeof(StartupHookRunner).Assembly.Location);
-        if (string.IsNullOrEmpty(directory))
-        {
-            return; // loaded from bytes / single-file: nothing to resolve from
-        }
-
-        AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            try
-            {
-                var candidate = Path.Combine(directory, name.Name + ".dll");
-                return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
-            }
-            catch (Exception)
-            {
-                return null; // let the runtime report the missing assembly as it normally would
-            }
-        };
-    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Run(Assembly hookAssembly)

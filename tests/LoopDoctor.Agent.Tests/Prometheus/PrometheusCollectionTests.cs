@@ -1,11 +1,10 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using LoopDoctor.Agent.Prometheus;
-using OpenTelemetry.Metrics;
 
 namespace LoopDoctor.Agent.Tests.Prometheus;
 
-/// <summary>Sharing, caching and failure handling of collections (real SDK pipeline, fake clock for the cache).</summary>
+/// <summary>Sharing, caching and failure handling of collections (real MeterListener pipeline, fake clock for the cache).</summary>
 public sealed class PrometheusCollectionTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -196,21 +195,5 @@ public sealed class PrometheusCollectionTests : IDisposable
         Assert.DoesNotContain("g199", text);
         Assert.Contains("stays{", text);
         Assert.Equal(1, exposition.Exporter.CachedStreamCount);
-    }
-
-    [Fact]
-    public void AddLoopDoctorInstrumentation_subscribes_the_LoopDoctor_meter()
-    {
-        using var instruments = new LoopDoctor.Agent.Metrics.LoopDoctorInstruments();
-        var exporter = new PrometheusPullExporter();
-        using var provider = global::OpenTelemetry.Sdk.CreateMeterProviderBuilder()
-            .AddLoopDoctorInstrumentation()
-            .AddReader(new BaseExportingMetricReader(exporter))
-            .Build();
-        instruments.ThreadInjections.Add(1, new KeyValuePair<string, object?>("reason", "test"));
-
-        Assert.True(exporter.Collect!(10_000));
-        Assert.Contains("loopdoctor_thread_pool_thread_injections_total{otel_scope_name=\"LoopDoctor\"",
-            Encoding.UTF8.GetString(exporter.LastSnapshot!.Text));
     }
 }
