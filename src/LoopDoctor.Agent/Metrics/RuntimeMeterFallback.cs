@@ -46,6 +46,8 @@ internal sealed class RuntimeMeterFallback : IDisposable
     public static RuntimeMeterFallback? StartIfNeeded(Version runtime)
         => runtime.Major >= BuiltInFromMajor ? null : new RuntimeMeterFallback();
 
+    internal Meter Meter => _meter;
+
     public void Dispose() => _meter.Dispose();
 
     // As .NET 9 counts them: a gen2 collection also collects gen0 and 1, so each generation's count excludes the older ones'.

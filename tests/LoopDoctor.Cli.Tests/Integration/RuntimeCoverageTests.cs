@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LoopDoctor.Cli.Tests.CommandLine;
 using LoopDoctor.Cli.Tests.Run;
 using LoopDoctor.Testing;
 using Xunit.Abstractions;
@@ -64,6 +65,34 @@ public sealed class RuntimeCoverageTests(ITestOutputHelper output)
 
         Assert.Equal("injected", report.GetProperty("agent").GetString());
         Assert.Equal("System.InvalidOperationException", Finding(report, "unobserved-task-exception").GetProperty("exceptionType").GetString());
+    }
+
+    [Fact]
+    public async Task A_recorded_net8_trace_is_analyzed_offline_with_its_waits_estimated_from_stack_samples()
+    {
+        using var target = await RuntimeTargets.StartAsync("net8.0", workload: "sync-over-async");
+        await target.Process.WaitForLineAsync("^workload warm$", RuntimeTargets.ReadyTimeout);
+        var path = Path.Combine(Path.GetTempPath(), $"loopdoctor-net8-{Guid.NewGuid():N}.nettrace");
+        try
+        {
+            await TraceRecorder.RecordAsync(target.Pid, path, TimeSpan.FromSeconds(5));
+            target.Dispose();
+
+            var result = await CliRunner.RunAsync("analyze", path, "--format", "json");
+            output.WriteLine($"analyze exited with {result.ExitCode}{Environment.NewLine}{result.Error}");
+            Assert.Equal((int)ExitCode.FindingsPresent, result.ExitCode);
+            using var document = JsonDocument.Parse(result.Out);
+            var report = document.RootElement;
+            Assert.Equal("file", report.GetProperty("source").GetString());
+            Assert.Equal(target.RuntimeVersion.ToString(3), report.GetProperty("target").GetProperty("runtimeVersion").GetString());
+            var wait = Finding(report, "blocking-wait");
+            Assert.True(wait.GetProperty("estimated").GetBoolean(), wait.ToString());
+            Assert.Contains(wait.GetProperty("callSites").EnumerateArray(), c => c.GetProperty("blockingApi").GetString() == "GetAwaiter().GetResult()");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private async Task<((int Major, string Version) Target, JsonElement Report)> DiagnoseAsync(string framework, string workload, bool inject = false)
