@@ -13,9 +13,8 @@ internal static class StartupHookRunner
     private static int _entered;
 
     /// <summary>
-    /// Never throws: it runs inside the runtime's startup-hook call, where an escaping exception aborts the host. Touches
-    /// no type from a dependency assembly: the resolver that finds those beside this dll must be registered before any
-    /// method using them is compiled, so the real work sits behind a non-inlined call.
+    /// Never throws: it runs inside the runtime's startup-hook call, where an escaping exception aborts the host. The real
+    /// work sits behind a non-inlined call, so a type that fails to load while it is compiled is caught here too.
     /// </summary>
     /// <param name="hookAssembly">The hook assembly that called (its name tells launch-time hooks from injection).</param>
     internal static void Initialize(Assembly hookAssembly)
