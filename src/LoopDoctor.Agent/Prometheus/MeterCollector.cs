@@ -27,13 +27,13 @@ internal sealed class MeterCollector : IDisposable
             InstrumentPublished = OnInstrumentPublished,
             MeasurementsCompleted = OnMeasurementsCompleted,
         };
-        _listener.SetMeasurementEventCallback<long>(static (i, v, tags, state) => ((InstrumentAggregate)state!).Record(v, tags));
-        _listener.SetMeasurementEventCallback<int>(static (i, v, tags, state) => ((InstrumentAggregate)state!).Record(v, tags));
-        _listener.SetMeasurementEventCallback<short>(static (i, v, tags, state) => ((InstrumentAggregate)state!).Record(v, tags));
-        _listener.SetMeasurementEventCallback<byte>(static (i, v, tags, state) => ((InstrumentAggregate)state!).Record(v, tags));
-        _listener.SetMeasurementEventCallback<double>(static (i, v, tags, state) => ((InstrumentAggregate)state!).Record(v, tags));
-        _listener.SetMeasurementEventCallback<float>(static (i, v, tags, state) => ((InstrumentAggregate)state!).Record(v, tags));
-        _listener.SetMeasurementEventCallback<decimal>(static (i, v, tags, state) => ((InstrumentAggregate)state!).Record((double)v, tags));
+        _listener.SetMeasurementEventCallback<long>(static (_, v, tags, state) => Record(state, v, tags));
+        _listener.SetMeasurementEventCallback<int>(static (_, v, tags, state) => Record(state, v, tags));
+        _listener.SetMeasurementEventCallback<short>(static (_, v, tags, state) => Record(state, v, tags));
+        _listener.SetMeasurementEventCallback<byte>(static (_, v, tags, state) => Record(state, v, tags));
+        _listener.SetMeasurementEventCallback<double>(static (_, v, tags, state) => Record(state, v, tags));
+        _listener.SetMeasurementEventCallback<float>(static (_, v, tags, state) => Record(state, v, tags));
+        _listener.SetMeasurementEventCallback<decimal>(static (_, v, tags, state) => Record(state, (double)v, tags));
         _listener.Start();
     }
 
@@ -79,6 +79,31 @@ internal sealed class MeterCollector : IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+
+    // Runs on the thread that recorded: a tag value whose Equals throws must not reach the host's code.
+    private static void Record(object? state, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        try
+        {
+            ((InstrumentAggregate)state!).Record(value, tags);
+        }
+        catch (Exception)
+        {
+            // The measurement is lost; the host's call goes on.
+        }
+    }
+
+    private static void Record(object? state, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        try
+        {
+            ((InstrumentAggregate)state!).Record(value, tags);
+        }
+        catch (Exception)
+        {
+            // The measurement is lost; the host's call goes on.
+        }
+    }
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {

@@ -164,6 +164,28 @@ public sealed class PrometheusCollectionTests : IDisposable
         Assert.Equal(1, exposition.CollectionCount);
     }
 
+    private sealed class ThrowingEqualsTagValue
+    {
+        public override bool Equals(object? obj) => throw new InvalidOperationException("tag equality bug");
+        public override int GetHashCode() => 0;
+        public override string ToString() => "x";
+    }
+
+    [Fact]
+    public async Task A_tag_value_that_throws_in_Equals_never_reaches_the_code_that_records()
+    {
+        using var exposition = new PrometheusExposition([_meterName], TimeSpan.Zero);
+        var counter = _meter.CreateCounter<long>("guarded", null, "Guarded.");
+        counter.Add(1, new KeyValuePair<string, object?>("k", new ThrowingEqualsTagValue()));
+
+        // Finding this tag set's point compares the values: the throw is the aggregation's, so the host sees none.
+        counter.Add(1, new KeyValuePair<string, object?>("k", new ThrowingEqualsTagValue()));
+
+        var result = await exposition.ScrapeAsync(null);
+        Assert.Equal(200, result.StatusCode);
+        Assert.Contains("guarded_total{otel_scope_name=\"" + _meterName + "\",k=\"x\"} 1\n", Encoding.UTF8.GetString(result.Body.Span));
+    }
+
     [Fact]
     public async Task Scrape_after_dispose_is_503_not_an_exception()
     {
