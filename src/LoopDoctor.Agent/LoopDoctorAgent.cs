@@ -21,6 +21,7 @@ public sealed class LoopDoctorAgent : IDisposable
     private AgentProbes? _probes;
     private RuntimeEventListener? _runtimeEvents;
     private UnobservedTaskExceptionMonitor? _unobservedExceptions;
+    private RuntimeMeterFallback? _runtimeMeterFallback;
     private int _disposed;
 
     // Load shedding looks at a short window so it stops shedding soon after the pool recovers.
@@ -75,6 +76,7 @@ public sealed class LoopDoctorAgent : IDisposable
     private void StartComponents()
     {
         _probes = AgentProbes.Start(Options, _instruments);
+        ReportWhatThisRuntimeLacks();
         if (Options.CaptureThreadInjections || Options.CaptureBlockingWaits || Options.CaptureLockContention)
         {
             _runtimeEvents = new RuntimeEventListener(Options, _instruments, TimeProvider.System);
@@ -106,6 +108,28 @@ public sealed class LoopDoctorAgent : IDisposable
         }
 
         LoopDoctorEventSource.Log.SetAgent(new LoopDoctorEventSource.AgentDescription(Version, Options.Mode.ToString()));
+    }
+
+    /// <summary>One line per feature this runtime cannot serve, and the System.Runtime meter's stand-in on .NET 8.</summary>
+    private void ReportWhatThisRuntimeLacks()
+    {
+        var runtime = Environment.Version;
+        if (Options.IncludeRuntimeMetrics)
+        {
+            _runtimeMeterFallback = RuntimeMeterFallback.StartIfNeeded(runtime);
+            if (_runtimeMeterFallback is not null)
+            {
+                AgentLog.Write($".NET {runtime} has no System.Runtime meter (.NET {RuntimeMeterFallback.BuiltInFromMajor}+): the agent publishes its thread-pool, " +
+                    $"lock, timer, GC-count and memory instruments itself; not available here: {RuntimeMeterFallback.Missing}.");
+            }
+        }
+
+        if (Options.CaptureBlockingWaits && runtime.Major < RuntimeKeywords.WaitHandleEventsFromMajor)
+        {
+            AgentLog.Write($".NET {runtime} emits no WaitHandle events (.NET {RuntimeKeywords.WaitHandleEventsFromMajor}+): " +
+                $"{LoopDoctorInstruments.Names.BlockingWaits} and {LoopDoctorInstruments.Names.BlockingWaitDuration} stay at zero " +
+                "(loopdoctor diagnose estimates blocking waits from stack samples there).");
+        }
     }
 
     /// <summary>The thread pool's health over <see cref="LoopDoctorOptions.HealthWindow"/>, from the queue-delay probe.</summary>
@@ -183,6 +207,7 @@ public sealed class LoopDoctorAgent : IDisposable
         _probes?.Dispose();
         _runtimeEvents?.Dispose();
         _unobservedExceptions?.Dispose();
+        _runtimeMeterFallback?.Dispose();
         _exposition?.Dispose();
         _instruments.Dispose();
     }

@@ -12,7 +12,7 @@ namespace LoopDoctor.StartupHook;
 internal static class AgentLoader
 {
     /// <summary>The major .NET version the agent is built for (a test compares it with the agent's target framework).</summary>
-    internal const int AgentRuntimeMajor = 10;
+    internal const int AgentRuntimeMajor = 8;
 
     internal const string AgentAssemblyName = "LoopDoctor.Agent";
 

@@ -104,18 +104,20 @@ public class InjectionSafetyTests
 /// <summary>Issue 19: the agent is injected only into a runtime known to run it.</summary>
 public class InjectionRuntimeCheckTests
 {
-    private static readonly Version AgentRuntime = new(10, 0);
+    private static readonly Version AgentRuntime = new(8, 0);
 
     [Theory]
-    [InlineData("9.0.5+3f0d2a1b", ".NET 9.0.5")]
-    [InlineData("8.0.22", ".NET 8.0.22")]
+    [InlineData("7.0.20+3f0d2a1b", ".NET 7.0.20")]
+    [InlineData("6.0.36", ".NET 6.0.36")]
     public void An_older_runtime_is_refused_in_one_line_naming_its_version_and_the_cost(string productVersion, string shown)
     {
         var line = AgentInjection.Refusal(1234, new TargetRuntime(productVersion), null, AgentRuntime);
-        Assert.Equal($"loopdoctor: process 1234 runs {shown}; the LoopDoctor agent needs .NET 10 or later — continuing without it ({AgentInjection.WithoutAgentCost}).", line);
+        Assert.Equal($"loopdoctor: process 1234 runs {shown}; the LoopDoctor agent needs .NET 8 or later — continuing without it ({AgentInjection.WithoutAgentCost}).", line);
     }
 
     [Theory]
+    [InlineData("8.0.31")]
+    [InlineData("9.0.20+abc")]
     [InlineData("10.0.12+abc")]
     [InlineData("10.0.0-rc.2.25502.107+89c8f6a112d37d2ea8b77821e56d170a1bccdc5a")]
     [InlineData("11.0.0-preview.1")]
@@ -134,7 +136,7 @@ public class InjectionRuntimeCheckTests
     [Fact]
     public void The_agent_runtime_is_read_from_the_agent_build_without_loading_it()
     {
-        Assert.Equal(new Version(10, 0), AgentDetection.AgentRuntime);
+        Assert.Equal(new Version(8, 0), AgentDetection.AgentRuntime);
         Assert.Null(AgentDetection.TargetFramework(typeof(InjectionRuntimeCheckTests).Assembly.Location + ".missing"));
     }
 

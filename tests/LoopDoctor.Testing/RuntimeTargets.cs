@@ -76,11 +76,19 @@ public static class RuntimeTargets
     /// Starts SurvivalTarget for <paramref name="framework"/> and waits (a signal, with <see cref="ReadyTimeout"/>) for its
     /// <c>ready pid=N runtime=V port=P</c> line. It exits by itself when its stdin closes or after
     /// <paramref name="lifetime"/> (default 5 min); disposing the result kills it. <paramref name="workload"/>: one of SurvivalTarget's Workloads.
+    /// <paramref name="environment"/>: variables set in its environment (e.g. <c>LOOPDOCTOR_METRICS_URL</c> for an injected agent).
     /// </summary>
-    public static async Task<RuntimeTarget> StartAsync(string framework, TimeSpan? lifetime = null, string? workload = null)
+    public static async Task<RuntimeTarget> StartAsync(string framework, TimeSpan? lifetime = null, string? workload = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var executable = await ExecutableAsync(framework).ConfigureAwait(false);
-        var process = TestProcess.Start(executable, [.. Arguments(lifetime), .. workload is null ? Array.Empty<string>() : ["--workload", workload]]);
+        var options = new TestProcessOptions();
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            options.Environment[name] = value;
+        }
+
+        var process = TestProcess.Start(executable, [.. Arguments(lifetime), .. workload is null ? Array.Empty<string>() : ["--workload", workload]], options);
         try
         {
             var ready = await process.WaitForLineAsync(RuntimeTarget.ReadyLine, ReadyTimeout).ConfigureAwait(false);

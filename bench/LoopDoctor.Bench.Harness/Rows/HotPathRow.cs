@@ -21,7 +21,7 @@ internal sealed class HotPathRow : BenchRow
         ("SnapshotTenSeconds", "`WindowedHistogram.GetSnapshot(10 s)` + p99 (scrape path, not hot)", false, false),
         ("TickWhileOutstanding", "Sampler tick, probe outstanding (what a tick costs during a stall)", false, true),
         ("TickRecordAndPost", "Sampler tick, record one sample + post the next (inline context)", false, true),
-        ("TickRecordAndPostListened", "Same + `MeterListener` callback on the `loopdoctor.scheduler.delay` histogram (tagged)", false, true),
+        ("TickRecordAndPostListened", "Same + the standalone endpoint's `MeterCollector` aggregating the `loopdoctor.scheduler.delay` histogram (tagged)", false, true),
         ("ThreadPoolRoundTrip", "Thread-pool probe round trip (tick + `UnsafeQueueUserWorkItem` + pool dispatch + record)", false, true),
         ("CurrentDelay", "`LagProbe.CurrentDelay` (a gauge read)", false, true),
         ("PoolWaitStartStop", "Listener: WaitHandleWaitStart + Stop on a pool worker (2 events → 1 counted wait)", false, true),
@@ -113,7 +113,7 @@ internal sealed class HotPathRow : BenchRow
         section.AppendLine("  added with one interlocked add, so a 60 s stall at 10 ms (6,000 values) costs about as much as a 1 s one.");
         section.AppendLine("- **A sampler tick is a fraction of a microsecond per probe**: at the default 10 ms interval, ~0.002% of one core.");
         section.AppendLine("  The pool round trip is dominated by waking a parked worker: latency, not CPU the agent spends.");
-        section.AppendLine("- **Listener callbacks**: the `MeterListener` row is the agent's OpenTelemetry histogram with a listener attached");
+        section.AppendLine("- **Listener callbacks**: the `MeterCollector` row is the agent's histogram aggregated for its own /metrics endpoint");
         section.AppendLine("  (what an exporter's subscription costs per sample). The *Listener:* rows are `RuntimeEventListener`'s handlers per");
         section.AppendLine("  decoded runtime event; what EventPipe itself costs per event is in \"Runtime listener\" below.");
         section.AppendLine("- The snapshot allocates one bucket array per call; it runs per scrape or health check, not per record.");

@@ -1,7 +1,7 @@
-using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
 using LoopDoctor.Agent.Metrics;
 using LoopDoctor.Agent.Probes;
+using LoopDoctor.Agent.Prometheus;
 
 namespace LoopDoctor.Benchmarks.Probes;
 
@@ -20,8 +20,7 @@ public class ProbeTickBenchmarks
     private LagProbe _threadPoolProbe = null!;
     private LagProbe _waitingProbe = null!;
     private LoopDoctorInstruments _instruments = null!;
-    private MeterListener _listener = null!;
-    private long _measurements;
+    private MeterCollector _collector = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -37,19 +36,9 @@ public class ProbeTickBenchmarks
         _inline = new ProbeSampler(interval);
         _inline.AddSynchronizationContextProbe(new InlineContext(), "inline");
 
+        // What the standalone /metrics endpoint adds to every sample: its MeterListener aggregating the histogram.
         _instruments = new LoopDoctorInstruments();
-        _listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, listener) =>
-            {
-                if (ReferenceEquals(instrument, _instruments.SchedulerDelay))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        _listener.SetMeasurementEventCallback<double>((_, _, _, _) => _measurements++);
-        _listener.Start();
+        _collector = new MeterCollector([LoopDoctorInstruments.MeterName], log: null);
         _inlineListened = new ProbeSampler(interval);
         _inlineListened.AddSynchronizationContextProbe(new InlineContext(), "inline", new LagProbeOutputs
         {
@@ -68,7 +57,7 @@ public class ProbeTickBenchmarks
         _inline.Dispose();
         _inlineListened.Dispose();
         _threadPool.Dispose();
-        _listener.Dispose();
+        _collector.Dispose();
         _instruments.Dispose();
     }
 

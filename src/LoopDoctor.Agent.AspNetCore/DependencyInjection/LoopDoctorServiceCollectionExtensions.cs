@@ -39,7 +39,7 @@ public static class LoopDoctorServiceCollectionExtensions
         {
             // Options are read when the provider is built, after every Configure the app registered.
             var options = provider.GetRequiredService<IOptions<LoopDoctorOptions>>().Value;
-            builder.AddMeter(LoopDoctorInstruments.MeterName);
+            builder.AddLoopDoctorMeter();
             if (options.IncludeRuntimeMetrics)
             {
                 builder.AddMeter(PrometheusExposition.RuntimeMeterName);

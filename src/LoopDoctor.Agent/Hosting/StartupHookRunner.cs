@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Runtime.Loader;
 
 namespace LoopDoctor.Agent.Hosting;
 
@@ -14,9 +13,8 @@ internal static class StartupHookRunner
     private static int _entered;
 
     /// <summary>
-    /// Never throws: it runs inside the runtime's startup-hook call, where an escaping exception aborts the host. Touches
-    /// no type from a dependency assembly: the resolver that finds those beside this dll must be registered before any
-    /// method using them is compiled, so the real work sits behind a non-inlined call.
+    /// Never throws: it runs inside the runtime's startup-hook call, where an escaping exception aborts the host. The real
+    /// work sits behind a non-inlined call, so a type that fails to load while it is compiled is caught here too.
     /// </summary>
     /// <param name="hookAssembly">The hook assembly that called (its name tells launch-time hooks from injection).</param>
     internal static void Initialize(Assembly hookAssembly)
@@ -28,7 +26,6 @@ internal static class StartupHookRunner
                 return; // applied twice: the first call already did (or is doing) the work
             }
 
-            RegisterDependencyResolver();
             Run(hookAssembly);
         }
         catch (Exception error)
@@ -41,32 +38,6 @@ internal static class StartupHookRunner
     internal static LoopDoctorAgent? Agent { get; private set; }
 
     internal static bool TryEnter() => Interlocked.Exchange(ref _entered, 1) == 0;
-
-    /// <summary>
-    /// Loads assemblies the app does not carry (OpenTelemetry, ...) from this dll's folder. Only consulted when the
-    /// default context cannot resolve a name itself, so an app's own copy always wins.
-    /// </summary>
-    internal static void RegisterDependencyResolver()
-    {
-        var directory = Path.GetDirectoryName(typeof(StartupHookRunner).Assembly.Location);
-        if (string.IsNullOrEmpty(directory))
-        {
-            return; // loaded from bytes / single-file: nothing to resolve from
-        }
-
-        AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            try
-            {
-                var candidate = Path.Combine(directory, name.Name + ".dll");
-                return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
-            }
-            catch (Exception)
-            {
-                return null; // let the runtime report the missing assembly as it normally would
-            }
-        };
-    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Run(Assembly hookAssembly)

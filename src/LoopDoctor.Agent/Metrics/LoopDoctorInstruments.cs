@@ -28,7 +28,8 @@ internal sealed class LoopDoctorInstruments : IDisposable
         public const string UnobservedExceptions = "loopdoctor.task.unobserved_exceptions";
     }
 
-    // Seconds. Roughly 1-2.5-5 per decade from 10 µs to 60 s: Prometheus needs explicit buckets, and the
+    // Seconds; every histogram of this meter uses them (the agent's exposition, and a View in LoopDoctor.Agent.OpenTelemetry:
+    // InstrumentAdvice is .NET 9+, newer than this build). Roughly 1-2.5-5 per decade from 10 µs to 60 s: Prometheus needs explicit buckets, and the
     // interesting range of a queue delay spans 7 orders of magnitude (a healthy pool is ~10 µs, a stall is seconds).
     internal static readonly double[] DelayBucketsSeconds =
     [
@@ -41,25 +42,22 @@ internal sealed class LoopDoctorInstruments : IDisposable
     {
         Meter = new Meter(MeterName, typeof(LoopDoctorInstruments).Assembly.GetName().Version?.ToString(3));
 
-        var delayAdvice = new InstrumentAdvice<double> { HistogramBucketBoundaries = DelayBucketsSeconds };
-
-        QueueDelay = Meter.CreateHistogram(Names.QueueDelay, "s",
-            "Time a work item waited in the thread pool's global queue before it started (probe, corrected for coordinated omission).",
-            tags: null, advice: delayAdvice);
-        TimerLag = Meter.CreateHistogram(Names.TimerLag, "s",
-            "How late a timer callback fired against its schedule.", tags: null, advice: delayAdvice);
-        SchedulerDelay = Meter.CreateHistogram(Names.SchedulerDelay, "s",
-            "Queue delay of a probed TaskScheduler or SynchronizationContext, by scheduler name.", tags: null, advice: delayAdvice);
+        QueueDelay = Meter.CreateHistogram<double>(Names.QueueDelay, "s",
+            "Time a work item waited in the thread pool's global queue before it started (probe, corrected for coordinated omission).");
+        TimerLag = Meter.CreateHistogram<double>(Names.TimerLag, "s",
+            "How late a timer callback fired against its schedule.");
+        SchedulerDelay = Meter.CreateHistogram<double>(Names.SchedulerDelay, "s",
+            "Queue delay of a probed TaskScheduler or SynchronizationContext, by scheduler name.");
         ThreadInjections = Meter.CreateCounter<long>(Names.ThreadInjections, "{thread}",
             "Thread-pool worker count adjustments upward, by the runtime's reason (starvation, cooperative_blocking, ...).");
         BlockingWaits = Meter.CreateCounter<long>(Names.BlockingWaits, "{wait}",
             "Blocking waits (Monitor.Wait, .Result, .Wait(), SemaphoreSlim.Wait, ...) that ran on thread-pool threads.");
-        BlockingWaitDuration = Meter.CreateHistogram(Names.BlockingWaitDuration, "s",
-            "Duration of blocking waits on thread-pool threads.", tags: null, advice: delayAdvice);
+        BlockingWaitDuration = Meter.CreateHistogram<double>(Names.BlockingWaitDuration, "s",
+            "Duration of blocking waits on thread-pool threads.");
         LockContentions = Meter.CreateCounter<long>(Names.LockContentions, "{contention}",
             "Contended Monitor (lock) acquisitions.");
-        LockContentionDuration = Meter.CreateHistogram(Names.LockContentionDuration, "s",
-            "Time spent waiting for a contended lock.", tags: null, advice: delayAdvice);
+        LockContentionDuration = Meter.CreateHistogram<double>(Names.LockContentionDuration, "s",
+            "Time spent waiting for a contended lock.");
         UnobservedExceptions = Meter.CreateCounter<long>(Names.UnobservedExceptions, "{exception}",
             "Faulted tasks whose exception was never observed (TaskScheduler.UnobservedTaskException), by error.type.");
     }

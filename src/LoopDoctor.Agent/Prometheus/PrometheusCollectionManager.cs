@@ -9,6 +9,7 @@ namespace LoopDoctor.Agent.Prometheus;
 /// </summary>
 internal sealed class PrometheusCollectionManager
 {
+    private readonly MeterCollector _collector;
     private readonly PrometheusPullExporter _exporter;
     private readonly TimeSpan _cacheDuration;
     private readonly TimeProvider _time;
@@ -20,8 +21,9 @@ internal sealed class PrometheusCollectionManager
     private long _cachedAt;
     private int _collectionCount;
 
-    public PrometheusCollectionManager(PrometheusPullExporter exporter, TimeSpan cacheDuration, TimeProvider? timeProvider = null, Action<string>? log = null)
+    public PrometheusCollectionManager(MeterCollector collector, PrometheusPullExporter exporter, TimeSpan cacheDuration, TimeProvider? timeProvider = null, Action<string>? log = null)
     {
+        _collector = collector;
         _exporter = exporter;
         _cacheDuration = cacheDuration;
         _time = timeProvider ?? TimeProvider.System;
@@ -81,22 +83,8 @@ internal sealed class PrometheusCollectionManager
         Interlocked.Increment(ref _collectionCount);
         try
         {
-            var collect = _exporter.Collect;
-            if (collect is null)
-            {
-                _log?.Invoke("Prometheus scrape failed: the metrics pipeline is shut down.");
-                return null;
-            }
-
-            _exporter.LastSnapshot = null;
-            if (!collect(Timeout.Infinite))
-            {
-                _log?.Invoke("Prometheus scrape failed: the OpenTelemetry SDK reported a failed collection.");
-                return null;
-            }
-
-            // The SDK skips Export when there is nothing to export.
-            return _exporter.LastSnapshot ?? PrometheusSnapshot.Empty;
+            var instruments = _collector.Collect();
+            return instruments.Count == 0 ? PrometheusSnapshot.Empty : _exporter.Export(instruments);
         }
         catch (Exception ex)
         {

@@ -1,15 +1,13 @@
 using System.Text;
 using LoopDoctor.Agent.Metrics;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
 
 namespace LoopDoctor.Agent.Prometheus;
 
 /// <summary>
-/// The agent's metrics pipeline: an OpenTelemetry <see cref="MeterProvider"/> listening to the given meters, read by
-/// a cumulative pull reader whose exporter renders Prometheus text / OpenMetrics, and a collection manager that
-/// shares and caches collections between scrapes. Both the ASP.NET Core endpoint and
-/// <see cref="StandaloneMetricsServer"/> call <see cref="ScrapeAsync"/>. Disposing it disposes the provider.
+/// The agent's metrics pipeline: a <see cref="MeterCollector"/> aggregating the given meters cumulatively, an exporter
+/// that renders Prometheus text / OpenMetrics, and a collection manager that shares and caches collections between
+/// scrapes. <see cref="StandaloneMetricsServer"/> and the CLI's sidecar call <see cref="ScrapeAsync"/>. Disposing it
+/// stops the listener.
 /// </summary>
 internal sealed class PrometheusExposition : IDisposable
 {
@@ -23,7 +21,7 @@ internal sealed class PrometheusExposition : IDisposable
 
     private const string FailureContentType = "text/plain; charset=utf-8";
 
-    private readonly MeterProvider _meterProvider;
+    private readonly MeterCollector _collector;
     private readonly PrometheusCollectionManager _collections;
     private int _disposed;
 
@@ -43,23 +41,10 @@ internal sealed class PrometheusExposition : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(scrapeCacheDuration, TimeSpan.Zero);
 
         Exporter = new PrometheusPullExporter(constantLabels, log);
-        var reader = new BaseExportingMetricReader(Exporter)
-        {
-            // Prometheus counters and histograms are cumulative:
-            // https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/#sums
-            TemporalityPreference = MetricReaderTemporalityPreference.Cumulative,
-        };
-
-        var builder = Sdk.CreateMeterProviderBuilder();
-        foreach (var name in meterNames)
-        {
-            builder.AddMeter(name);
-        }
-
-        // The SDK (1.10+) honours InstrumentAdvice.HistogramBucketBoundaries, so LoopDoctorInstruments.DelayBucketsSeconds
-        // reach the exposition without a View; PrometheusExpositionTests verifies it on every build.
-        _meterProvider = builder.AddReader(reader).Build();
-        _collections = new PrometheusCollectionManager(Exporter, scrapeCacheDuration, timeProvider, log);
+        // Prometheus counters and histograms are cumulative, which is how the collector aggregates:
+        // https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/#sums
+        _collector = new MeterCollector(meterNames, log);
+        _collections = new PrometheusCollectionManager(_collector, Exporter, scrapeCacheDuration, timeProvider, log);
     }
 
     /// <summary>Builds the exposition the agent's options ask for: the LoopDoctor meter, plus System.Runtime when enabled.</summary>
@@ -112,6 +97,6 @@ internal sealed class PrometheusExposition : IDisposable
             return;
         }
 
-        _meterProvider.Dispose();
+        _collector.Dispose();
     }
 }

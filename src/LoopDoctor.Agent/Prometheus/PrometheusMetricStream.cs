@@ -1,5 +1,4 @@
 using System.Text;
-using OpenTelemetry.Metrics;
 
 namespace LoopDoctor.Agent.Prometheus;
 
@@ -47,14 +46,15 @@ internal sealed class PrometheusMetricFamily
 }
 
 /// <summary>
-/// What the serializer needs about one OTel <see cref="Metric"/> (one instrument stream): its family, how to read
+/// What the serializer needs about one instrument's stream (<see cref="InstrumentAggregate"/>): its family, how to read
 /// its points, and the label prefix every one of its samples carries (constant labels, then
 /// <c>otel_scope_name</c>/<c>otel_scope_version</c>). Built once per metric stream and cached by the exporter.
 /// </summary>
 internal sealed class PrometheusMetricStream
 {
-    private PrometheusMetricStream(PrometheusMetricFamily family, MetricType metricType, byte[] prefixLabels, byte[][] prefixLabelNames)
+    private PrometheusMetricStream(PrometheusMetricFamily family, MetricType metricType, byte[] prefixLabels, byte[][] prefixLabelNames, double[] boundaries)
     {
+        Boundaries = boundaries;
         Family = family;
         MetricType = metricType;
         PrefixLabels = prefixLabels;
@@ -64,18 +64,23 @@ internal sealed class PrometheusMetricStream
     public PrometheusMetricFamily Family { get; }
     public MetricType MetricType { get; }
 
+    /// <summary>A histogram's bucket upper bounds (+Inf excluded); empty for other types.</summary>
+    public double[] Boundaries { get; }
+
     /// <summary>Encoded <c>name="value",name="value"</c> without braces; empty when there are none.</summary>
     public byte[] PrefixLabels { get; }
 
     /// <summary>The sanitized names inside <see cref="PrefixLabels"/>; a point tag with one of these names is dropped.</summary>
     public byte[][] PrefixLabelNames { get; }
 
-    /// <summary>Null for streams Prometheus text cannot carry (exponential histograms).</summary>
-    public static PrometheusMetricStream? Create(Metric metric, IReadOnlyList<KeyValuePair<string, string>> constantLabels)
-        => Create(metric.Name, metric.Unit, metric.Description, metric.MetricType, metric.MeterName, metric.MeterVersion, constantLabels);
+    public static PrometheusMetricStream Create(InstrumentAggregate aggregate, IReadOnlyList<KeyValuePair<string, string>> constantLabels)
+    {
+        var instrument = aggregate.Instrument;
+        return Create(instrument.Name, instrument.Unit, instrument.Description, aggregate.Type, instrument.Meter.Name, instrument.Meter.Version, constantLabels, aggregate.Boundaries);
+    }
 
-    internal static PrometheusMetricStream? Create(string name, string? unit, string? description, MetricType metricType,
-        string meterName, string? meterVersion, IReadOnlyList<KeyValuePair<string, string>> constantLabels)
+    internal static PrometheusMetricStream Create(string name, string? unit, string? description, MetricType metricType,
+        string meterName, string? meterVersion, IReadOnlyList<KeyValuePair<string, string>> constantLabels, double[]? boundaries = null)
     {
         metricType = CorrectRuntimeInstrumentType(meterName, name, metricType);
 
@@ -96,12 +101,9 @@ internal sealed class PrometheusMetricStream
             case MetricType.DoubleGauge:
                 type = PrometheusMetricType.Gauge;
                 break;
-            case MetricType.Histogram:
+            default:
                 type = PrometheusMetricType.Histogram;
                 break;
-            default:
-                // Exponential histograms need native histograms (protobuf); the text formats cannot carry them.
-                return null;
         }
 
         // `1` → `_ratio` applies to OTel gauges only (not to UpDownCounters that become Prometheus gauges).
@@ -121,7 +123,7 @@ internal sealed class PrometheusMetricStream
         }
 
         var (prefix, names) = PrometheusSerializer.EncodeLabels(labels);
-        return new PrometheusMetricStream(family, metricType, prefix, names);
+        return new PrometheusMetricStream(family, metricType, prefix, names, boundaries ?? []);
     }
 
     /// <summary>

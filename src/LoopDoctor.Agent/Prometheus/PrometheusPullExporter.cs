@@ -1,6 +1,3 @@
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
-
 namespace LoopDoctor.Agent.Prometheus;
 
 /// <summary>Both formats' bytes from one collection. Immutable: cached and handed to concurrent responses.</summary>
@@ -15,15 +12,13 @@ internal sealed class PrometheusSnapshot(byte[] text, byte[] openMetrics)
 }
 
 /// <summary>
-/// Pull exporter: the SDK hands it the batch when <see cref="Collect"/> (set by <see cref="BaseExportingMetricReader"/>)
-/// runs, and it serializes the batch at once into both formats — the batch is only valid during
-/// <see cref="Export"/>. Streams that map to the same Prometheus family are grouped so each family gets exactly one
-/// <c># HELP</c>/<c># TYPE</c> (https://prometheus.io/docs/instrumenting/exposition_formats/#grouping-and-sorting,
+/// Serializes one collection of the <see cref="MeterCollector"/>'s instruments into both formats at once. Streams that
+/// map to the same Prometheus family are grouped so each family gets exactly one <c># HELP</c>/<c># TYPE</c>
+/// (https://prometheus.io/docs/instrumenting/exposition_formats/#grouping-and-sorting,
 /// https://github.com/prometheus/OpenMetrics/blob/v1.0.0/specification/OpenMetrics.md#metricfamily — families
 /// must not interleave).
 /// </summary>
-[ExportModes(ExportModes.Pull)]
-internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetricExporter
+internal sealed class PrometheusPullExporter
 {
     // Caps the per-stream name cache: instruments are few, but a host creating meters in a loop must not grow it forever.
     private const int MaxCachedStreams = 4096;
@@ -31,29 +26,19 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
     private readonly Lock _sync = new();
     private readonly IReadOnlyList<KeyValuePair<string, string>> _constantLabels;
     private readonly Action<string>? _log;
-    private readonly Dictionary<Metric, PrometheusMetricStream?> _streams = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<InstrumentAggregate, PrometheusMetricStream?> _streams = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, FamilyGroup> _familyByName = new(StringComparer.Ordinal);
     private readonly List<FamilyGroup> _families = [];
     private readonly HashSet<string> _reportedConflicts = new(StringComparer.Ordinal);
     private readonly PrometheusBuffer _text = new();
     private readonly PrometheusBuffer _openMetrics = new();
     private readonly PrometheusBuffer _scratch = new(1024);
-    private PrometheusSnapshot? _lastSnapshot;
+    private readonly List<MetricPoint> _points = [];
 
     public PrometheusPullExporter(IReadOnlyList<KeyValuePair<string, string>>? constantLabels = null, Action<string>? log = null)
     {
         _constantLabels = constantLabels ?? [];
         _log = log;
-    }
-
-    /// <summary>Set by the reader; runs a collection that ends in <see cref="Export"/>. Null once the reader is disposed.</summary>
-    public Func<int, bool>? Collect { get; set; }
-
-    /// <summary>The bytes from the most recent <see cref="Export"/>; the collection manager clears it before collecting.</summary>
-    internal PrometheusSnapshot? LastSnapshot
-    {
-        get => Volatile.Read(ref _lastSnapshot);
-        set => Volatile.Write(ref _lastSnapshot, value);
     }
 
     /// <summary>Metric streams whose Prometheus names are cached (for tests of the pruning).</summary>
@@ -68,10 +53,10 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
         }
     }
 
-    public override ExportResult Export(in Batch<Metric> batch)
+    /// <summary>Both formats' bytes for <paramref name="batch"/>; null when serialization failed (logged).</summary>
+    public PrometheusSnapshot? Export(List<InstrumentAggregate> batch)
     {
-        // Collections are serialized by the collection manager; the lock only guards against the SDK's final
-        // collect at shutdown running alongside a scrape.
+        // Collections are serialized by the collection manager; the lock keeps the test-facing counters consistent.
         lock (_sync)
         {
             try
@@ -80,13 +65,12 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
                 Serialize(_text, PrometheusFormat.Text);
                 Serialize(_openMetrics, PrometheusFormat.OpenMetrics);
                 PrometheusSerializer.WriteEof(_openMetrics);
-                LastSnapshot = new PrometheusSnapshot(_text.WrittenSpan.ToArray(), _openMetrics.WrittenSpan.ToArray());
-                return ExportResult.Success;
+                return new PrometheusSnapshot(_text.WrittenSpan.ToArray(), _openMetrics.WrittenSpan.ToArray());
             }
             catch (Exception ex)
             {
                 _log?.Invoke($"Prometheus serialization failed: {ex.GetType().Name}: {ex.Message}");
-                return ExportResult.Failure;
+                return null;
             }
             finally
             {
@@ -98,7 +82,7 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
         }
     }
 
-    private void GroupByFamily(in Batch<Metric> batch)
+    private void GroupByFamily(List<InstrumentAggregate> batch)
     {
         foreach (var family in _families)
         {
@@ -106,9 +90,9 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
         }
 
         var exported = 0;
-        foreach (var metric in batch)
+        foreach (var aggregate in batch)
         {
-            var stream = GetStream(metric);
+            var stream = GetStream(aggregate);
             if (stream is null)
             {
                 continue;
@@ -128,16 +112,17 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
             if (!group.Family.IsCompatibleWith(stream.Family))
             {
                 // Two instruments map to one name with different types/units: one family cannot carry both.
-                if (_reportedConflicts.Add(metric.MeterName + "/" + metric.Name))
+                var instrument = aggregate.Instrument;
+                if (_reportedConflicts.Add(instrument.Meter.Name + "/" + instrument.Name))
                 {
-                    _log?.Invoke($"Prometheus: metric '{metric.Name}' of meter '{metric.MeterName}' maps to '{stream.Family.BaseName}', " +
+                    _log?.Invoke($"Prometheus: metric '{instrument.Name}' of meter '{instrument.Meter.Name}' maps to '{stream.Family.BaseName}', " +
                         $"already used by a {group.Family.Type} with unit '{group.Family.Unit}'; it is not exported.");
                 }
 
                 continue;
             }
 
-            group.Streams.Add((metric, stream));
+            group.Streams.Add((aggregate, stream));
             exported++;
         }
 
@@ -168,9 +153,9 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
 
             _families[kept++] = group;
             _familyByName[group.Family.BaseName] = group;
-            foreach (var (metric, stream) in group.Streams)
+            foreach (var (aggregate, stream) in group.Streams)
             {
-                _streams[metric] = stream;
+                _streams[aggregate] = stream;
             }
         }
 
@@ -183,24 +168,25 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
         foreach (var group in _families)
         {
             var headerWritten = false;
-            foreach (var (metric, stream) in group.Streams)
+            foreach (var (aggregate, stream) in group.Streams)
             {
-                PrometheusSerializer.WriteMetric(buffer, _scratch, metric, stream, format, ref headerWritten);
+                aggregate.CopyPoints(_points);
+                PrometheusSerializer.WriteMetric(buffer, _scratch, _points, stream, format, ref headerWritten);
             }
         }
     }
 
-    private PrometheusMetricStream? GetStream(Metric metric)
+    private PrometheusMetricStream? GetStream(InstrumentAggregate aggregate)
     {
-        if (_streams.TryGetValue(metric, out var stream))
+        if (_streams.TryGetValue(aggregate, out var stream))
         {
             return stream;
         }
 
-        stream = PrometheusMetricStream.Create(metric, _constantLabels);
+        stream = PrometheusMetricStream.Create(aggregate, _constantLabels);
         if (_streams.Count < MaxCachedStreams)
         {
-            _streams.Add(metric, stream);
+            _streams.Add(aggregate, stream);
         }
 
         return stream;
@@ -209,6 +195,6 @@ internal sealed class PrometheusPullExporter : BaseExporter<Metric>, IPullMetric
     private sealed class FamilyGroup(PrometheusMetricFamily family)
     {
         public PrometheusMetricFamily Family { get; } = family;
-        public List<(Metric Metric, PrometheusMetricStream Stream)> Streams { get; } = [];
+        public List<(InstrumentAggregate Aggregate, PrometheusMetricStream Stream)> Streams { get; } = [];
     }
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using OpenTelemetry;
-using OpenTelemetry.Metrics;
 
 namespace LoopDoctor.Agent.Prometheus;
 
@@ -65,16 +63,16 @@ internal static class PrometheusSerializer
     }
 
     /// <summary>
-    /// Writes every point of <paramref name="metric"/> as samples of <paramref name="stream"/>'s family. The family
+    /// Writes every point in <paramref name="points"/> as samples of <paramref name="stream"/>'s family. The family
     /// header is written before the first sample when <paramref name="headerWritten"/> is false, so families with no
     /// points produce no output at all. <paramref name="scratch"/> holds one point's label set while it is repeated
     /// on each histogram bucket line.
     /// </summary>
-    public static void WriteMetric(PrometheusBuffer buffer, PrometheusBuffer scratch, Metric metric, PrometheusMetricStream stream,
+    public static void WriteMetric(PrometheusBuffer buffer, PrometheusBuffer scratch, List<MetricPoint> points, PrometheusMetricStream stream,
         PrometheusFormat format, ref bool headerWritten)
     {
         var family = stream.Family;
-        foreach (ref readonly var point in metric.GetMetricPoints())
+        foreach (var point in points)
         {
             if (!headerWritten)
             {
@@ -93,36 +91,36 @@ internal static class PrometheusSerializer
                 // end in _total in both formats (OpenMetrics requires it, the OTel spec asks it for text too).
                 case MetricType.LongSum:
                     WriteSampleStart(buffer, family.TotalNameUtf8, labels);
-                    WriteLong(buffer, point.GetSumLong());
+                    WriteLong(buffer, point.LongValue);
                     buffer.Write((byte)'\n');
                     break;
                 case MetricType.DoubleSum:
                     WriteSampleStart(buffer, family.TotalNameUtf8, labels);
-                    WriteDouble(buffer, point.GetSumDouble());
+                    WriteDouble(buffer, point.DoubleValue);
                     buffer.Write((byte)'\n');
                     break;
                 case MetricType.LongSumNonMonotonic:
                     WriteSampleStart(buffer, family.BaseNameUtf8, labels);
-                    WriteLong(buffer, point.GetSumLong());
+                    WriteLong(buffer, point.LongValue);
                     buffer.Write((byte)'\n');
                     break;
                 case MetricType.DoubleSumNonMonotonic:
                     WriteSampleStart(buffer, family.BaseNameUtf8, labels);
-                    WriteDouble(buffer, point.GetSumDouble());
+                    WriteDouble(buffer, point.DoubleValue);
                     buffer.Write((byte)'\n');
                     break;
                 case MetricType.LongGauge:
                     WriteSampleStart(buffer, family.BaseNameUtf8, labels);
-                    WriteLong(buffer, point.GetGaugeLastValueLong());
+                    WriteLong(buffer, point.LongValue);
                     buffer.Write((byte)'\n');
                     break;
                 case MetricType.DoubleGauge:
                     WriteSampleStart(buffer, family.BaseNameUtf8, labels);
-                    WriteDouble(buffer, point.GetGaugeLastValueDouble());
+                    WriteDouble(buffer, point.DoubleValue);
                     buffer.Write((byte)'\n');
                     break;
                 case MetricType.Histogram:
-                    WriteHistogram(buffer, family, in point, labels);
+                    WriteHistogram(buffer, family, stream.Boundaries, point, labels);
                     break;
             }
         }
@@ -132,14 +130,15 @@ internal static class PrometheusSerializer
     /// Cumulative <c>_bucket</c> samples with an <c>le</c> label, the last being <c>+Inf</c>, then <c>_sum</c> and
     /// <c>_count</c>: https://prometheus.io/docs/concepts/metric_types/#histogram and
     /// https://github.com/prometheus/OpenMetrics/blob/v1.0.0/specification/OpenMetrics.md#histogram
-    /// The SDK's bucket counts are per bucket; Prometheus buckets are cumulative, so they are summed here.
+    /// The aggregate's bucket counts are per bucket; Prometheus buckets are cumulative, so they are summed here.
     /// </summary>
-    private static void WriteHistogram(PrometheusBuffer buffer, PrometheusMetricFamily family, in MetricPoint point, ReadOnlySpan<byte> labels)
+    private static void WriteHistogram(PrometheusBuffer buffer, PrometheusMetricFamily family, double[] boundaries, MetricPoint point, ReadOnlySpan<byte> labels)
     {
         long cumulative = 0;
-        foreach (var bucket in point.GetHistogramBuckets())
+        var counts = point.BucketCounts!;
+        for (var i = 0; i < counts.Length; i++)
         {
-            cumulative += bucket.BucketCount;
+            cumulative += counts[i];
             buffer.Write(family.BucketNameUtf8);
             buffer.Write((byte)'{');
             if (!labels.IsEmpty)
@@ -149,18 +148,18 @@ internal static class PrometheusSerializer
             }
 
             buffer.Write("le=\""u8);
-            WriteDouble(buffer, bucket.ExplicitBound);
+            WriteDouble(buffer, i < boundaries.Length ? boundaries[i] : double.PositiveInfinity);
             buffer.Write("\"} "u8);
             WriteLong(buffer, cumulative);
             buffer.Write((byte)'\n');
         }
 
         WriteSampleStart(buffer, family.SumNameUtf8, labels);
-        WriteDouble(buffer, point.GetHistogramSum());
+        WriteDouble(buffer, point.Sum);
         buffer.Write((byte)'\n');
 
         WriteSampleStart(buffer, family.CountNameUtf8, labels);
-        WriteLong(buffer, point.GetHistogramCount());
+        WriteLong(buffer, point.Count);
         buffer.Write((byte)'\n');
     }
 
@@ -184,7 +183,7 @@ internal static class PrometheusSerializer
     /// dropped — first wins — because a duplicate label name makes the whole scrape invalid. (The OTel spec would
     /// join such values with <c>;</c>; that needs per-point allocation for a case our instruments never produce.)
     /// </summary>
-    internal static void WriteTags(PrometheusBuffer scratch, ReadOnlyTagCollection tags, byte[][] prefixNames)
+    internal static void WriteTags(PrometheusBuffer scratch, KeyValuePair<string, object?>[] tags, byte[][] prefixNames)
     {
         Span<int> starts = stackalloc int[32];
         Span<int> lengths = stackalloc int[32];

@@ -26,6 +26,9 @@ internal static class RuntimeKeywords
     /// <summary>Induces a blocking GC when a session enables it (what dotnet-gcdump uses).</summary>
     public const long GcHeapCollect = 0x800000;
 
+    /// <summary>The first runtime that emits WaitHandleWaitStart/Stop.</summary>
+    public const int WaitHandleEventsFromMajor = 9;
+
     /// <summary>WaitHandleWaitStart/Stop; they arrive only at Verbose.</summary>
     public const long WaitHandle = 0x40000000000;
     public const int WaitHandleWaitStartId = 301;

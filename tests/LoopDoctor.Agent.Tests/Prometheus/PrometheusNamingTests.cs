@@ -1,6 +1,5 @@
 using System.Text;
 using LoopDoctor.Agent.Prometheus;
-using OpenTelemetry.Metrics;
 
 namespace LoopDoctor.Agent.Tests.Prometheus;
 

@@ -37,14 +37,17 @@ public sealed partial class ToolPackageTests(ITestOutputHelper output) : IAsyncL
         var nupkg = Directory.GetFiles(Packages, PackageId + ".*.nupkg").Single(p => !p.EndsWith(".snupkg", StringComparison.Ordinal));
         var version = Path.GetFileNameWithoutExtension(nupkg)[(PackageId.Length + 1)..];
 
-        // The agent and its dependencies sit beside loopdoctor.dll: `run` and injection load it from there.
+        // The agent sits beside loopdoctor.dll: `run` and injection load it from there. It has no dependencies (no
+        // OpenTelemetry, whose DiagnosticSource 10.0 a .NET 8 or 9 target could not load).
         using (var zip = ZipFile.OpenRead(nupkg))
         {
             var entries = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
-            foreach (var file in new[] { "loopdoctor.dll", "LoopDoctor.Agent.dll", "LoopDoctor.StartupHook.dll", "OpenTelemetry.dll", "DotnetToolSettings.xml" })
+            foreach (var file in new[] { "loopdoctor.dll", "LoopDoctor.Agent.dll", "LoopDoctor.StartupHook.dll", "DotnetToolSettings.xml" })
             {
                 Assert.Contains($"tools/net10.0/any/{file}", entries);
             }
+
+            Assert.DoesNotContain("tools/net10.0/any/OpenTelemetry.dll", entries);
 
             Assert.Contains("README.md", entries);
             Assert.Contains("LICENSE", entries);

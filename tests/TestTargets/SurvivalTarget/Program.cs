@@ -1,5 +1,5 @@
 // A small HTTP service that knows nothing of LoopDoctor, for "the target survives" tests on .NET 8, 9 and 10.
-//   SurvivalTarget [--lifetime SECONDS] [--workload sync-over-async|cpu|lock]     (lifetime default 300)
+//   SurvivalTarget [--lifetime SECONDS] [--workload sync-over-async|cpu|lock|unobserved]     (lifetime default 300)
 // Serves on 127.0.0.1 (an ephemeral port) from a dedicated thread, so it answers even when the thread pool is busy:
 //   GET /ping → "pong"
 //   GET /work → runs a few thread-pool tasks, answers "done N" when they are done

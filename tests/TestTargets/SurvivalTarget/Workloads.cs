@@ -8,7 +8,8 @@ internal static class Workloads
         "sync-over-async" => stopping => Repeat(stopping, 4, () => CustomerExport.ExportAll(stopping)),
         "cpu" => stopping => Repeat(stopping, 1, () => MonthlyReport.Build()),
         "lock" => stopping => Repeat(stopping, 6, () => InventoryCache.Refresh()),
-        _ => throw new ArgumentException($"unknown workload '{name}' (sync-over-async, cpu, lock)"),
+        "unobserved" => stopping => Repeat(stopping, 1, OrderShipping.ShipBatchAsync),
+        _ => throw new ArgumentException($"unknown workload '{name}' (sync-over-async, cpu, lock, unobserved)"),
     };
 
     /// <summary>How long the workload runs before the program says so ("workload warm"): its code has been called often by then.</summary>
@@ -16,7 +17,14 @@ internal static class Workloads
 
     // Runs the job over and over from the pool, on this many concurrent loops, until stopped; prints "workload warm" once
     // it has run for WarmAfter, so a test attaches to code that has been running (tiered up), as a user does.
-    private static Task Repeat(CancellationToken stopping, int loops, Action job)
+    private static Task Repeat(CancellationToken stopping, int loops, Action job) =>
+        Repeat(stopping, loops, async () =>
+        {
+            job();
+            await Task.Yield();
+        });
+
+    private static Task Repeat(CancellationToken stopping, int loops, Func<Task> job)
     {
         var started = Environment.TickCount64;
         var warm = 0;
@@ -24,13 +32,11 @@ internal static class Workloads
         {
             while (!stopping.IsCancellationRequested)
             {
-                job();
+                await job();
                 if (Environment.TickCount64 - started >= WarmAfter.TotalMilliseconds && Interlocked.Exchange(ref warm, 1) == 0)
                 {
                     Console.WriteLine("workload warm");
                 }
-
-                await Task.Yield();
             }
         }, CancellationToken.None)));
     }
@@ -91,5 +97,32 @@ internal static class InventoryCache
             Thread.Sleep(50); // the "database" read done under the lock
             _version++;
         }
+    }
+}
+
+// Fire-and-forget: each shipped order starts an audit write nobody awaits, and the audit store is down, so every write's
+// exception goes unobserved. Orders are built in memory, so the GC runs (and finalizes the dropped tasks) as in a real service.
+internal static class OrderShipping
+{
+    private static long _orders;
+
+    public static async Task ShipBatchAsync()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            var order = BuildOrder(Interlocked.Increment(ref _orders));
+            _ = WriteAuditAsync(order);
+        }
+
+        await Task.Delay(20);
+    }
+
+    private static string BuildOrder(long id) =>
+        $"order {id}: " + string.Join(',', Enumerable.Range(0, 2000).Select(line => $"line {line} of order {id}"));
+
+    private static async Task WriteAuditAsync(string order)
+    {
+        await Task.Yield();
+        throw new InvalidOperationException($"audit store unavailable: {order.Length} bytes not written");
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using LoopDoctor.Agent;
 using LoopDoctor.Agent.Metrics;
 
@@ -21,7 +22,18 @@ public static class LoopDoctorMeterProviderBuilderExtensions
         configure?.Invoke(options);
         options.Validate();
         return builder
-            .AddMeter(LoopDoctorInstruments.MeterName)
+            .AddLoopDoctorMeter()
             .AddInstrumentation(() => AgentHold.StartOrAdopt(options));
     }
+
+    /// <summary>
+    /// The <c>LoopDoctor</c> meter with its delay buckets: the agent is built for .NET 8, which has no
+    /// <c>InstrumentAdvice</c>, so its histograms' boundaries reach the SDK through this view.
+    /// </summary>
+    internal static MeterProviderBuilder AddLoopDoctorMeter(this MeterProviderBuilder builder)
+        => builder
+            .AddMeter(LoopDoctorInstruments.MeterName)
+            .AddView(instrument => instrument.Meter.Name == LoopDoctorInstruments.MeterName && instrument is Histogram<double>
+                ? new ExplicitBucketHistogramConfiguration { Boundaries = LoopDoctorInstruments.DelayBucketsSeconds }
+                : null);
 }
