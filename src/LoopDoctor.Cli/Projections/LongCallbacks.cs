@@ -144,12 +144,9 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
         : sample.Kind == SampleKind.Managed || (sample.Stack.Frames.Count > 0 && IsNativeComputing(sample.Stack.Frames[0])) ? SampleActivity.Cpu
         : SampleActivity.BlockedInUnknownNativeCall;
 
-    private static bool IsNativeComputing(string frame) =>
-        frame.StartsWith("Interop.Crypto", StringComparison.Ordinal)
-        || frame.StartsWith("System.Security.Cryptography.", StringComparison.Ordinal)
-        || frame.StartsWith("System.IO.Compression.", StringComparison.Ordinal)
-        || frame.StartsWith("Interop.ZLib", StringComparison.Ordinal)
-        || frame.StartsWith("Interop.Brotli", StringComparison.Ordinal);
+    private static readonly string[] NativeComputing = ["Interop.Crypto", "System.Security.Cryptography.", "System.IO.Compression.", "Interop.ZLib", "Interop.Brotli"];
+
+    private static bool IsNativeComputing(string frame) => NativeComputing.Any(prefix => frame.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>
     /// What keeps consecutive samples of a thread one episode: the outermost application frame; else the compiled

@@ -86,8 +86,9 @@ internal sealed class DiagnosisPipeline
     }
 
     internal const string NoStackSamples =
-        "No stack samples (the sample profiler was off): long callbacks — CPU loops, Thread.Sleep, synchronous I/O — cannot be seen, " +
-        "and blocking waits have call sites only from their own events. Record with the sample profiler (dotnet-trace --profile cpu-sampling) or attach live.";
+        "No stack samples (the sample profiler was off: monitor samples only while the pool lags, and a recording may not have enabled it): " +
+        "long callbacks — CPU loops, Thread.Sleep, synchronous I/O — cannot be seen, and blocking waits have call sites only from their own events. " +
+        "To see them: diagnose, or monitor --stack-sampling always, or record with dotnet-trace's cpu-sampling profile too.";
 
     // Starvation is the one finding that says the whole pool is stuck; any other warning only degrades it.
     private static Verdict VerdictOf(IReadOnlyList<Finding> findings) =>

@@ -120,15 +120,10 @@ internal sealed partial class CallStack
 
     // Frames that run a continuation or a queued item: below one of them, the code ran in a later work item than the
     // request marker the outer frames would suggest.
-    private static bool IsContinuationRunner(string frame) =>
-        frame.Contains("RunContinuations", StringComparison.Ordinal)
-        || frame.Contains("AwaitTaskContinuation", StringComparison.Ordinal)
-        || frame.Contains("TaskContinuation", StringComparison.Ordinal)
-        || frame.Contains("ExecuteFromThreadPool", StringComparison.Ordinal)
-        || frame.Contains("RunFromThreadPoolDispatchLoop", StringComparison.Ordinal)
-        || frame.Contains(".SetResult", StringComparison.Ordinal)
-        || frame.Contains(".TrySetResult", StringComparison.Ordinal)
-        || frame.StartsWith("System.Threading.ThreadPoolWorkQueue.Dispatch", StringComparison.Ordinal);
+    private static readonly string[] ContinuationRunners =
+        ["RunContinuations", "TaskContinuation", "ExecuteFromThreadPool", "RunFromThreadPoolDispatchLoop", ".SetResult", ".TrySetResult", "ThreadPoolWorkQueue.Dispatch"];
+
+    private static bool IsContinuationRunner(string frame) => ContinuationRunners.Any(part => frame.Contains(part, StringComparison.Ordinal));
 
     private static RequestScope RequestScopeOf(IReadOnlyList<string> frames)
     {
