@@ -27,7 +27,16 @@ public sealed record TieringReport(TimeSpan Watched, IReadOnlyList<string> Tier1
             return "inlined into " + string.Join(", ", into);
         }
 
-        return Tier1.Contains(method) ? "recompiled at tier 1 (not inlined)" : "not recompiled while watched";
+        if (Tier1.Contains(method))
+        {
+            return "recompiled at tier 1 (not inlined)";
+        }
+
+        // Its type's other methods (the handler, its async state machine) show whether the code around it was recompiled.
+        var type = method[..method.LastIndexOf('.')];
+        var neighbours = Tier1.Where(m => m.StartsWith(type + ".", StringComparison.Ordinal) || m.StartsWith(type + "+", StringComparison.Ordinal))
+            .Select(m => m[(type.Length + 1)..]).ToList();
+        return "not recompiled while watched" + (neighbours.Count > 0 ? $"; at tier 1 in its type: {string.Join(", ", neighbours)}" : "");
     }
 }
 

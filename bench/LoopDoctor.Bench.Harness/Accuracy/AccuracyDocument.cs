@@ -50,6 +50,14 @@ internal static class AccuracyDocument
             md.AppendLine($"| `{answer.Scenario}` | `{answer.Culprit}` | {seen} |");
         }
 
+        md.AppendLine().AppendLine("\"Recompiled at tier 1\" and \"inlined into\" come from the runtime's `MethodLoadVerbose` (its optimization tier) and `MethodInliningSucceeded` events during the warm-up; a method already promoted before the watch began, or promoted later, shows as not recompiled. To cross-check by hand, the runtime lists every method it compiles with its tier: `DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=jit.txt dotnet samples/BlockingApp/bin/Release/net10.0/BlockingApp.dll --scenario sync-over-async --rps 50 --no-agent`.");
+
+        md.AppendLine().AppendLine("## Why a cell names nothing").AppendLine();
+        md.AppendLine("- **The culprit's frame does not exist.** An MVC action is called by a method MVC compiles at run time (`dynamicClass.lambda_method*`, a dynamic method, optimized at its first call), and the JIT inlines a small synchronous action into it at once: the table above shows `TaskWait` inlined into `lambda_method*` even in a target attached at start. A one-line wrapper (`StockClient.GetStockLevel`) is inlined into its caller when that caller reaches tier 1. A stack then goes from `Task.Wait`/`Thread.Sleep` to the framework, and LoopDoctor today says \"(no resolvable application frame)\".");
+        md.AppendLine("- **What could still be named** (issue 12, not built yet): the endpoint being served on the blocked thread (the injected agent in the process, or, without it, the `Microsoft-Diagnostics-DiagnosticSource` bridge's MVC `BeforeAction` event over EventPipe, which carries the action's display name), and what a sync wait waits for (the TPL provider's `TaskWaitBegin` and async-causality operation names). A cell that can name neither must say so in words.");
+        md.AppendLine("- **Offline** reads only what the recording holds: `dotnet-trace`'s recipe above has the runtime's wait, thread-pool and contention events with their stacks, and the rundown at the end names the methods; it has no agent events and no DiagnosticSource bridge, so for an inlined action the endpoint is out of its reach unless the recording adds those providers.");
+        md.AppendLine("- Timing: each cell is one diagnosis on a shared 2-core machine; a starved pool delays everything, including the CLI's own session, so a single cell can differ between runs (rerun to compare).");
+
         md.AppendLine().AppendLine("## Every cell").AppendLine();
         foreach (var cell in cells)
         {
