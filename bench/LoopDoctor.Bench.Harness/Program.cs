@@ -1,4 +1,5 @@
 using System.Globalization;
+using LoopDoctor.Bench.Accuracy;
 using LoopDoctor.Bench.Infrastructure;
 using LoopDoctor.Bench.Rows;
 
@@ -10,6 +11,12 @@ if (args.Length == 2 && args[0] is "parse-trace" or "parse-trace-tracelog")
 {
     // P6's baselines, in their own process like `loopdoctor analyze`: a bare TraceEvent loop over the file, or TraceLog's.
     return args[0] == "parse-trace" ? BareTraceParse.Run(args[1]) : BareTraceParse.RunThroughTraceLog(args[1]);
+}
+
+if (args.Length >= 1 && args[0] == "accuracy")
+{
+    // bench/accuracy.sh: the attribution matrix (docs/accuracy.md), not a performance row.
+    return await AccuracyCommand.RunAsync(args[1..]);
 }
 
 if (InterruptSignal.RestoreIfIgnored())

@@ -20,9 +20,9 @@ public class EndpointTests(SharedServerFixture fixture) : IClassFixture<SharedSe
 {
     private BlockingAppProcess Server => fixture.Server;
 
-    public static TheoryData<string> Endpoints() => [.. ScenarioCatalog.All.Select(s => s.Path)];
+    public static TheoryData<string> Endpoints() => [.. ScenarioCatalog.Names];
 
-    public static TheoryData<string> FixedTwins() => [.. ScenarioCatalog.All.Where(s => s.Culprit is not null).Select(s => s.Path)];
+    public static TheoryData<string> FixedTwins() => [.. ScenarioCatalog.All.Where(s => s.Culprit is not null).Select(s => s.Name)];
 
     [Fact]
     public void ReadyLineReportsTheBoundAddressAndTheRealPid()
@@ -37,18 +37,18 @@ public class EndpointTests(SharedServerFixture fixture) : IClassFixture<SharedSe
 
     [Theory]
     [MemberData(nameof(Endpoints))]
-    public async Task EveryEndpointAnswers200(string path)
+    public async Task EveryEndpointAnswers200(string name)
     {
-        var response = await GetScenarioAsync(path);
+        var response = await GetScenarioAsync(ScenarioCatalog.Find(name)!.Path);
         Assert.False(response.Fixed);
-        Assert.Equal(path.TrimStart('/'), response.Scenario);
+        Assert.Equal(name, response.Scenario);
     }
 
     [Theory]
     [MemberData(nameof(FixedTwins))]
-    public async Task EveryFixedTwinAnswers200(string path)
+    public async Task EveryFixedTwinAnswers200(string name)
     {
-        var response = await GetScenarioAsync(path + "?fixed=true");
+        var response = await GetScenarioAsync(ScenarioCatalog.Find(name)!.FixedPath);
         Assert.True(response.Fixed);
     }
 
@@ -56,6 +56,8 @@ public class EndpointTests(SharedServerFixture fixture) : IClassFixture<SharedSe
     [InlineData("/sync-over-async", 200)]
     [InlineData("/sleep", 200)]
     [InlineData("/cpu", 300)]
+    [InlineData("/api/customers/taskwait", 200)]
+    [InlineData("/api/customers/tasksleepwait", 200)]
     [InlineData("/timeout", 2000)]
     public async Task BrokenEndpointsTakeTheirDocumentedTime(string path, double atLeastMs)
     {

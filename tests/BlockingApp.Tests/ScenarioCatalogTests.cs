@@ -4,7 +4,7 @@ using BlockingApp.Scenarios;
 
 namespace BlockingApp.Tests;
 
-/// <summary>The catalog is what the CLI's tests check call sites against: every name in it must be a real, un-inlined method.</summary>
+/// <summary>The catalog is what the CLI's tests check call sites against: every name in it must be a real method, written as people write it.</summary>
 public class ScenarioCatalogTests
 {
     public static TheoryData<string> Scenarios() => [.. ScenarioCatalog.Names];
@@ -13,19 +13,19 @@ public class ScenarioCatalogTests
     public void HasEveryEndpointOfTheIssueOnce()
     {
         Assert.Equal(
-            ["healthy", "sync-over-async", "wait", "sleep", "cpu", "lock", "sync-io", "fire-and-forget", "too-many-tasks", "timeout"],
+            ["healthy", "sync-over-async", "wait", "sleep", "cpu", "lock", "sync-io", "fire-and-forget", "too-many-tasks", "timeout",
+             "taskwait", "tasksleepwait", "sync-wrapper"],
             ScenarioCatalog.Names);
     }
 
     [Theory]
     [MemberData(nameof(Scenarios))]
-    public void CulpritAndFixAreNamedNonInlinedMethods(string name)
+    public void CulpritAndFixAreNamedMethods(string name)
     {
         var scenario = ScenarioCatalog.Find(name)!;
         foreach (var method in new[] { scenario.Culprit, scenario.FixedMethod }.OfType<string>())
         {
             var resolved = Resolve(method);
-            Assert.True(resolved.MethodImplementationFlags.HasFlag(MethodImplAttributes.NoInlining), $"{method} lacks [MethodImpl(NoInlining)]");
             Assert.DoesNotContain('<', resolved.Name); // not a lambda or local function
         }
     }
@@ -34,9 +34,9 @@ public class ScenarioCatalogTests
     public void CulpritsAreDistinct()
     {
         var culprits = ScenarioCatalog.All.Select(s => s.Culprit).OfType<string>().ToList();
-        Assert.Equal(9, culprits.Count);
+        Assert.Equal(12, culprits.Count);
         Assert.Equal(culprits.Count, culprits.Distinct().Count());
-        Assert.All(culprits, c => Assert.StartsWith("BlockingApp.Scenarios.", c));
+        Assert.All(culprits, c => Assert.StartsWith("BlockingApp.", c));
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using BlockingApp.Cli;
+using BlockingApp.Customers;
 using BlockingApp.Scenarios;
+using BlockingApp.Stock;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
@@ -49,6 +51,9 @@ internal static class BlockingServer
         builder.Services.AddSingleton<UnobservedTaskExceptionCounter>();
         builder.Services.AddSingleton<BackgroundTaskTracker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BackgroundTaskTracker>());
+        builder.Services.AddScoped<CustomerRepository>();
+        builder.Services.AddSingleton<StockClient>();
+        builder.Services.AddControllers();
 
         var health = builder.Services.AddHealthChecks();
         if (!arguments.NoAgent)
@@ -93,6 +98,8 @@ internal static class BlockingServer
         app.MapGet("/fire-and-forget", FireAndForgetScenario.Handle);
         app.MapGet("/too-many-tasks", TooManyTasksScenario.HandleAsync);
         app.MapGet("/timeout", TimeoutScenario.HandleAsync);
+        app.MapControllers();
+        app.MapStockEndpoints();
 
         app.MapGet("/scenarios", () => ScenarioCatalog.All);
         app.MapGet("/gc", AdminEndpoints.CollectGarbageAsync);

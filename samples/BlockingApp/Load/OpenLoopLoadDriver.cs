@@ -51,7 +51,7 @@ internal sealed class OpenLoopLoadDriver : IDisposable
         _scenario = scenario;
         _fixed = isFixed;
         _baseAddress = baseAddress.AbsolutePath.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
-        _requestUri = new Uri(_baseAddress, scenario.Name + (isFixed ? "?fixed=true" : ""));
+        _requestUri = new Uri(_baseAddress, (isFixed ? scenario.FixedPath : scenario.Path).TrimStart('/'));
         _schedule = new OpenLoopSchedule(requestsPerSecond, duration);
         _client = new HttpClient(new SocketsHttpHandler
         {

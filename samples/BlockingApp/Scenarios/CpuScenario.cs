@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Mvc;
 
@@ -32,7 +31,6 @@ public static class CpuScenario
     }
 
     /// <summary>The culprit: a 300 ms CPU loop on a thread-pool thread (the loop is inline so this is the top user frame).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static long ComputeChecksumOnRequestThread()
     {
         Span<byte> block = stackalloc byte[32];
@@ -48,12 +46,10 @@ public static class CpuScenario
     }
 
     /// <summary>The fix: bounded offload to dedicated threads; null when the queue is full.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Task<long?> ComputeChecksumOffloadedAsync(CpuWorkQueue workers, CancellationToken cancellationToken) =>
         workers.TryRun(ComputeChecksumOnWorker, cancellationToken);
 
     /// <summary>The same work as the culprit, running on a <see cref="CpuWorkQueue"/> thread.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static long ComputeChecksumOnWorker()
     {
         Span<byte> block = stackalloc byte[32];

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -33,21 +32,18 @@ public static class FireAndForgetScenario
     }
 
     /// <summary>The bug: starts <see cref="SendAuditEventAsync"/> and drops the task.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void CompleteOrderFireAndForget(long orderId)
     {
         _ = SendAuditEventAsync(orderId);
     }
 
     /// <summary>The fix: the same call, tracked; its exception is observed (logged and counted), and shutdown waits for it.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void CompleteOrderTracked(long orderId, BackgroundTaskTracker tracker)
     {
         tracker.Track(SendAuditEventAsync(orderId));
     }
 
     /// <summary>Throws <see cref="AuditSinkUnavailableException"/> after an await: the frame the unobserved exception's stack shows.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task SendAuditEventAsync(long orderId)
     {
         await Task.Delay(AuditLatency);

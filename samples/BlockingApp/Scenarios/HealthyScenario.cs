@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 
 namespace BlockingApp.Scenarios;
 
@@ -18,7 +17,6 @@ public static class HealthyScenario
         return ScenarioResponse.Ok("healthy", false, started, $"bytes={bytes}");
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<long> LoadDashboardAsync(InventoryFile inventory, CancellationToken cancellationToken)
     {
         await Task.Delay(DependencyLatency, cancellationToken);

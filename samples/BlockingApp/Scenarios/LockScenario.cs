@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -32,21 +31,18 @@ public static class LockScenario
     /// Recalculates two ledgers at once, both under the same lock: every request contends with itself, whatever the
     /// arrival pattern (a fixed-rate client alone would rarely make 25 ms sections overlap).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<long> RecalculateLedgersInParallel()
     {
         var ledgers = await Task.WhenAll(Task.Run(RecalculateTotalsUnderLock), Task.Run(RecalculateTotalsUnderLock));
         return Math.Max(ledgers[0], ledgers[1]);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<long> RecalculateLedgersAsync(CancellationToken cancellationToken)
     {
         var ledgers = await Task.WhenAll(RecalculateTotalsAsync(cancellationToken), RecalculateTotalsAsync(cancellationToken));
         return Math.Max(ledgers[0], ledgers[1]);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static long RecalculateTotalsUnderLock()
     {
         lock (TotalsGate)
@@ -59,7 +55,6 @@ public static class LockScenario
     }
 
     /// <summary>The fix: slow work awaited outside the critical section; the critical section is one update.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<long> RecalculateTotalsAsync(CancellationToken cancellationToken)
     {
         await Task.Delay(SlowWork, cancellationToken);

@@ -1,7 +1,10 @@
+using BlockingApp.Customers;
+using BlockingApp.Stock;
+
 namespace BlockingApp.Scenarios;
 
 /// <summary>One endpoint of the sample: the seed anti-pattern it reproduces and where LoopDoctor should point.</summary>
-/// <param name="Name">The <c>--scenario</c> name, also the endpoint path without the slash.</param>
+/// <param name="Name">The <c>--scenario</c> name, also the endpoint path without the slash unless <see cref="Path"/> says otherwise.</param>
 /// <param name="Culprit">Fully qualified method that does the wrong thing (<c>Namespace.Type.Method</c>); null for <c>healthy</c>.</param>
 /// <param name="FixedMethod">Fully qualified method the <c>?fixed=true</c> twin runs instead.</param>
 /// <param name="ExpectedFindings">LoopDoctor finding kinds the broken endpoint produces under load.</param>
@@ -12,7 +15,14 @@ public sealed record ScenarioInfo(
     string FixedMethod,
     IReadOnlyList<string> ExpectedFindings)
 {
-    public string Path => "/" + Name;
+    /// <summary>The request path the load driver sends, e.g. <c>/sleep</c> or <c>/api/customers/taskwait</c>.</summary>
+    public string Path { get; init; } = "/" + Name;
+
+    /// <summary>The request path of the fixed twin: the same path with <c>?fixed=true</c>, or the fixed action's own route.</summary>
+    public string FixedPath { get; init; } = "/" + Name + "?fixed=true";
+
+    /// <summary>The route pattern of the broken endpoint as the app declares it (what a report may name instead of a frame).</summary>
+    public string Endpoint { get; init; } = "/" + Name;
 }
 
 /// <summary>Every scenario, in README order. Names are built with <c>nameof</c> so a rename cannot silently break the CLI's checks.</summary>
@@ -58,6 +68,27 @@ public static class ScenarioCatalog
             Method(typeof(TimeoutScenario), nameof(TimeoutScenario.GetQuoteWithoutTimeoutAsync)),
             Method(typeof(TimeoutScenario), nameof(TimeoutScenario.GetQuoteWithTimeoutAsync)),
             []),
+        new("taskwait", "blocking the event loop, in an MVC action (the tutorial's taskwait)",
+            Method(typeof(CustomersController), nameof(CustomersController.TaskWait)),
+            Method(typeof(CustomersController), nameof(CustomersController.TaskAsyncWait)),
+            ["thread-pool-starvation", "blocking-wait", "high-lag"])
+        {
+            Path = "/api/customers/taskwait", FixedPath = "/api/customers/taskasyncwait", Endpoint = "api/customers/taskwait",
+        },
+        new("tasksleepwait", "time.sleep() polling a task, in an MVC action (the tutorial's tasksleepwait)",
+            Method(typeof(CustomersController), nameof(CustomersController.TaskSleepWait)),
+            Method(typeof(CustomersController), nameof(CustomersController.TaskAsyncWait)),
+            ["thread-pool-starvation", "long-callback", "high-lag"])
+        {
+            Path = "/api/customers/tasksleepwait", FixedPath = "/api/customers/taskasyncwait", Endpoint = "api/customers/tasksleepwait",
+        },
+        new("sync-wrapper", "mixing sync and async: a synchronous wrapper over an async client, from a minimal API",
+            Method(typeof(StockClient), nameof(StockClient.GetStockLevel)),
+            Method(typeof(StockClient), nameof(StockClient.GetStockLevelAsync)),
+            ["thread-pool-starvation", "blocking-wait", "high-lag"])
+        {
+            Path = "/api/stock/sku-1001", FixedPath = "/api/v2/stock/sku-1001", Endpoint = "/api/stock/{sku}",
+        },
     ];
 
     public static IEnumerable<string> Names => All.Select(s => s.Name);

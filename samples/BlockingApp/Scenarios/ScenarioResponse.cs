@@ -6,6 +6,8 @@ namespace BlockingApp.Scenarios;
 public sealed record ScenarioResponse(string Scenario, bool Fixed, double ElapsedMs, string Detail)
 {
     public static IResult Ok(string scenario, bool isFixed, long startedTimestamp, string detail) =>
-        Results.Ok(new ScenarioResponse(scenario, isFixed,
-            Math.Round(Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, 3), detail));
+        Results.Ok(Create(scenario, isFixed, startedTimestamp, detail));
+
+    public static ScenarioResponse Create(string scenario, bool isFixed, long startedTimestamp, string detail) =>
+        new(scenario, isFixed, Math.Round(Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds, 3), detail);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -28,9 +27,7 @@ public static class SleepScenario
     }
 
     /// <summary>The culprit: a blocking sleep on a pool thread.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrottleWithThreadSleep() => Thread.Sleep(ThrottleDelay);
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Task ThrottleWithTaskDelayAsync(CancellationToken cancellationToken) => Task.Delay(ThrottleDelay, cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -21,7 +20,6 @@ public static class SyncIoScenario
     }
 
     /// <summary>The culprit: synchronous network I/O on a pool thread.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static long ReadInventoryBlocking(InventoryService inventory)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, inventory.InventoryUri);
@@ -33,7 +31,6 @@ public static class SyncIoScenario
         return counter.Length;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<long> ReadInventoryAsync(InventoryService inventory, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, inventory.InventoryUri);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -21,11 +20,9 @@ public static class SyncOverAsyncScenario
     }
 
     /// <summary>The culprit: blocks a pool thread on <c>.Result</c>.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static string FetchReportBlocking() => FetchReportAsync().Result;
 
     /// <summary>The fix is to await this all the way up (the twin does).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<string> FetchReportAsync()
     {
         await Task.Delay(ReportLatency);

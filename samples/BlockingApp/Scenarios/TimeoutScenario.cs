@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -23,11 +22,9 @@ public static class TimeoutScenario
     }
 
     /// <summary>The culprit: awaits a slow dependency with no timeout and no cancellation.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<Quote> GetQuoteWithoutTimeoutAsync() => await QuoteDependency.GetQuoteAsync(CancellationToken.None);
 
     /// <summary>The fix: a deadline, and a fallback when it passes.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<Quote> GetQuoteWithTimeoutAsync(CancellationToken requestAborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);

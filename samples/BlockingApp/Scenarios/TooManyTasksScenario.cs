@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -28,7 +27,6 @@ public static class TooManyTasksScenario
     /// The culprit: an unbounded fan-out, one <c>Task.Run</c> per line. Deliberately not <c>async</c>, so stack samples
     /// show this method's own name rather than a compiler-generated state machine's <c>MoveNext</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Task<long[]> PriceAllLinesUnbounded()
     {
         var tasks = new Task<long>[LineCount];
@@ -42,7 +40,6 @@ public static class TooManyTasksScenario
     }
 
     /// <summary>The fix: the same lines with a concurrency limit.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<long> PriceAllLinesBoundedAsync(CancellationToken cancellationToken)
     {
         long total = 0;
@@ -56,7 +53,6 @@ public static class TooManyTasksScenario
     }
 
     /// <summary>One line's price: a fixed 50 µs of CPU.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static long PriceLine(int line)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(WorkPerLine.TotalSeconds * Stopwatch.Frequency);

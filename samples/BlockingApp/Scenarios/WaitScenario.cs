@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 
 namespace BlockingApp.Scenarios;
@@ -20,7 +19,6 @@ public static class WaitScenario
     }
 
     /// <summary>The culprit: two blocking waits on a pool thread.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static int WarmCachesBlocking()
     {
         var prices = WarmPriceCacheAsync();
@@ -29,7 +27,6 @@ public static class WaitScenario
         return prices.Result + stock;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static async Task<int> WarmCachesAsync()
     {
         var prices = await WarmPriceCacheAsync();

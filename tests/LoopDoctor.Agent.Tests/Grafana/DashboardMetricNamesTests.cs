@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -533,7 +532,6 @@ public sealed partial class DashboardMetricNamesTests(ITestOutputHelper output)
     /// Completes when a faulted task nobody observed has become garbage: the continuation neither reads the exception
     /// nor keeps the task (a continuation drops its antecedent once it has run).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static Task FaultedTaskDroppedAsync()
         => Task.Run(() => throw new TimeoutException("unobserved on purpose"))
             .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);

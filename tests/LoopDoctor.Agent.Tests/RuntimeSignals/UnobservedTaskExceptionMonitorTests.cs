@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Tracing;
-using System.Runtime.CompilerServices;
 using LoopDoctor.Agent.Diagnostics;
 using LoopDoctor.Agent.Metrics;
 using LoopDoctor.Agent.RuntimeSignals;
@@ -132,14 +131,12 @@ public sealed class UnobservedTaskExceptionMonitorTests
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void FaultUnobserved(Func<Exception> create)
     {
         // Completed synchronously and dropped: no reference survives this frame.
         _ = ThrowAsync(create);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static async Task ThrowAsync(Func<Exception> create)
     {
         await Task.CompletedTask;

@@ -3,8 +3,6 @@
 // Usage: LoopDoctor.TestTarget <scenario> [--agent]  (healthy|sync-over-async|lock|sleep|cpu|fire-and-forget|flood-waits)
 // flood-waits: a few pool work items in tight Monitor.Wait/Pulse ping-pong (real blocking waits, each a
 // WaitHandleWaitStart/Stop pair on a pool thread); prints "waits/s=N" once a second.
-using System.Runtime.CompilerServices;
-using LoopDoctor.Agent;
 
 namespace LoopDoctor.TestTarget;
 
@@ -51,9 +49,11 @@ public static class Program
         return 0;
     }
 
-    // In its own method so LoopDoctor.Agent.dll loads only with --agent (the CLI tells "embedded" from the loaded assembly).
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static IDisposable StartAgent() => LoopDoctorAgent.Start();
+    // Through reflection so LoopDoctor.Agent.dll loads only with --agent (the CLI tells "embedded" from the loaded
+    // assembly): a direct call compiled, or inlined, into Main's state machine would load it at every run.
+    private static IDisposable StartAgent() =>
+        (IDisposable)Type.GetType("LoopDoctor.Agent.LoopDoctorAgent, LoopDoctor.Agent", throwOnError: true)!
+            .GetMethod("Start")!.Invoke(null, [null])!;
 }
 
 public static class Scenarios
@@ -62,7 +62,6 @@ public static class Scenarios
 
     public static async Task HealthyAsync() => await Task.Delay(5);
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Task SyncOverAsync()
     {
         var value = FetchAsync().Result;
@@ -76,7 +75,6 @@ public static class Scenarios
         return 42;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Task LockContention()
     {
         lock (Gate)
@@ -86,14 +84,12 @@ public static class Scenarios
         return Task.CompletedTask;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Task SleepInCallback()
     {
         Thread.Sleep(300);
         return Task.CompletedTask;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Task CpuInCallback()
     {
         var end = Environment.TickCount64 + 300;
@@ -148,7 +144,6 @@ public static class WaitFlood
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PingPong(object gate, int[] turn, int me)
     {
         lock (gate)

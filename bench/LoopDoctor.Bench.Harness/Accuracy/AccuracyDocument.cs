@@ -1,0 +1,98 @@
+using System.Text;
+using LoopDoctor.Testing;
+
+namespace LoopDoctor.Bench.Accuracy;
+
+/// <summary>Renders docs/accuracy.md: the matrix, what each cell named, and what the JIT did to each culprit.</summary>
+internal static class AccuracyDocument
+{
+    public static string Render(IReadOnlyList<CellResult> cells, IReadOnlyDictionary<string, TieringReport> tiering,
+        string commandLine, string machine, TimeSpan sessionLength, TimeSpan warmUp)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# Accuracy: what LoopDoctor names on real code").AppendLine();
+        md.AppendLine("Written by `./bench/accuracy.sh` (do not edit by hand; rerun it). Each cell is one real diagnosis of");
+        md.AppendLine("`samples/BlockingApp` under its own load, judged against the right answer written in");
+        md.AppendLine("`bench/LoopDoctor.Bench.Harness/Accuracy/RightAnswer.cs`: the finding kind, and the culprit method or the endpoint.").AppendLine();
+        md.AppendLine($"- Command: `{commandLine}`; machine: {machine}; measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
+        md.AppendLine($"- **At start**: a fresh target per cell, read as soon as it is ready. **After warm-up**: one target per scenario, under load for {warmUp.TotalSeconds:0} s while its JIT is watched (`TieringWatch`: the runtime's JIT and JIT-tracing events), then read three times in a row: `--no-inject`, offline, live.");
+        md.AppendLine($"- **Live**: `loopdoctor diagnose -p PID --duration {sessionLength.TotalSeconds:0}s` (the target runs `--no-agent`, so the agent is injected). **Offline**: `dotnet-trace collect -p PID --clrevents waithandle+threading+contention --clreventlevel verbose --duration {sessionLength.TotalSeconds:0}s`, then `loopdoctor analyze`. **--no-inject**: `diagnose --no-inject`, EventPipe only.");
+        md.AppendLine("- ✓ = the right kind, and the culprit (as the top frame, or lower in the stack) or the endpoint; ✗ = not. \"nothing named\" shows what the report put where the culprit belongs.").AppendLine();
+
+        var right = cells.Count(c => c.Right);
+        md.AppendLine($"**{right} of {cells.Count} cells name the right kind and culprit or endpoint.**").AppendLine();
+
+        var columns = (from moment in Enum.GetValues<AttachMoment>() from mode in Enum.GetValues<ReadMode>() select (moment, mode)).ToList();
+        md.Append("| scenario | right answer |");
+        foreach (var (moment, mode) in columns)
+        {
+            md.Append($" {Label(moment)}, {Label(mode)} |");
+        }
+
+        md.AppendLine().Append("|---|---|").AppendLine(string.Concat(columns.Select(_ => "---|")));
+        foreach (var answer in cells.Select(c => c.Answer).Distinct())
+        {
+            md.Append($"| `{answer.Scenario}` | {answer.Kind} at `{answer.ShortCulprit}` (`{answer.Endpoint}`) |");
+            foreach (var (moment, mode) in columns)
+            {
+                var cell = cells.FirstOrDefault(c => c.Answer == answer && c.Moment == moment && c.Mode == mode);
+                md.Append(' ').Append(cell is null ? "—" : Short(cell)).Append(" |");
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine().AppendLine("## What the JIT did during the warm-up").AppendLine();
+        md.AppendLine("| scenario | culprit | after the warm-up |").AppendLine("|---|---|---|");
+        foreach (var answer in cells.Select(c => c.Answer).Distinct())
+        {
+            var seen = tiering.TryGetValue(answer.Scenario, out var t) ? t.Describe(answer.Culprit) : "not watched";
+            md.AppendLine($"| `{answer.Scenario}` | `{answer.Culprit}` | {seen} |");
+        }
+
+        md.AppendLine().AppendLine("\"Recompiled at tier 1\" and \"inlined into\" come from the runtime's `MethodLoadVerbose` (its optimization tier) and `MethodInliningSucceeded` events during the warm-up; a method already promoted before the watch began, or promoted later, shows as not recompiled. To cross-check by hand, the runtime lists every method it compiles with its tier: `DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=jit.txt dotnet samples/BlockingApp/bin/Release/net10.0/BlockingApp.dll --scenario sync-over-async --rps 50 --no-agent`.");
+
+        md.AppendLine().AppendLine("## Why a cell names nothing").AppendLine();
+        md.AppendLine("- **The culprit's frame does not exist.** An MVC action is called by a method MVC compiles at run time (`dynamicClass.lambda_method*`, a dynamic method, optimized at its first call), and the JIT inlines a small synchronous action into it at once: the table above shows `TaskWait` inlined into `lambda_method*` even in a target attached at start. A one-line wrapper (`StockClient.GetStockLevel`) is inlined into its caller when that caller reaches tier 1. A stack then goes from `Task.Wait`/`Thread.Sleep` to the framework, and LoopDoctor today says \"(no resolvable application frame)\".");
+        md.AppendLine("- **What could still be named** (issue 12, not built yet): the endpoint being served on the blocked thread (the injected agent in the process, or, without it, the `Microsoft-Diagnostics-DiagnosticSource` bridge's MVC `BeforeAction` event over EventPipe, which carries the action's display name), and what a sync wait waits for (the TPL provider's `TaskWaitBegin` and async-causality operation names). A cell that can name neither must say so in words.");
+        md.AppendLine("- **Offline** reads only what the recording holds: `dotnet-trace`'s recipe above has the runtime's wait, thread-pool and contention events with their stacks, and the rundown at the end names the methods; it has no agent events and no DiagnosticSource bridge, so for an inlined action the endpoint is out of its reach unless the recording adds those providers.");
+        md.AppendLine("- Timing: each cell is one diagnosis on a shared 2-core machine; a starved pool delays everything, including the CLI's own session, so a single cell can differ between runs (rerun to compare).");
+
+        md.AppendLine().AppendLine("## Every cell").AppendLine();
+        foreach (var cell in cells)
+        {
+            md.AppendLine($"- `{cell.Answer.Scenario}`, {Label(cell.Moment)}, {Label(cell.Mode)}: {(cell.Right ? "✓" : "✗")} {Describe(cell)}; kinds found: {(cell.KindsFound.Count == 0 ? "none" : string.Join(", ", cell.KindsFound))}");
+        }
+
+        return md.ToString();
+    }
+
+    private static string Short(CellResult cell) => (cell.Right ? "✓ " : "✗ ") + cell.Naming switch
+    {
+        Naming.CulpritFrame => "culprit",
+        Naming.CulpritLower => "culprit (lower frame)",
+        Naming.Endpoint => "endpoint",
+        Naming.NothingNamed => "nothing named",
+        Naming.KindMissing => "kind missing",
+        _ => "not run",
+    };
+
+    private static string Describe(CellResult cell) => cell.Naming switch
+    {
+        Naming.CulpritFrame => $"{cell.Answer.Kind} at `{cell.Named}`",
+        Naming.CulpritLower => $"{cell.Answer.Kind}, culprit `{cell.Named}`",
+        Naming.Endpoint => $"{cell.Answer.Kind}, endpoint `{cell.Named}` (no culprit frame)",
+        Naming.NothingNamed => $"{cell.Answer.Kind}, nothing named: `{cell.Named}`",
+        Naming.KindMissing => $"no {cell.Answer.Kind} finding",
+        _ => $"not run: {cell.Named}",
+    };
+
+    private static string Label(AttachMoment moment) => moment == AttachMoment.AtStart ? "at start" : "after warm-up";
+
+    private static string Label(ReadMode mode) => mode switch
+    {
+        ReadMode.Live => "live",
+        ReadMode.Offline => "offline",
+        _ => "--no-inject",
+    };
+}
