@@ -39,14 +39,14 @@ public class RealCodeAttributionTests
         }
     }
 
-    [Fact(Skip = "issue 12: blocking-wait (.Result) \"at (no resolvable application frame)\": TaskWait is inlined into MVC's dynamicClass.lambda_method even at start")]
+    [Fact]
     public async Task Taskwait_attached_at_start_is_a_blocking_wait_in_TaskWait()
     {
         await using var app = await PatientUnderLoad.StartAsync("taskwait", 40);
         AssertNamed(await DiagnoseAsync(app.Pid, inject: true), TaskWait);
     }
 
-    [Fact(Skip = "issue 12: blocking-wait (.Result) \"at (no resolvable application frame)\", no endpoint")]
+    [Fact]
     public async Task Taskwait_after_warm_up_is_a_blocking_wait_in_TaskWait()
     {
         await using var app = await PatientUnderLoad.StartAsync("taskwait", 40);
@@ -54,7 +54,7 @@ public class RealCodeAttributionTests
         AssertNamed(await DiagnoseAsync(app.Pid, inject: true), TaskWait);
     }
 
-    [Fact(Skip = "issue 12: no long-callback finding at all (thread-pool-starvation and high-lag only)")]
+    [Fact]
     public async Task Tasksleepwait_after_warm_up_is_a_long_callback_in_TaskSleepWait()
     {
         await using var app = await PatientUnderLoad.StartAsync("tasksleepwait", 20);
@@ -62,7 +62,7 @@ public class RealCodeAttributionTests
         AssertNamed(await DiagnoseAsync(app.Pid, inject: true), TaskSleepWait);
     }
 
-    [Fact(Skip = "issue 12: blocking-wait at BlockingApp.Stock.StockEndpoints.<>c.<MapStockEndpoints>b__0_0 (GetStockLevel inlined into the lambda), no endpoint")]
+    [Fact]
     public async Task Sync_wrapper_after_warm_up_is_a_blocking_wait_in_GetStockLevel()
     {
         await using var app = await PatientUnderLoad.StartAsync("sync-wrapper", 50);
@@ -77,7 +77,7 @@ public class RealCodeAttributionTests
         AssertNamed(await DiagnoseAsync(app.Pid, inject: true), SyncWrapper);
     }
 
-    [Fact(Skip = "issue 12: blocking-wait (.Result) at BlockingApp.Scenarios.SyncOverAsyncScenario.HandleAsync: FetchReportBlocking is inlined into the handler's state machine")]
+    [Fact]
     public async Task Sync_over_async_after_warm_up_recorded_and_analyzed_offline_names_FetchReportBlocking()
     {
         await using var app = await PatientUnderLoad.StartAsync("sync-over-async", 50);
@@ -95,7 +95,7 @@ public class RealCodeAttributionTests
         }
     }
 
-    [Fact(Skip = "issue 12: long-callback at BlockingApp.Scenarios.SleepScenario.HandleAsync: ThrottleWithThreadSleep is inlined into the handler's state machine")]
+    [Fact]
     public async Task Sleep_after_warm_up_without_injection_names_ThrottleWithThreadSleep()
     {
         await using var app = await PatientUnderLoad.StartAsync("sleep", 20);
