@@ -22,6 +22,7 @@ public sealed class LoopDoctorAgent : IDisposable
     private RuntimeEventListener? _runtimeEvents;
     private UnobservedTaskExceptionMonitor? _unobservedExceptions;
     private RuntimeMeterFallback? _runtimeMeterFallback;
+    private AspNetCoreEndpointMarker? _endpointMarker;
     private int _disposed;
 
     // Load shedding looks at a short window so it stops shedding soon after the pool recovers.
@@ -86,6 +87,8 @@ public sealed class LoopDoctorAgent : IDisposable
         {
             _unobservedExceptions = new UnobservedTaskExceptionMonitor(Options, _instruments);
         }
+
+        _endpointMarker = AspNetCoreEndpointMarker.Start();
 
         _instruments.Meter.CreateObservableGauge("loopdoctor.health.status", () => (int)GetThreadPoolHealth().Status, "{status}",
             "Thread-pool health as the health check sees it: 0 healthy, 1 degraded, 2 unhealthy.");
@@ -207,6 +210,7 @@ public sealed class LoopDoctorAgent : IDisposable
         _probes?.Dispose();
         _runtimeEvents?.Dispose();
         _unobservedExceptions?.Dispose();
+        _endpointMarker?.Dispose();
         _runtimeMeterFallback?.Dispose();
         _exposition?.Dispose();
         _instruments.Dispose();

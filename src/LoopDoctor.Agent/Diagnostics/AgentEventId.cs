@@ -11,4 +11,5 @@ internal enum AgentEventId
     TimerLagSpike = 3,
     UnobservedTaskException = 4,
     AgentMessage = 5,
+    EndpointMatched = 6,
 }

@@ -18,13 +18,16 @@ internal sealed class LoopDoctorEventSource : EventSource
     public static readonly LoopDoctorEventSource Log = new();
 
     /// <summary>Every keyword: what an attacher enables to hear all of the agent (not in <see cref="Keywords"/>, whose members must each be one bit).</summary>
-    public const EventKeywords AllKeywords = Keywords.Lifecycle | Keywords.Lag | Keywords.Exceptions;
+    public const EventKeywords AllKeywords = Keywords.Lifecycle | Keywords.Lag | Keywords.Exceptions | Keywords.Requests;
 
     public static class Keywords
     {
         public const EventKeywords Lifecycle = (EventKeywords)0x1;
         public const EventKeywords Lag = (EventKeywords)0x2;
         public const EventKeywords Exceptions = (EventKeywords)0x4;
+
+        /// <summary>One event per ASP.NET Core request (its endpoint), on the request's thread: for an attacher's attribution only.</summary>
+        public const EventKeywords Requests = (EventKeywords)0x8;
     }
 
     // Set by the running agent; read when a listener enables the source so it learns at once that an agent is here.
@@ -82,6 +85,15 @@ internal sealed class LoopDoctorEventSource : EventSource
         if (IsEnabled(EventLevel.Warning, Keywords.Exceptions))
         {
             WriteEvent((int)AgentEventId.UnobservedTaskException, exceptionType, stackTrace, message);
+        }
+    }
+
+    [Event((int)AgentEventId.EndpointMatched, Level = EventLevel.Informational, Keywords = Keywords.Requests, Message = "Endpoint {1} ({0}) matched")]
+    public void EndpointMatched(string routePattern, string displayName)
+    {
+        if (IsEnabled(EventLevel.Informational, Keywords.Requests))
+        {
+            WriteEvent((int)AgentEventId.EndpointMatched, routePattern, displayName);
         }
     }
 

@@ -12,6 +12,9 @@ internal sealed class RequestsOnThreads : IProjection, IRequestLookup
 {
     private const int MarkersPerThread = 8;
 
+    // Two markers of one kind closer than this on one thread describe the same request.
+    private const double SameDecisionMs = 1;
+
     private readonly Dictionary<int, List<RequestMarker>> _byThread = [];
 
     /// <summary>Whether any request marker arrived: without one, an endpoint can only be named from stacks.</summary>
@@ -33,6 +36,23 @@ internal sealed class RequestsOnThreads : IProjection, IRequestLookup
         if (markers.Count == MarkersPerThread)
         {
             markers.RemoveAt(0);
+        }
+
+        // The agent's marker (route pattern, display name) and the bridge's (method, path) for one routing decision arrive
+        // within microseconds of each other on the same thread: one marker with both.
+        // (Only one with a path and one without: two requests in a row on one thread never merge.)
+        if (markers.Count > 0 && markers[^1] is var last && last.Kind == marker.Kind && (last.Path is null) != (marker.Path is null)
+            && Math.Abs(last.TimestampMs - marker.TimestampMs) < SameDecisionMs)
+        {
+            markers[^1] = last with
+            {
+                TimestampMs = Math.Min(last.TimestampMs, marker.TimestampMs),
+                Method = last.Method ?? marker.Method,
+                Path = last.Path ?? marker.Path,
+                Action = last.Action ?? marker.Action,
+                Route = last.Route ?? marker.Route,
+            };
+            return;
         }
 
         // Kept in time order: insert behind the newest that is not later.

@@ -46,7 +46,8 @@ internal sealed record Attribution(IReadOnlyList<string> Frames, CodeEntry Entry
     public string Key => string.Join('|', Frames) + "@" + (Frames.Count > 0 ? "" : InlinedInto is not null ? $"{Entry}:{InlinedInto}" : $"{WorkItem}@{Endpoint?.StableName}");
 
     /// <summary>How many of the fields are known: the more telling of two attributions of one site is kept.</summary>
-    public int Specificity => Frames.Count + (Endpoint is null ? 0 : Endpoint.Action is null ? 1 : 2) + (Entry == CodeEntry.None ? 0 : 1);
+    public int Specificity => Frames.Count + (Entry == CodeEntry.None ? 0 : 1)
+                              + (Endpoint is null ? 0 : 1 + (Endpoint.Route is null ? 0 : 1) + (Endpoint.Action is null ? 0 : 2));
 }
 
 /// <summary>Which request a thread was serving when its stack was taken.</summary>

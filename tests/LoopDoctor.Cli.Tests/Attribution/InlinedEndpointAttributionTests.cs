@@ -160,6 +160,39 @@ public sealed class InlinedEndpointAttributionTests
     }
 
     [Fact]
+    public void The_agents_route_pattern_and_the_bridges_path_for_one_routing_decision_make_one_endpoint()
+    {
+        var wait = MinimalApiWait;
+        var finding = new SignalBuilder()
+            .Worker(4, 0)
+            .Add(Marker(4, 10.000, RequestMarkerKind.EndpointMatched, path: "/api/stock/SKU-1"))
+            .Add(LoopDoctor.Cli.Sources.Decoders.AgentEventDecoder.EndpointMarker(10.002, 4, "/api/stock/{sku}", "HTTP: GET /api/stock/{sku}"))
+            .Wait(4, 11, 500, wait)
+            .Find(FindingKinds.BlockingWait);
+
+        Assert.NotNull(finding);
+        var endpoint = Assert.Single(finding.CallSites).Endpoint;
+        Assert.NotNull(endpoint);
+        Assert.Equal("/api/stock/{sku}", endpoint.Route);
+        Assert.Equal("/api/stock/SKU-1", endpoint.Path);
+        Assert.Equal("GET /api/stock/{sku}", endpoint.StableName);
+        Assert.Contains("the handler of GET /api/stock/{sku}", finding.Title, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_requests_in_a_row_on_one_thread_are_never_merged_into_one()
+    {
+        var finding = new SignalBuilder()
+            .Worker(4, 0)
+            .Add(Marker(4, 10.0, RequestMarkerKind.EndpointMatched, path: "/api/stock/SKU-1"))
+            .Add(Marker(4, 10.5, RequestMarkerKind.EndpointMatched, path: "/healthz"))
+            .Wait(4, 11, 500, MinimalApiWait)
+            .Find(FindingKinds.BlockingWait);
+
+        Assert.Equal("/healthz", finding?.CallSites[0].Endpoint?.Path);
+    }
+
+    [Fact]
     public void The_bridge_payload_is_read_as_source_event_and_arguments()
     {
         var payload = Utf16("Microsoft.AspNetCore").Concat(Utf16("Microsoft.AspNetCore.Mvc.BeforeAction"))

@@ -150,6 +150,9 @@ public sealed class AgentEventContractTests
                 case AgentEventId.AgentMessage:
                     log.AgentMessage("a warning for the agent's own log");
                     break;
+                case AgentEventId.EndpointMatched:
+                    log.EndpointMatched("/orders/{id}", "HTTP: GET /orders/{id}");
+                    break;
                 default:
                     throw new InvalidOperationException($"A new agent event {id}: write it here and say what the CLI decodes it into in Expected().");
             }
@@ -170,10 +173,11 @@ public sealed class AgentEventContractTests
         new TimerLagSpike(0, 150, 100),
         new UnobservedTaskException(0, "System.InvalidOperationException", "   at A.B()", "boom"),
         // AgentMessage: the agent's warnings for its own log; no signal.
+        new RequestMarker(0, 0, RequestMarkerKind.EndpointMatched, "GET", null, null, "/orders/{id}"),
     ];
 
     private static Signal[] AgentSignals(IEnumerable<Signal> signals) =>
-        [.. signals.Where(s => s is AgentStarted or QueueDelaySpike or TimerLagSpike or UnobservedTaskException).Select(s => s with { TimestampMs = 0 })];
+        [.. signals.Where(s => s is AgentStarted or QueueDelaySpike or TimerLagSpike or UnobservedTaskException or RequestMarker).Select(s => s with { TimestampMs = 0, ThreadId = 0 })];
 
     private static bool IsAgentQueueDelayHistogram(Signal signal) =>
         signal is MetricHistogram { MeterName: LoopDoctorInstruments.MeterName, InstrumentName: LoopDoctorInstruments.Names.QueueDelay, Count: > 0 } histogram

@@ -37,6 +37,9 @@ internal sealed class AgentEventDecoder(ISignalSink sink)
                 case AgentEventId.UnobservedTaskException:
                     sink.Add(new UnobservedTaskException(t, payload.ReadString(), payload.ReadString(), payload.ReadString()));
                     break;
+                case AgentEventId.EndpointMatched:
+                    sink.Add(EndpointMarker(t, e.ThreadID, payload.ReadString(), payload.ReadString()));
+                    break;
             }
         }
         catch (Exception ex) when (ex is InvalidCastException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException or NullReferenceException)
@@ -64,8 +67,30 @@ internal sealed class AgentEventDecoder(ISignalSink sink)
         return Enum.IsDefined(declared) && HasShapeOf(declared, payload) ? declared : InferFromPayloadShape(payload);
     }
 
+    /// <summary>
+    /// The agent's EndpointMatched as a request marker: a minimal API's display name is "HTTP: GET /route", which gives
+    /// the method; any other display name (an MVC action's "Namespace.Controller.Action (Assembly)") names the code.
+    /// </summary>
+    internal static RequestMarker EndpointMarker(double timestampMs, int threadId, string routePattern, string displayName)
+    {
+        string? method = null, action = null;
+        if (displayName.StartsWith("HTTP: ", StringComparison.Ordinal))
+        {
+            var rest = displayName["HTTP: ".Length..];
+            var space = rest.IndexOf(' ', StringComparison.Ordinal);
+            method = space > 0 ? rest[..space] : null;
+        }
+        else if (displayName.Length > 0)
+        {
+            action = displayName;
+        }
+
+        return new RequestMarker(timestampMs, threadId, RequestMarkerKind.EndpointMatched, method, null, action, routePattern.Length > 0 ? routePattern : null);
+    }
+
     private static bool HasShapeOf(AgentEventId id, ReadOnlySpan<byte> payload) => id switch
     {
+        AgentEventId.EndpointMatched => IsStrings(payload, 2),
         AgentEventId.AgentStarted => IsStringsThenInt32(payload),
         AgentEventId.QueueDelaySpike or AgentEventId.TimerLagSpike => payload.Length == 2 * sizeof(long),
         AgentEventId.UnobservedTaskException => IsStrings(payload, 3),
