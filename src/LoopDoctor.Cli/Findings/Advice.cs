@@ -57,4 +57,17 @@ internal static class Advice
         "Work queued to the thread pool (or a timer) started late: the process cannot keep up with its work. Look at the " +
         "other findings for the blocking or long-running call sites; if there are none, the process is CPU-bound: " +
         "scale out, reduce work per request, or shed load (AddLoopDoctor load shedding) before latency grows unbounded.";
+
+    public const string GcPauseInduced =
+        "The application calls GC.Collect, and each call stops every managed thread for the whole collection (a full, " +
+        "blocking, compacting GC over the whole heap: the larger the heap, the longer). Remove the call: the GC decides " +
+        "better when to collect. To free a cache's memory, bound the cache (MemoryCache with SizeLimit) instead; for a " +
+        "one-off after a large release, GCSettings.LargeObjectHeapCompactionMode with a collection at a quiet moment only.";
+
+    public const string GcPauseAllocation =
+        "The GC stopped every managed thread for longer than the lag threshold because of how much the application " +
+        "allocates and keeps. Allocate less at the call sites listed (reuse buffers with ArrayPool<T>.Shared, stream instead " +
+        "of building large arrays or strings, avoid objects of 85 KB and more: they go to the large object heap and are " +
+        "collected only in gen2), keep less alive (bounded caches), and check the GC mode: Server GC with concurrent " +
+        "collections (the ASP.NET Core default) keeps gen2 mostly in the background.";
 }

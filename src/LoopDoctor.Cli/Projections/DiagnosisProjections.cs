@@ -13,9 +13,10 @@ internal sealed class DiagnosisProjections : IProjection
         BlockingWaits = new BlockingWaits(callSiteDepth);
         SampledWaits = new SampledWaits(callSiteDepth);
         LockContentions = new LockContentions(callSiteDepth);
-        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback);
+        GcPauses = new GcPauses(callSiteDepth);
+        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, GcPauses.OverlapMs);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, Timeline];
+        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
@@ -32,6 +33,9 @@ internal sealed class DiagnosisProjections : IProjection
     public LongCallbacks LongCallbacks { get; }
 
     public UnobservedTaskExceptions UnobservedTaskExceptions { get; }
+
+    /// <summary>The GC's pauses, the collections inside them, and the sampled allocations.</summary>
+    public GcPauses GcPauses { get; }
 
     /// <summary>The session in time buckets (the HTML report's charts, monitor's sparklines).</summary>
     public SessionTimeline Timeline { get; }

@@ -31,6 +31,7 @@ internal static class FindingLinks
         return linked.Select(f => f.Kind switch
         {
             FindingKinds.ThreadPoolStarvation => f with { ExplainedBy = causes },
+            FindingKinds.HighLag when f.ExplainedBy.Contains(FindingKinds.GcPause) => f,
             FindingKinds.HighLag => f with { ExplainedBy = starvation is null ? causes : [starvation] },
             _ => f,
         }).ToList();

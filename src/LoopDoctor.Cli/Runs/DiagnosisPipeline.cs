@@ -29,6 +29,7 @@ internal sealed class DiagnosisPipeline
             new LongCallbackRule(options),
             new UnobservedTaskExceptionRule(options),
             new HighLagRule(options),
+            new GcPauseRule(options),
         ];
     }
 
