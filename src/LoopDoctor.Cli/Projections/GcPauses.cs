@@ -3,7 +3,8 @@ using LoopDoctor.Cli.Signals;
 namespace LoopDoctor.Cli.Projections;
 
 /// <summary>One stop of every managed thread for a GC: from the suspension's start to the restart's end.</summary>
-internal sealed record GcPause(double StartMs, double EndMs, int Generation, GcReason Reason, GcType Type, IReadOnlyList<string> InducedAt)
+/// <param name="SuspendingMs">How long stopping the threads took (reaching safe points), before the GC itself ran.</param>
+internal sealed record GcPause(double StartMs, double EndMs, double SuspendingMs, int Generation, GcReason Reason, GcType Type, IReadOnlyList<string> InducedAt)
 {
     public double DurationMs => EndMs - StartMs;
 }
@@ -25,6 +26,7 @@ internal sealed class GcPauses(int callSiteDepth) : IProjection
     private readonly Dictionary<string, AllocationSite> _allocations = [];
     private readonly List<(double StartMs, double EndMs)> _lags = [];
     private double? _suspendedAtMs;
+    private double? _allStoppedAtMs;
     private GcStarted? _lastCollection;
 
     /// <summary>Every GC pause that ended in the session.</summary>
@@ -111,13 +113,18 @@ internal sealed class GcPauses(int callSiteDepth) : IProjection
                 EventsSeen = true;
                 _suspendedAtMs ??= suspended.TimestampMs;
                 break;
+            case GcSuspended stopped when _suspendedAtMs is not null:
+                _allStoppedAtMs ??= stopped.TimestampMs;
+                break;
             case GcStarted started:
                 EventsSeen = true;
                 Collections++;
                 _lastCollection = started;
                 break;
             case GcRestarted restarted when _suspendedAtMs is { } start:
+                var suspending = (_allStoppedAtMs ?? start) - start;
                 _suspendedAtMs = null;
+                _allStoppedAtMs = null;
                 var duration = restarted.TimestampMs - start;
                 Count++;
                 TotalMs += duration;
@@ -125,7 +132,7 @@ internal sealed class GcPauses(int callSiteDepth) : IProjection
                 var gc = _lastCollection;
                 if (duration >= KeptFromMs && _pauses.Count < MaxKeptPauses)
                 {
-                    _pauses.Add(new GcPause(start, restarted.TimestampMs, gc?.Generation ?? -1, gc?.Reason ?? GcReason.SmallObjectAllocation,
+                    _pauses.Add(new GcPause(start, restarted.TimestampMs, suspending, gc?.Generation ?? -1, gc?.Reason ?? GcReason.SmallObjectAllocation,
                         gc?.Type ?? GcType.Blocking, gc is { IsInduced: true } ? gc.Stack.CallSite(callSiteDepth) : []));
                 }
 

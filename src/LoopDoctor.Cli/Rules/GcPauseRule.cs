@@ -33,6 +33,9 @@ internal sealed class GcPauseRule(DiagnosisOptions options) : IFindingRule
         evidence.AddRange(longPauses.GroupBy(p => (p.Generation, p.Reason, p.Type))
             .OrderByDescending(g => g.Sum(p => p.DurationMs))
             .Select(g => $"{g.Count()} × {Describe(g.First())}: {DurationText.FromMilliseconds(g.Sum(p => p.DurationMs))} in total, longest {DurationText.FromMilliseconds(g.Max(p => p.DurationMs))}."));
+        evidence.Add($"The longest began {DurationText.FromMilliseconds(longest.StartMs)} into the session" + (longest.SuspendingMs * 2 >= longest.DurationMs
+            ? $"; {DurationText.FromMilliseconds(longest.SuspendingMs)} of it went to stopping the threads (a thread slow to reach a safe point: a tight loop without calls, or a starved CPU), not to collecting."
+            : "."));
         if (LagShareSentence(gc) is { } share)
         {
             evidence.Add(share);

@@ -38,6 +38,9 @@ internal sealed record GcStarted(double TimestampMs, int ThreadId, int Number, i
 /// <summary>The runtime began stopping every managed thread for a GC (GCSuspendEEBegin with a GC reason).</summary>
 internal sealed record GcSuspensionStarted(double TimestampMs, int ThreadId) : Signal(TimestampMs, ThreadId);
 
+/// <summary>Every managed thread has stopped (GCSuspendEEEnd): the time since <see cref="GcSuspensionStarted"/> was spent reaching safe points.</summary>
+internal sealed record GcSuspended(double TimestampMs, int ThreadId) : Signal(TimestampMs, ThreadId);
+
 /// <summary>The runtime let the managed threads run again (GCRestartEEEnd): the pause that began at the suspension is over.</summary>
 internal sealed record GcRestarted(double TimestampMs, int ThreadId) : Signal(TimestampMs, ThreadId);
 

@@ -68,7 +68,7 @@ internal sealed record UserSession(int Id, string Token, List<string> Claims, by
         new(id, Guid.NewGuid().ToString("N"), [$"sub:{id}", $"name:user{id}", "role:reader"], new byte[256]);
 }
 
-/// <summary>Parses small request bodies all the time: lots of short-lived garbage, a small live heap, frequent brief gen0s.</summary>
+/// <summary>Parses small request bodies as they come in: short-lived garbage, a small live heap, frequent brief gen0s.</summary>
 internal sealed class RequestParser
 {
     public void StartParsing() => _ = Task.Factory.StartNew(() =>
@@ -76,13 +76,14 @@ internal sealed class RequestParser
         long total = 0;
         while (true)
         {
-            var body = $"{{\"id\":{total},\"name\":\"item {total}\",\"tags\":[\"a\",\"b\",\"c\"]}}";
-            var fields = body.Split(',');
-            total += fields.Length;
-            if (total % 10_000 == 0)
+            // A batch of bodies every 10 ms: about 100 MB/s of garbage, a busy service's rate.
+            for (var i = 0; i < 2000; i++)
             {
-                Thread.Yield();
+                var body = $"{{\"id\":{total},\"name\":\"item {total}\",\"tags\":[\"a\",\"b\",\"c\"]}}";
+                total += body.Split(',').Length;
             }
+
+            Thread.Sleep(10);
         }
     }, TaskCreationOptions.LongRunning);
 }

@@ -42,6 +42,7 @@ if (waitsForGo)
 }
 
 var requests = new List<Task>();
+var nextReport = Environment.TickCount64 + 1000;
 while (true)
 {
     requests.RemoveAll(t => t.IsCompleted);
@@ -51,6 +52,12 @@ while (true)
     }
 
     await Task.Delay(20);
+    if (Environment.TickCount64 >= nextReport)
+    {
+        // What the GC did, as the process itself counts it: the healthy control proves it collected often.
+        nextReport += 1000;
+        Console.WriteLine($"collections gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
+    }
 }
 
 namespace StallTarget

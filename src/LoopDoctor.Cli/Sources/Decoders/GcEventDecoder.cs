@@ -32,6 +32,7 @@ internal static class GcEventDecoder
                 sink.Add(new GcSuspensionStarted(e.TimeStampRelativeMSec, e.ThreadID));
             }
         };
+        clr.GCSuspendEEStop += e => sink.Add(new GcSuspended(e.TimeStampRelativeMSec, e.ThreadID));
         clr.GCRestartEEStop += e => sink.Add(new GcRestarted(e.TimeStampRelativeMSec, e.ThreadID));
         clr.GCAllocationTick += e => sink.Add(new AllocationSampled(e.TimeStampRelativeMSec, e.ThreadID, e.AllocationAmount64, e.TypeName, stacks.StackOf(e)));
     }
