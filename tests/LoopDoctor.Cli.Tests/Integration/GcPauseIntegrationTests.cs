@@ -40,6 +40,25 @@ public class GcPauseIntegrationTests
     }
 
     [Fact]
+    public async Task Analyze_finds_induced_pauses_in_a_recorded_trace()
+    {
+        using var target = await StartAsync("gc-induced");
+        var path = Path.Combine(Path.GetTempPath(), $"loopdoctor-gc-{Guid.NewGuid():N}.nettrace");
+        try
+        {
+            await TraceRecorder.RecordAsync(target.Pid, path, TimeSpan.FromSeconds(5));
+            var result = await CommandLine.CliRunner.RunAsync("analyze", path, "--format", "json");
+            using var document = JsonDocument.Parse(result.Out);
+            var gc = Finding(document.RootElement, "gc-pause") ?? throw new Xunit.Sdk.XunitException($"no gc-pause: {result.Out} {result.Error}");
+            Assert.StartsWith("StallTarget.ReportCache.", gc.GetProperty("callSites")[0].GetProperty("frames")[0].GetString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Allocation_driven_pauses_name_the_allocating_call_site()
     {
         using var target = await StartAsync("gc-allocation");
