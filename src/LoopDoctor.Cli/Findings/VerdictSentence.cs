@@ -86,6 +86,8 @@ internal static class VerdictSentence
                 : $"{cause.Count} work items held pool threads blocked in {(cause.CallSites[0].BlockingApi is { } api ? $"`{api}`" : "native code")} for up to {DurationText.FromMilliseconds(cause.MaxMilliseconds)} at {site}",
             FindingKinds.LockContention when site is not null =>
                 $"threads waited {DurationText.FromMilliseconds(cause.TotalMilliseconds)} for the lock taken at {site}",
+            FindingKinds.Deadlock => $"DEADLOCK: {Uncapitalize(cause.Title["Deadlock: ".Length..])}" + (site is null ? "" : $", one at {site}"),
+            FindingKinds.HungWait => Uncapitalize(cause.Title),
             FindingKinds.GcPause => $"the GC stopped every managed thread {cause.Count} time{(cause.Count == 1 ? "" : "s")} for up to {DurationText.FromMilliseconds(cause.MaxMilliseconds)}" +
                 (site is null ? "" : cause.CallSites[0].BlockingApi == "GC.Collect" ? $", induced by `GC.Collect` at {site}" : $", the most allocation at {site}"),
             FindingKinds.UnobservedTaskException => $"{cause.Count} fire-and-forget task(s) failed with {cause.ExceptionType} and nobody observed it",

@@ -16,7 +16,7 @@ internal sealed class DiagnosisProjections : IProjection
         GcPauses = new GcPauses(callSiteDepth);
         LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, GcPauses.OverlapMs);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, Timeline];
+        _all = [PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, LockWaits, HungWaits, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
@@ -33,6 +33,12 @@ internal sealed class DiagnosisProjections : IProjection
     public LongCallbacks LongCallbacks { get; }
 
     public UnobservedTaskExceptions UnobservedTaskExceptions { get; }
+
+    /// <summary>Open contended-lock waits with their owners, and the snapshot of the process when one was taken.</summary>
+    public LockWaitGraph LockWaits { get; } = new();
+
+    /// <summary>Threads parked in one wait, from wait events or stack samples.</summary>
+    public HungWaits HungWaits { get; } = new();
 
     /// <summary>The GC's pauses, the collections inside them, and the sampled allocations.</summary>
     public GcPauses GcPauses { get; }

@@ -30,6 +30,8 @@ internal sealed class DiagnosisPipeline
             new UnobservedTaskExceptionRule(options),
             new HighLagRule(options),
             new GcPauseRule(options),
+            new DeadlockRule(options),
+            new HungWaitRule(options),
         ];
     }
 
@@ -56,6 +58,32 @@ internal sealed class DiagnosisPipeline
             }
 
             _projections.Observe(signal);
+        }
+    }
+
+    /// <summary>
+    /// Whether a thread has been parked in a lock or a wait (with an application frame) for at least
+    /// <paramref name="stuckMs"/>, as events or samples show it: a snapshot can then tell what it waits for.
+    /// </summary>
+    public bool HasStuckThreads(double stuckMs)
+    {
+        lock (_lock)
+        {
+            var now = _projections.NowMs;
+            return _projections.LockWaits.StuckSince(now, stuckMs).Any()
+                   || _projections.HungWaits.ParkedFor(now, stuckMs).Any(p => p.Stack.ApplicationFrames.Count > 0);
+        }
+    }
+
+    /// <summary>The latest event time seen (ms into the trace).</summary>
+    public double NowMs
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _projections.NowMs;
+            }
         }
     }
 

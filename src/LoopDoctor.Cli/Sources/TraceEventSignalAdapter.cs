@@ -51,6 +51,7 @@ internal sealed class TraceEventSignalAdapter
     {
         RuntimeEventDecoder.Attach(source, sink, stacks);
         GcEventDecoder.Attach(source, sink, stacks);
+        LockOwnerDecoder.Attach(source, sink);
         SampleProfilerDecoder.Attach(source, sink);
         var metrics = new MetricsEventDecoder(sink, metricsSessionId);
         var agent = new AgentEventDecoder(sink);
