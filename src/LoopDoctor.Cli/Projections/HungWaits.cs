@@ -62,5 +62,13 @@ internal sealed class HungWaits : IProjection
         }
     }
 
+    /// <summary>
+    /// Whether a parked stack is the application's wait: it has an application frame other than Main. The main thread of
+    /// a host waits for shutdown by design (its only application frame is Main, or async Main's stub), and the runtime's
+    /// own threads park for minutes.
+    /// </summary>
+    public static bool InApplicationCode(CallStack stack) =>
+        stack.ApplicationFrames.Any(f => !(f.EndsWith(".Main", StringComparison.Ordinal) || f.EndsWith(".<Main>", StringComparison.Ordinal) || f.EndsWith(".<Main>$", StringComparison.Ordinal)));
+
     private static bool SameStack(CallStack a, CallStack b) => ReferenceEquals(a, b) || a.Frames.SequenceEqual(b.Frames);
 }

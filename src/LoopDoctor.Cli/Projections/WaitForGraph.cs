@@ -11,32 +11,41 @@ internal sealed record WaitEdge(int Waiter, int Owner, ulong Lock, CallStack Sta
 internal sealed record LockCycle(IReadOnlyList<WaitEdge> Members, IReadOnlyList<WaitEdge> Queued);
 
 /// <summary>
-/// The wait-for graph (waiter → owner) from the open contention waits and, when taken, the snapshot (which also shows
+/// The wait-for graph (waiter → owner) from the open contention waits or, when taken, the snapshot (which also shows
 /// waits that began before the session), and the cycles in it. A cycle is a deadlock: each of its threads waits for a
 /// lock that only the next one could release.
 /// </summary>
 internal static class WaitForGraph
 {
-    public static IReadOnlyDictionary<int, WaitEdge> Edges(LockWaitGraph graph)
+    /// <summary>A live wait shorter than this is not part of a cycle: a busy lock changes owners every few ms, and an owner named at a wait's start can be stale.</summary>
+    public const double LiveCycleMinimumMs = 1000;
+
+    /// <summary>
+    /// The edges: the snapshot's alone when one was taken (one consistent moment; a live wait's owner was named when the
+    /// wait began), else the open waits that have lasted <see cref="LiveCycleMinimumMs"/> at <paramref name="nowMs"/>.
+    /// </summary>
+    public static IReadOnlyDictionary<int, WaitEdge> Edges(LockWaitGraph graph, double nowMs)
     {
         var edges = new Dictionary<int, WaitEdge>();
-        foreach (var wait in graph.Open.Values.Where(w => w.OwnerThreadId != 0 && w.OwnerThreadId != w.ThreadId))
-        {
-            edges[wait.ThreadId] = new WaitEdge(wait.ThreadId, wait.OwnerThreadId, wait.ObjectAddress, wait.Stack, wait.SinceMs);
-        }
-
         if (graph.Snapshot is { } snapshot)
         {
             foreach (var thread in snapshot.Threads)
             {
                 if (thread.WaitsFor is { } address && snapshot.LockAt(address) is { } held)
                 {
-                    // The snapshot is the later, complete picture; an event keeps telling when the wait began.
-                    edges.TryGetValue(thread.OsThreadId, out var live);
+                    // An event of the same wait still tells when it began.
+                    graph.Open.TryGetValue(thread.OsThreadId, out var live);
                     edges[thread.OsThreadId] = new WaitEdge(thread.OsThreadId, held.OwnerOsThreadId, address, new CallStack(thread.Frames),
-                        live is not null && live.Lock == address ? live.SinceMs : null);
+                        live is not null && live.ObjectAddress == address ? live.SinceMs : null);
                 }
             }
+
+            return edges;
+        }
+
+        foreach (var wait in graph.Open.Values.Where(w => w.OwnerThreadId != 0 && w.OwnerThreadId != w.ThreadId && nowMs - w.SinceMs >= LiveCycleMinimumMs))
+        {
+            edges[wait.ThreadId] = new WaitEdge(wait.ThreadId, wait.OwnerThreadId, wait.ObjectAddress, wait.Stack, wait.SinceMs);
         }
 
         return edges;

@@ -16,7 +16,7 @@ internal sealed class DeadlockRule(DiagnosisOptions options) : IFindingRule
     public IEnumerable<Finding> Evaluate(DiagnosisProjections projections)
     {
         var graph = projections.LockWaits;
-        foreach (var cycle in WaitForGraph.Cycles(WaitForGraph.Edges(graph)))
+        foreach (var cycle in WaitForGraph.Cycles(WaitForGraph.Edges(graph, projections.NowMs)))
         {
             yield return Describe(cycle, projections, graph.Snapshot);
         }

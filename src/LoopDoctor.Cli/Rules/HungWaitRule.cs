@@ -13,12 +13,12 @@ internal sealed class HungWaitRule(DiagnosisOptions options) : IFindingRule
 {
     public IEnumerable<Finding> Evaluate(DiagnosisProjections projections)
     {
-        var inDeadlock = WaitForGraph.Cycles(WaitForGraph.Edges(projections.LockWaits))
+        var inDeadlock = WaitForGraph.Cycles(WaitForGraph.Edges(projections.LockWaits, projections.NowMs))
             .SelectMany(c => c.Members.Concat(c.Queued))
             .Select(e => e.Waiter)
             .ToHashSet();
         var hung = projections.HungWaits.ParkedFor(projections.NowMs, options.HungWaitMs)
-            .Where(p => !inDeadlock.Contains(p.ThreadId) && p.Stack.ApplicationFrames.Count > 0)
+            .Where(p => !inDeadlock.Contains(p.ThreadId) && HungWaits.InApplicationCode(p.Stack))
             .ToList();
         if (hung.Count == 0)
         {

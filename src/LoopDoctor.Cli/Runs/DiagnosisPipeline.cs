@@ -71,7 +71,7 @@ internal sealed class DiagnosisPipeline
         {
             var now = _projections.NowMs;
             return _projections.LockWaits.StuckSince(now, stuckMs).Any()
-                   || _projections.HungWaits.ParkedFor(now, stuckMs).Any(p => p.Stack.ApplicationFrames.Count > 0);
+                   || _projections.HungWaits.ParkedFor(now, stuckMs).Any(p => HungWaits.InApplicationCode(p.Stack));
         }
     }
 

@@ -26,6 +26,7 @@ internal static class DumpReader
         using var runtime = File.Exists(dac) ? clr.CreateRuntime(dac, ignoreMismatch: true) : clr.CreateRuntime();
         var heap = runtime.Heap;
         var threadsByAddress = runtime.Threads.Where(t => t.IsAlive).ToDictionary(t => t.Address);
+        var osIds = runtime.Threads.Where(t => t.IsAlive).Select(t => (int)t.OSThreadId).ToHashSet();
         var osIdOfManaged = runtime.Threads.Where(t => t.IsAlive).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => (int)g.First().OSThreadId);
 
         var locks = new Dictionary<ulong, SnapshotLock>();
@@ -54,9 +55,10 @@ internal static class DumpReader
                 {
                     objects.Add(root.Object);
                     // A System.Threading.Lock held by someone: its owner is in the object, not in a sync block.
+                    // Its _owningThreadId is the OS thread id on .NET 10 (measured on Linux); a managed id is accepted too.
                     if (root.Object.Type?.Name == "System.Threading.Lock" && !locks.ContainsKey(root.Object.Address)
-                        && root.Object.TryReadField<uint>("_owningThreadId", out var managedOwner) && managedOwner != 0
-                        && osIdOfManaged.TryGetValue((int)managedOwner, out var ownerOsId))
+                        && root.Object.TryReadField<uint>("_owningThreadId", out var owningId) && owningId != 0
+                        && (osIds.Contains((int)owningId) ? (int)owningId : osIdOfManaged.GetValueOrDefault((int)owningId)) is var ownerOsId and not 0)
                     {
                         locks[root.Object.Address] = new SnapshotLock(root.Object.Address, "System.Threading.Lock", SnapshotLockKind.Lock, ownerOsId, 0, null);
                     }
