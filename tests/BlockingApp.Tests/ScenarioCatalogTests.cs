@@ -13,7 +13,7 @@ public class ScenarioCatalogTests
     public void HasEveryEndpointOfTheIssueOnce()
     {
         Assert.Equal(
-            ["healthy", "sync-over-async", "wait", "sleep", "cpu", "lock", "sync-io", "fire-and-forget", "too-many-tasks", "timeout"],
+            ["healthy", "sync-over-async", "wait", "sleep", "cpu", "lock", "sync-io", "fire-and-forget", "too-many-tasks", "timeout", "deadlock", "gc-pressure"],
             ScenarioCatalog.Names);
     }
 
@@ -25,7 +25,9 @@ public class ScenarioCatalogTests
         foreach (var method in new[] { scenario.Culprit, scenario.FixedMethod }.OfType<string>())
         {
             var resolved = Resolve(method);
-            Assert.True(resolved.MethodImplementationFlags.HasFlag(MethodImplAttributes.NoInlining), $"{method} lacks [MethodImpl(NoInlining)]");
+            // deadlock and gc-pressure are written as application developers write code, without [MethodImpl(NoInlining)]:
+            // a deadlock is named from the snapshot's frames and a GC pause from GC.Collect's caller.
+            Assert.True(name is "deadlock" or "gc-pressure" || resolved.MethodImplementationFlags.HasFlag(MethodImplAttributes.NoInlining), $"{method} lacks [MethodImpl(NoInlining)]");
             Assert.DoesNotContain('<', resolved.Name); // not a lambda or local function
         }
     }
@@ -34,7 +36,7 @@ public class ScenarioCatalogTests
     public void CulpritsAreDistinct()
     {
         var culprits = ScenarioCatalog.All.Select(s => s.Culprit).OfType<string>().ToList();
-        Assert.Equal(9, culprits.Count);
+        Assert.Equal(11, culprits.Count);
         Assert.Equal(culprits.Count, culprits.Distinct().Count());
         Assert.All(culprits, c => Assert.StartsWith("BlockingApp.Scenarios.", c));
     }
@@ -42,7 +44,7 @@ public class ScenarioCatalogTests
     [Fact]
     public void FindingKindsAreTheProductsVocabulary()
     {
-        string[] known = ["thread-pool-starvation", "blocking-wait", "lock-contention", "long-callback", "unobserved-task-exception", "high-lag"];
+        string[] known = ["thread-pool-starvation", "blocking-wait", "lock-contention", "long-callback", "unobserved-task-exception", "high-lag", "gc-pause", "deadlock", "hung-wait"];
         Assert.All(ScenarioCatalog.All.SelectMany(s => s.ExpectedFindings), kind => Assert.Contains(kind, known));
     }
 

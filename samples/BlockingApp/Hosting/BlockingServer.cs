@@ -93,6 +93,8 @@ internal static class BlockingServer
         app.MapGet("/fire-and-forget", FireAndForgetScenario.Handle);
         app.MapGet("/too-many-tasks", TooManyTasksScenario.HandleAsync);
         app.MapGet("/timeout", TimeoutScenario.HandleAsync);
+        app.MapGet("/deadlock", DeadlockScenario.Handle);
+        app.MapGet("/gc-pressure", GcPressureScenario.Handle);
 
         app.MapGet("/scenarios", () => ScenarioCatalog.All);
         app.MapGet("/gc", AdminEndpoints.CollectGarbageAsync);

@@ -58,6 +58,14 @@ public static class ScenarioCatalog
             Method(typeof(TimeoutScenario), nameof(TimeoutScenario.GetQuoteWithoutTimeoutAsync)),
             Method(typeof(TimeoutScenario), nameof(TimeoutScenario.GetQuoteWithTimeoutAsync)),
             []),
+        new("deadlock", "two locks taken in opposite orders (two tasks each awaiting the other)",
+            Method(typeof(DeadlockScenario), nameof(DeadlockScenario.Transfer)),
+            Method(typeof(DeadlockScenario), nameof(DeadlockScenario.TransferInAccountOrder)),
+            ["deadlock", "thread-pool-starvation"]),
+        new("gc-pressure", "gc.collect() in a request path (stop-the-world pauses)",
+            Method(typeof(ReportCache), nameof(ReportCache.RefreshAndCollect)),
+            Method(typeof(ReportCache), nameof(ReportCache.Refresh)),
+            ["gc-pause", "high-lag"]),
     ];
 
     public static IEnumerable<string> Names => All.Select(s => s.Name);
