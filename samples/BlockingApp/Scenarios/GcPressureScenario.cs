@@ -18,7 +18,8 @@ public static class GcPressureScenario
     {
         var started = Stopwatch.GetTimestamp();
         var id = Interlocked.Increment(ref _next) % 2000;
-        var lines = isFixed ? Cache.Value.Refresh(id) : Cache.Value.RefreshAndCollect(id);
+        // Every 20th request refreshes a report; the others read one.
+        var lines = id % 20 != 0 ? Cache.Value.Read(id) : isFixed ? Cache.Value.Refresh(id) : Cache.Value.RefreshAndCollect(id);
         return ScenarioResponse.Ok("gc-pressure", isFixed, started, $"lines={lines}");
     }
 }
@@ -37,6 +38,8 @@ public sealed class ReportCache
             _reports[id] = Render(id);
         }
     }
+
+    public int Read(int id) => Volatile.Read(ref _reports[id]).Length;
 
     /// <summary>The culprit: a full, blocking GC after every refresh.</summary>
     public int RefreshAndCollect(int id)

@@ -28,7 +28,7 @@ internal static class DiagnoseCommand
         var snapshot = new Option<bool>("--snapshot")
         {
             Description = "At the end, take a snapshot of the target (a heap dump read with ClrMD, deleted afterwards) to name deadlocks, their locks and " +
-                          "the threads behind them, even when they formed before the session. Taken anyway when threads have been stuck 5 s or more. " +
+                          "the threads behind them, even when they formed before the session. Taken anyway when a thread has waited to enter a lock for 5 s or more. " +
                           "Pauses the target while the dump is written; the dump holds the process's memory (secrets too).",
         };
         var noSnapshot = new Option<bool>("--no-snapshot") { Description = "Never take a snapshot, even when threads are stuck." };

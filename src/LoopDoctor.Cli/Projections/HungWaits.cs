@@ -67,8 +67,15 @@ internal sealed class HungWaits : IProjection
     /// a host waits for shutdown by design (its only application frame is Main, or async Main's stub), and the runtime's
     /// own threads park for minutes.
     /// </summary>
+    /// A thread joining another waits for it to finish its work, by design too.
     public static bool InApplicationCode(CallStack stack) =>
-        stack.ApplicationFrames.Any(f => !(f.EndsWith(".Main", StringComparison.Ordinal) || f.EndsWith(".<Main>", StringComparison.Ordinal) || f.EndsWith(".<Main>$", StringComparison.Ordinal)));
+        stack.BlockingApi != "Thread.Join"
+        && stack.ApplicationFrames.Any(f => !(f.EndsWith(".Main", StringComparison.Ordinal) || f.EndsWith(".<Main>", StringComparison.Ordinal) || f.EndsWith(".<Main>$", StringComparison.Ordinal)));
+
+    /// <summary>Whether a parked stack waits to enter a lock (Monitor, or System.Threading.Lock, whose slow path waits on an event).</summary>
+    public static bool IsLockWait(CallStack stack) =>
+        stack.BlockingApi == CallStack.LockApi
+        || stack.Frames.Any(f => f.StartsWith("System.Threading.Lock.Enter", StringComparison.Ordinal) || f.StartsWith("System.Threading.Lock.TryEnterSlow", StringComparison.Ordinal));
 
     private static bool SameStack(CallStack a, CallStack b) => ReferenceEquals(a, b) || a.Frames.SequenceEqual(b.Frames);
 }

@@ -62,8 +62,9 @@ internal sealed class DiagnosisPipeline
     }
 
     /// <summary>
-    /// Whether a thread has been parked in a lock or a wait (with an application frame) for at least
-    /// <paramref name="stuckMs"/>, as events or samples show it: a snapshot can then tell what it waits for.
+    /// Whether a thread has waited to enter a lock (in application code) for at least <paramref name="stuckMs"/>, as
+    /// events or samples show it: a snapshot can then tell which locks and who holds them. Other hung waits are named
+    /// from events and samples alone, and a dump would add nothing to them.
     /// </summary>
     public bool HasStuckThreads(double stuckMs)
     {
@@ -71,7 +72,7 @@ internal sealed class DiagnosisPipeline
         {
             var now = _projections.NowMs;
             return _projections.LockWaits.StuckSince(now, stuckMs).Any()
-                   || _projections.HungWaits.ParkedFor(now, stuckMs).Any(p => HungWaits.InApplicationCode(p.Stack));
+                   || _projections.HungWaits.ParkedFor(now, stuckMs).Any(p => HungWaits.IsLockWait(p.Stack) && HungWaits.InApplicationCode(p.Stack));
         }
     }
 

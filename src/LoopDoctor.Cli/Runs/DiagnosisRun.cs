@@ -121,7 +121,7 @@ internal sealed class DiagnosisRun
     {
         await console.Error.WriteLineAsync(request.Mode == SnapshotMode.Always
             ? $"loopdoctor: taking a snapshot of {target.ProcessId} (a heap dump: the target pauses while it is written)..."
-            : $"loopdoctor: threads have been stuck for {Seconds(TimeSpan.FromMilliseconds(request.StuckMs))} s or more: taking a snapshot of {target.ProcessId} " +
+            : $"loopdoctor: threads have waited for a lock for {Seconds(TimeSpan.FromMilliseconds(request.StuckMs))} s or more: taking a snapshot of {target.ProcessId} " +
               "(a heap dump: the target pauses while it is written; --no-snapshot to skip)...").ConfigureAwait(false);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var (taken, failure) = await ProcessSnapshotter.TakeAsync(target.ProcessId, request.KeepDump, cancellationToken).ConfigureAwait(false);
