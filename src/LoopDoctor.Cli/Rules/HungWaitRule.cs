@@ -38,6 +38,11 @@ internal sealed class HungWaitRule(DiagnosisOptions options) : IFindingRule
             $"{g.Count()} thread{(g.Count() == 1 ? "" : "s")} in {g.First().Stack.BlockingApi ?? "a wait"} at {g.First().Stack.CallSite(1)[0]} for at least " +
             $"{DurationText.FromMilliseconds(g.Min(Stuck))}{(g.Any(p => !p.FromEvents) ? " (seen parked in stack samples throughout; the wait began before that)" : "")}: " +
             string.Join(", ", g.Select(p => DeadlockRule.Thread(p.ThreadId, projections, snapshot))) + ".").ToList();
+        if (projections.LockWaits.SnapshotFailure is { } failure)
+        {
+            evidence.Add($"No snapshot: {failure}; whether any of these threads are deadlocked is unknown.");
+        }
+
         evidence.Add("No lock cycle explains these waits; a dedicated thread that waits for work (a queue consumer) is not hung, so ignore it if that is what it is.");
         var top = groups[0];
         var longest = hung.Max(Stuck);

@@ -109,7 +109,20 @@ internal sealed class DiagnosisRun
         if (snapshot is not null && outcome.End == SessionEnd.Completed
             && (snapshot.Mode == SnapshotMode.Always || (snapshot.Mode == SnapshotMode.Auto && _pipeline.HasStuckThreads(snapshot.StuckMs))))
         {
-            await TakeSnapshotAsync(target, snapshot, console, cancellationToken).ConfigureAwait(false);
+            var resident = SnapshotRequest.ResidentBytes(target.ProcessId);
+            if (snapshot.Mode == SnapshotMode.Auto && resident is not < SnapshotRequest.DefaultAutoMaxResidentBytes)
+            {
+                var reason = $"threads have waited for a lock for {Seconds(TimeSpan.FromMilliseconds(snapshot.StuckMs))} s or more, but the target " +
+                             (resident is { } bytes ? $"holds {bytes >> 20} MB" : "is of unknown size") +
+                             $": a snapshot would pause it for seconds (P8: 22–33 s for 780 MB); run again with --snapshot to see whether they are deadlocked";
+                await console.Error.WriteLineAsync($"loopdoctor: no snapshot: {reason}.").ConfigureAwait(false);
+                Observe(new SnapshotFailed(_pipeline.NowMs, reason));
+            }
+            else
+            {
+                await TakeSnapshotAsync(target, snapshot, console, cancellationToken).ConfigureAwait(false);
+            }
+
             outcome = outcome with { Report = Snapshot(session).WithEventsLost(session.EventsLost) };
         }
 

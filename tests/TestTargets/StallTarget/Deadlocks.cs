@@ -10,6 +10,7 @@ internal static class Deadlocks
         "deadlock-lock" => () => new LedgerService().DeadlockOnPool(),
         "hung-wait" => () => new ConfigurationCache().StartRequestsThatWaitForIt(),
         "busy-lock" => () => new TransferService().BusyWithoutCycle(),
+        "snapshot-bench" => SnapshotBench.Start,
         _ => null,
     };
 }
@@ -57,6 +58,16 @@ internal sealed class TransferService
                     }
                 }
             }, TaskCreationOptions.LongRunning);
+        }
+    }
+
+    /// <summary>The deadlock on dedicated threads, and <paramref name="statements"/> more dedicated threads queued behind it.</summary>
+    public void DeadlockWithQueue(int statements)
+    {
+        DeadlockOnThreads();
+        for (var i = 0; i < statements; i++)
+        {
+            new Thread(PrintStatement) { IsBackground = true }.Start();
         }
     }
 
