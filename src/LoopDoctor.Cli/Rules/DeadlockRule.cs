@@ -49,7 +49,7 @@ internal sealed class DeadlockRule(DiagnosisOptions options) : IFindingRule
 
         evidence.Add(snapshot is null
             ? "Seen in the runtime's contention events (each wait names the lock's owner); a snapshot (--snapshot) would name the locks' types and fields."
-            : $"Seen in a snapshot of the process: a heap dump of {Bytes(snapshot.DumpBytes)} that paused the target for at most {DurationText.FromMilliseconds(snapshot.TargetPaused.TotalMilliseconds)}" +
+            : $"Seen in a snapshot of the process: a heap dump of {ByteText.From(snapshot.DumpBytes)} that paused the target for at most {DurationText.FromMilliseconds(snapshot.TargetPaused.TotalMilliseconds)}" +
               (snapshot.KeptAt is { } path ? $", kept at {path}." : ", deleted after reading."));
 
         var sites = members.Select((m, i) => new CallSite(m.Stack.CallSite(options.CallSiteDepth), 1, Math.Round(stuck[i] ?? 0, 3)) { BlockingApi = LockApi(m.Lock, snapshot) })
@@ -91,6 +91,4 @@ internal sealed class DeadlockRule(DiagnosisOptions options) : IFindingRule
 
     private static string LockApi(ulong address, ProcessSnapshot? snapshot) =>
         snapshot?.LockAt(address)?.Kind == SnapshotLockKind.Lock ? "Lock.Enter" : CallStack.LockApi;
-
-    private static string Bytes(long bytes) => bytes >= 1 << 20 ? $"{bytes / (double)(1 << 20):0} MB" : $"{bytes / 1024.0:0} KB";
 }

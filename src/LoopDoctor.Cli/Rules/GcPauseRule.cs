@@ -22,7 +22,7 @@ internal sealed class GcPauseRule(DiagnosisOptions options) : IFindingRule
 
         var total = longPauses.Sum(p => p.DurationMs);
         var longest = longPauses.MaxBy(p => p.DurationMs)!;
-        var induced = longPauses.Where(p => p.InducedAt.Count > 0 || IsInduced(p.Reason)).ToList();
+        var induced = longPauses.Where(p => p.InducedAt.Count > 0 || GcStarted.IsInducedReason(p.Reason)).ToList();
         var title = $"GC pauses: the GC stopped every managed thread {longPauses.Count} time{(longPauses.Count == 1 ? "" : "s")} for longer than " +
                     $"{DurationText.FromMilliseconds(options.LagWarningMs)}, {DurationText.FromMilliseconds(total)} in total, longest " +
                     $"{DurationText.FromMilliseconds(longest.DurationMs)} ({Describe(longest)})";
@@ -69,7 +69,7 @@ internal sealed class GcPauseRule(DiagnosisOptions options) : IFindingRule
             if (gc.AllocatedBytes > 0)
             {
                 evidence.AddRange(allocations.Select(s =>
-                    $"{s.Frames[0]} allocated about {Bytes(s.Bytes)} ({Math.Round(100.0 * s.Bytes / gc.AllocatedBytes)}% of the sampled allocations), mostly {s.TopType}."));
+                    $"{s.Frames[0]} allocated about {ByteText.From(s.Bytes)} ({Math.Round(100.0 * s.Bytes / gc.AllocatedBytes)}% of the sampled allocations), mostly {s.TopType}."));
             }
             else
             {
@@ -95,8 +95,6 @@ internal sealed class GcPauseRule(DiagnosisOptions options) : IFindingRule
             : $"{Math.Round(100 * inside / lag)}% of the lag the agent measured ({DurationText.FromMilliseconds(inside)} of {DurationText.FromMilliseconds(lag)} over {spikes} late probe{(spikes == 1 ? "" : "s")}) fell inside GC pauses.";
     }
 
-    private static bool IsInduced(GcReason reason) => reason is GcReason.Induced or GcReason.InducedNotForced or GcReason.InducedLowMemory or GcReason.InducedCompacting;
-
     private static string Describe(GcPause pause) =>
         (pause.Generation >= 0 ? $"gen{pause.Generation}" : "generation unknown") + ", " + pause.Type switch
         {
@@ -117,8 +115,4 @@ internal sealed class GcPauseRule(DiagnosisOptions options) : IFindingRule
         GcReason.OutOfSpaceSmallObjectHeap or GcReason.OutOfSpaceLargeObjectHeap => "out of space",
         _ => reason.ToString(),
     };
-
-    private static string Bytes(long bytes) => bytes >= 1 << 30 ? $"{bytes / (double)(1 << 30):0.#} GB"
-        : bytes >= 1 << 20 ? $"{bytes / (double)(1 << 20):0.#} MB"
-        : $"{bytes / 1024.0:0.#} KB";
 }

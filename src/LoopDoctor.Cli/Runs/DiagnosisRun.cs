@@ -3,6 +3,7 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Sources;
+using LoopDoctor.Cli.Reporting;
 using LoopDoctor.Cli.Rules;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Snapshots;
@@ -145,7 +146,7 @@ internal sealed class DiagnosisRun
             return;
         }
 
-        await console.Error.WriteLineAsync($"loopdoctor: snapshot: {taken.DumpBytes / (1 << 20)} MB dump written in {Seconds(taken.TargetPaused)} s (the target's pause, at most), " +
+        await console.Error.WriteLineAsync($"loopdoctor: snapshot: {ByteText.From(taken.DumpBytes)} dump written in {Seconds(taken.TargetPaused)} s (the target's pause, at most), " +
                                            $"read in {Seconds(watch.Elapsed - taken.TargetPaused)} s; " + (taken.KeptAt is { } path ? $"kept at {path} (it holds the process's memory: secrets too)." : "deleted.")).ConfigureAwait(false);
         Observe(new SnapshotTaken(_pipeline.NowMs, taken));
     }

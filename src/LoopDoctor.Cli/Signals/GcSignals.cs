@@ -32,7 +32,10 @@ internal sealed record GcStarted(double TimestampMs, int ThreadId, int Number, i
     : Signal(TimestampMs, ThreadId)
 {
     /// <summary>The application asked for this collection (GC.Collect, GC.AddMemoryPressure's induced collections).</summary>
-    public bool IsInduced => Reason is GcReason.Induced or GcReason.InducedNotForced or GcReason.InducedLowMemory or GcReason.InducedCompacting;
+    public bool IsInduced => IsInducedReason(Reason);
+
+    public static bool IsInducedReason(GcReason reason) =>
+        reason is GcReason.Induced or GcReason.InducedNotForced or GcReason.InducedLowMemory or GcReason.InducedCompacting;
 }
 
 /// <summary>The runtime began stopping every managed thread for a GC (GCSuspendEEBegin with a GC reason).</summary>

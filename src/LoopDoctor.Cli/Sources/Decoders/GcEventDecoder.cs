@@ -37,5 +37,5 @@ internal static class GcEventDecoder
         clr.GCAllocationTick += e => sink.Add(new AllocationSampled(e.TimeStampRelativeMSec, e.ThreadID, e.AllocationAmount64, e.TypeName, stacks.StackOf(e)));
     }
 
-    private static bool IsInduced(GCReason reason) => reason is GCReason.Induced or GCReason.InducedNotForced or GCReason.InducedCompacting or GCReason.InducedLowMemory;
+    private static bool IsInduced(GCReason reason) => GcStarted.IsInducedReason((GcReason)(int)reason);
 }
