@@ -14,7 +14,7 @@ public class ScenarioCatalogTests
     {
         Assert.Equal(
             ["healthy", "sync-over-async", "wait", "sleep", "cpu", "lock", "sync-io", "fire-and-forget", "too-many-tasks", "timeout",
-             "taskwait", "tasksleepwait", "sync-wrapper"],
+             "taskwait", "tasksleepwait", "sync-wrapper", "deadlock", "gc-pressure"],
             ScenarioCatalog.Names);
     }
 
@@ -34,7 +34,7 @@ public class ScenarioCatalogTests
     public void CulpritsAreDistinct()
     {
         var culprits = ScenarioCatalog.All.Select(s => s.Culprit).OfType<string>().ToList();
-        Assert.Equal(12, culprits.Count);
+        Assert.Equal(14, culprits.Count);
         Assert.Equal(culprits.Count, culprits.Distinct().Count());
         Assert.All(culprits, c => Assert.StartsWith("BlockingApp.", c));
     }
@@ -42,7 +42,7 @@ public class ScenarioCatalogTests
     [Fact]
     public void FindingKindsAreTheProductsVocabulary()
     {
-        string[] known = ["thread-pool-starvation", "blocking-wait", "lock-contention", "long-callback", "unobserved-task-exception", "high-lag"];
+        string[] known = ["thread-pool-starvation", "blocking-wait", "lock-contention", "long-callback", "unobserved-task-exception", "high-lag", "gc-pause", "deadlock", "hung-wait"];
         Assert.All(ScenarioCatalog.All.SelectMany(s => s.ExpectedFindings), kind => Assert.Contains(kind, known));
     }
 

@@ -100,6 +100,8 @@ internal static class BlockingServer
         app.MapGet("/timeout", TimeoutScenario.HandleAsync);
         app.MapControllers();
         app.MapStockEndpoints();
+        app.MapGet("/deadlock", DeadlockScenario.Handle);
+        app.MapGet("/gc-pressure", GcPressureScenario.Handle);
 
         app.MapGet("/scenarios", () => ScenarioCatalog.All);
         app.MapGet("/gc", AdminEndpoints.CollectGarbageAsync);

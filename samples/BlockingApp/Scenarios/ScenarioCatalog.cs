@@ -89,6 +89,14 @@ public static class ScenarioCatalog
         {
             Path = "/api/stock/sku-1001", FixedPath = "/api/v2/stock/sku-1001", Endpoint = "/api/stock/{sku}",
         },
+        new("deadlock", "two locks taken in opposite orders (two tasks each awaiting the other)",
+            Method(typeof(DeadlockScenario), nameof(DeadlockScenario.Transfer)),
+            Method(typeof(DeadlockScenario), nameof(DeadlockScenario.TransferInAccountOrder)),
+            ["deadlock", "thread-pool-starvation"]),
+        new("gc-pressure", "gc.collect() in a request path (stop-the-world pauses)",
+            Method(typeof(ReportCache), nameof(ReportCache.RefreshAndCollect)),
+            Method(typeof(ReportCache), nameof(ReportCache.Refresh)),
+            ["gc-pause", "high-lag"]),
     ];
 
     public static IEnumerable<string> Names => All.Select(s => s.Name);

@@ -81,7 +81,7 @@ internal static class CommonOptions
     public static readonly string[] GateableKinds =
     [
         FindingKinds.BlockingWait, FindingKinds.ThreadPoolStarvation, FindingKinds.LongCallback, FindingKinds.LockContention,
-        FindingKinds.UnobservedTaskException, FindingKinds.HighLag,
+        FindingKinds.UnobservedTaskException, FindingKinds.HighLag, FindingKinds.GcPause, FindingKinds.Deadlock, FindingKinds.HungWait,
     ];
 
     public static Option<string[]> FailOnOption(string description) => new("--fail-on")

@@ -57,4 +57,30 @@ internal static class Advice
         "Work queued to the thread pool (or a timer) started late: the process cannot keep up with its work. Look at the " +
         "other findings for the blocking or long-running call sites; if there are none, the process is CPU-bound: " +
         "scale out, reduce work per request, or shed load (AddLoopDoctor load shedding) before latency grows unbounded.";
+
+    public const string Deadlock =
+        "These threads wait for each other's locks and will never run again; the process must be restarted, and every " +
+        "request that needs one of these locks will hang too. Take nested locks in one global order everywhere (for " +
+        "example by account id), or do not hold one lock while taking another: copy what you need, release, then take the " +
+        "next. Prefer SemaphoreSlim.WaitAsync with a timeout and a CancellationToken to nested lock statements, so a mistake " +
+        "becomes a timeout instead of a hang.";
+
+    public const string HungWait =
+        "These threads have waited for the same thing for longer than the hung-wait threshold, and no lock cycle explains " +
+        "it: a ManualResetEventSlim or TaskCompletionSource nobody sets, a SemaphoreSlim nobody releases, a task that never " +
+        "completes. Find who should signal it (an exception on that path is the usual cause), and give every wait a " +
+        "timeout and a CancellationToken (Wait(timeout, token), WaitAsync(timeout)); await instead of blocking a thread.";
+
+    public const string GcPauseInduced =
+        "The application calls GC.Collect, and each call stops every managed thread for the whole collection (a full, " +
+        "blocking, compacting GC over the whole heap: the larger the heap, the longer). Remove the call: the GC decides " +
+        "better when to collect. To free a cache's memory, bound the cache (MemoryCache with SizeLimit) instead; for a " +
+        "one-off after a large release, GCSettings.LargeObjectHeapCompactionMode with a collection at a quiet moment only.";
+
+    public const string GcPauseAllocation =
+        "The GC stopped every managed thread for longer than the lag threshold because of how much the application " +
+        "allocates and keeps. Allocate less at the call sites listed (reuse buffers with ArrayPool<T>.Shared, stream instead " +
+        "of building large arrays or strings, avoid objects of 85 KB and more: they go to the large object heap and are " +
+        "collected only in gen2), keep less alive (bounded caches), and check the GC mode: Server GC with concurrent " +
+        "collections (the ASP.NET Core default) keeps gen2 mostly in the background.";
 }

@@ -11,6 +11,9 @@ internal static class FindingKinds
     public const string LongCallback = "long-callback";
     public const string UnobservedTaskException = "unobserved-task-exception";
     public const string HighLag = "high-lag";
+    public const string GcPause = "gc-pause";
+    public const string Deadlock = "deadlock";
+    public const string HungWait = "hung-wait";
 }
 
 internal enum Severity

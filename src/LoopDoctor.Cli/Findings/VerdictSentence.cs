@@ -86,6 +86,10 @@ internal static class VerdictSentence
                 : $"{cause.Count} work items held pool threads blocked in {(cause.CallSites[0].BlockingApi is { } api ? $"`{api}`" : "native code")} for up to {DurationText.FromMilliseconds(cause.MaxMilliseconds)} at {site}",
             FindingKinds.LockContention when site is not null =>
                 $"threads waited {DurationText.FromMilliseconds(cause.TotalMilliseconds)} for the lock taken at {site}",
+            FindingKinds.Deadlock => $"DEADLOCK: {Uncapitalize(cause.Title["Deadlock: ".Length..])}" + (site is null ? "" : $", one at {site}"),
+            FindingKinds.HungWait => Uncapitalize(cause.Title),
+            FindingKinds.GcPause => $"the GC stopped every managed thread {cause.Count} time{(cause.Count == 1 ? "" : "s")} for up to {DurationText.FromMilliseconds(cause.MaxMilliseconds)}" +
+                (site is null ? "" : cause.CallSites[0].BlockingApi == "GC.Collect" ? $", induced by `GC.Collect` at {site}" : $", the most allocation at {site}"),
             FindingKinds.UnobservedTaskException => $"{cause.Count} fire-and-forget task(s) failed with {cause.ExceptionType} and nobody observed it",
             _ => null,
         };
@@ -95,5 +99,7 @@ internal static class VerdictSentence
         ? $"the runtime injected {report.ThreadPool.InjectionsTotal} thread{(report.ThreadPool.InjectionsTotal == 1 ? "" : "s")} in {DurationText.FromSeconds(report.DurationSeconds)}"
         : null;
 
-    private static string Uncapitalize(string text) => text.Length == 0 ? text : char.ToLowerInvariant(text[0]) + text[1..];
+    // An acronym ("GC pauses") keeps its capitals.
+    private static string Uncapitalize(string text) =>
+        text.Length == 0 || (text.Length > 1 && char.IsUpper(text[1])) ? text : char.ToLowerInvariant(text[0]) + text[1..];
 }

@@ -13,10 +13,11 @@ internal sealed class DiagnosisProjections : IProjection
         BlockingWaits = new BlockingWaits(callSiteDepth, Requests);
         SampledWaits = new SampledWaits(callSiteDepth, Requests);
         LockContentions = new LockContentions(callSiteDepth, Requests);
-        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, Requests);
+        GcPauses = new GcPauses(callSiteDepth);
+        LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, GcPauses.OverlapMs, Requests);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
         // Request markers first: a wait or a sample reads the markers that came before it.
-        _all = [Requests, PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, Timeline];
+        _all = [Requests, PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, LockWaits, HungWaits, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
@@ -36,6 +37,15 @@ internal sealed class DiagnosisProjections : IProjection
     public LongCallbacks LongCallbacks { get; }
 
     public UnobservedTaskExceptions UnobservedTaskExceptions { get; }
+
+    /// <summary>Open contended-lock waits with their owners, and the snapshot of the process when one was taken.</summary>
+    public LockWaitGraph LockWaits { get; } = new();
+
+    /// <summary>Threads parked in one wait, from wait events or stack samples.</summary>
+    public HungWaits HungWaits { get; } = new();
+
+    /// <summary>The GC's pauses, the collections inside them, and the sampled allocations.</summary>
+    public GcPauses GcPauses { get; }
 
     /// <summary>The session in time buckets (the HTML report's charts, monitor's sparklines).</summary>
     public SessionTimeline Timeline { get; }

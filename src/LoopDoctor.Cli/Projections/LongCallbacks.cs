@@ -13,7 +13,9 @@ namespace LoopDoctor.Cli.Projections;
 /// mostly one of those is told apart (blocking-wait and lock-contention report it).
 /// </summary>
 /// <param name="episodeEnded">Told each counted episode's start and end (ms), for the timeline.</param>
-internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Action<double, double>? episodeEnded = null, IRequestLookup? requests = null) : IProjection
+/// <param name="gcPausedMs">How long GC pauses stopped every thread between two times (ms): a work item is not long
+/// because the GC suspended it.</param>
+internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Action<double, double>? episodeEnded = null, Func<double, double, double>? gcPausedMs = null, IRequestLookup? requests = null) : IProjection
 {
     // Waits shorter than this cannot make up most of a long callback; keeping only longer ones bounds memory.
     private const double IntervalKeepMs = 20;
@@ -163,7 +165,7 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
 
     private void Close(Episode episode)
     {
-        if (episode.DurationMs >= thresholdMs && !MostlyWaiting(episode))
+        if (episode.DurationMs - (gcPausedMs?.Invoke(episode.StartMs, episode.LastMs) ?? 0) >= thresholdMs && !MostlyWaiting(episode))
         {
             Ended.Add(episode.ThreadId, episode.Site, episode.BlockingApi ?? episode.UnknownNativeCall, episode.DurationMs, episode.Activity);
             episodeEnded?.Invoke(episode.StartMs, episode.LastMs);

@@ -26,6 +26,9 @@ internal static class SarifWriter
         (FindingKinds.UnobservedTaskException, "A faulted task's exception was never observed."),
         (FindingKinds.ThreadPoolStarvation, "The thread pool starves: work waits for a thread and the runtime injects threads."),
         (FindingKinds.HighLag, "Work queued to the thread pool or a timer starts late."),
+        (FindingKinds.GcPause, "The GC stops every managed thread for longer than the lag threshold (GC.Collect, or allocation)."),
+        (FindingKinds.Deadlock, "Threads wait for each other's locks in a cycle: none of them will ever run again."),
+        (FindingKinds.HungWait, "Threads have been stuck in the same wait for longer than the hung-wait threshold."),
     ];
 
     public static void Write(CheckResult result, SourceLocations sources, string path)

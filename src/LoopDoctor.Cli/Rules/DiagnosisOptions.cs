@@ -18,6 +18,9 @@ internal sealed record DiagnosisOptions
     /// <summary>Queue delay or timer lag considered critical (the agent's default UnhealthyLagThreshold).</summary>
     public double LagCriticalMs { get; init; } = 1000;
 
+    /// <summary>A thread in the same wait this long, with no deadlock to explain it, is a hung wait.</summary>
+    public double HungWaitMs { get; init; } = 10_000;
+
     /// <summary>Call sites listed per finding.</summary>
     public int MaxCallSites { get; init; } = 5;
 

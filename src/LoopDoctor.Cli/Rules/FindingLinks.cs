@@ -10,7 +10,7 @@ namespace LoopDoctor.Cli.Rules;
 internal static class FindingLinks
 {
     // What holds pool threads, in the order a reader should fix them.
-    private static readonly string[] PoolHolders = [FindingKinds.BlockingWait, FindingKinds.LongCallback, FindingKinds.LockContention];
+    private static readonly string[] PoolHolders = [FindingKinds.Deadlock, FindingKinds.BlockingWait, FindingKinds.LongCallback, FindingKinds.LockContention, FindingKinds.HungWait];
 
     /// <param name="findings">The rules' findings.</param>
     /// <param name="frameworkLocks">Contention on locks framework code took, most time first.</param>
@@ -31,6 +31,7 @@ internal static class FindingLinks
         return linked.Select(f => f.Kind switch
         {
             FindingKinds.ThreadPoolStarvation => f with { ExplainedBy = causes },
+            FindingKinds.HighLag when f.ExplainedBy.Contains(FindingKinds.GcPause) => f,
             FindingKinds.HighLag => f with { ExplainedBy = starvation is null ? causes : [starvation] },
             _ => f,
         }).ToList();

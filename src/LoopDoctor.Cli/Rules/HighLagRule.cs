@@ -36,7 +36,29 @@ internal sealed class HighLagRule(DiagnosisOptions options) : IFindingRule
 
         var severity = worst >= options.LagCriticalMs ? Severity.Critical : Severity.Warning;
         var title = "High lag: " + string.Join("; ", parts);
+        var gcShare = GcPauseRule.LagShareSentence(projections.GcPauses);
+        var gcExplains = GcExplainsLag(projections.GcPauses, options);
+        if (gcExplains)
+        {
+            title += " (mostly inside GC pauses)";
+        }
+
         yield return new Finding(FindingKinds.HighLag, severity, title, Advice.HighLag,
-            pool.QueueDelaySpikes + pool.TimerLagSpikes, 0, Math.Round(worst, 3), []);
+            pool.QueueDelaySpikes + pool.TimerLagSpikes, 0, Math.Round(worst, 3), [])
+        {
+            Evidence = gcShare is null ? [] : [gcShare],
+            // FindingLinks keeps this link: lag the GC explains is not the pool's doing.
+            ExplainedBy = gcExplains ? [FindingKinds.GcPause] : [],
+        };
+    }
+
+    /// <summary>
+    /// Whether GC pauses over the lag threshold happened and at least half of the agent's measured lag fell inside GC
+    /// pauses: then the lag is the GC's, not a starving pool's.
+    /// </summary>
+    public static bool GcExplainsLag(GcPauses gc, DiagnosisOptions options)
+    {
+        var (_, lag, inside) = gc.LagInsidePauses();
+        return lag > 0 && inside * 2 >= lag && gc.Pauses.Any(p => p.DurationMs >= options.LagWarningMs);
     }
 }

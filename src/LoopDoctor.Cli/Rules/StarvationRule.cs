@@ -44,7 +44,12 @@ internal sealed class StarvationRule(DiagnosisOptions options) : IFindingRule
             score++;
         }
 
-        if (pool.QueueDelayP99Ms is { } p99 && pool.QueueDelaySustainedOver(options.LagWarningMs))
+        if (HighLagRule.GcExplainsLag(projections.GcPauses, options))
+        {
+            // Lag inside GC pauses is not starvation: every thread stood still, not just the pool's.
+            evidence.Add("Queued work waited mostly while the GC stopped every thread (see gc-pause), so the queue delay is not counted here.");
+        }
+        else if (pool.QueueDelayP99Ms is { } p99 && pool.QueueDelaySustainedOver(options.LagWarningMs))
         {
             evidence.Add($"Queued work waited before starting: {pool.QueueDelay!.Describe()}.");
             score += p99 >= options.LagCriticalMs ? 3 : 1;

@@ -29,6 +29,9 @@ internal sealed class DiagnosisPipeline
             new LongCallbackRule(options),
             new UnobservedTaskExceptionRule(options),
             new HighLagRule(options),
+            new GcPauseRule(options),
+            new DeadlockRule(options),
+            new HungWaitRule(options),
         ];
     }
 
@@ -55,6 +58,33 @@ internal sealed class DiagnosisPipeline
             }
 
             _projections.Observe(signal);
+        }
+    }
+
+    /// <summary>
+    /// Whether a thread has waited to enter a lock (in application code) for at least <paramref name="stuckMs"/>, as
+    /// events or samples show it: a snapshot can then tell which locks and who holds them. Other hung waits are named
+    /// from events and samples alone, and a dump would add nothing to them.
+    /// </summary>
+    public bool HasStuckThreads(double stuckMs)
+    {
+        lock (_lock)
+        {
+            var now = _projections.NowMs;
+            return _projections.LockWaits.StuckSince(now, stuckMs).Any()
+                   || _projections.HungWaits.ParkedFor(now, stuckMs).Any(p => HungWaits.IsLockWait(p.Stack) && HungWaits.InApplicationCode(p.Stack));
+        }
+    }
+
+    /// <summary>The latest event time seen (ms into the trace).</summary>
+    public double NowMs
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _projections.NowMs;
+            }
         }
     }
 

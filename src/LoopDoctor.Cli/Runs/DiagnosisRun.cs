@@ -3,7 +3,10 @@ using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Sources;
+using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Rules;
 using LoopDoctor.Cli.Signals;
+using LoopDoctor.Cli.Snapshots;
 using LoopDoctor.Cli.Targets;
 
 namespace LoopDoctor.Cli.Runs;
@@ -18,14 +21,16 @@ internal sealed record DiagnosisOutcome(DiagnosisReport Report, SessionEnd End);
 /// </summary>
 internal sealed class DiagnosisRun
 {
-    private readonly DiagnosisPipeline _pipeline = new();
+    private readonly DiagnosisPipeline _pipeline;
     private readonly IReadOnlyList<IRunObserver> _observers;
     private readonly Func<Signal, bool>? _admit;
     private volatile bool _agentMetricsSeen;
 
     /// <param name="admit">Which signals count (check's warm-up); null: all.</param>
-    public DiagnosisRun(IReadOnlyList<IRunObserver>? observers = null, Func<Signal, bool>? admit = null)
+    /// <param name="diagnosis">The rules' thresholds; null: the defaults.</param>
+    public DiagnosisRun(IReadOnlyList<IRunObserver>? observers = null, Func<Signal, bool>? admit = null, DiagnosisOptions? diagnosis = null)
     {
+        _pipeline = new DiagnosisPipeline(diagnosis);
         _observers = observers ?? [];
         _admit = admit;
     }
@@ -94,14 +99,56 @@ internal sealed class DiagnosisRun
     /// </summary>
     /// <param name="verb">The banner's verb ("attached to", "checking"); <paramref name="detail"/> ends it.</param>
     /// <param name="explainEnd">Say how the session ended and mark the report (diagnose, monitor); check maps the end to an error itself.</param>
+    /// <param name="snapshot">Whether to take a snapshot of the process at the end (diagnose); null: never.</param>
     public async Task<DiagnosisOutcome> AttachAsync(TargetProcess target, LiveSessionOptions options, TimeSpan? duration, CliConsole console, CancellationToken cancellationToken,
-        string verb = "attached to", string detail = "", bool explainEnd = true)
+        string verb = "attached to", string detail = "", bool explainEnd = true, SnapshotRequest? snapshot = null)
     {
         using var session = await LiveSession.StartAsync(target, Observe, options, console.Error, cancellationToken: cancellationToken).ConfigureAwait(false);
         await console.Error.WriteLineAsync($"loopdoctor: {verb} {target.Name} (pid {target.ProcessId}, {session.Runtime?.ToString() ?? "runtime version unknown"}), " +
                                            $"observing {(duration is { } d ? $"for {Seconds(d)} s" : "until Ctrl+C")}{detail}...").ConfigureAwait(false);
         var outcome = await RunAsync(session, duration, console, cancellationToken).ConfigureAwait(false);
+        if (snapshot is not null && outcome.End == SessionEnd.Completed
+            && (snapshot.Mode == SnapshotMode.Always || (snapshot.Mode == SnapshotMode.Auto && _pipeline.HasStuckThreads(snapshot.StuckMs))))
+        {
+            var resident = SnapshotRequest.ResidentBytes(target.ProcessId);
+            if (snapshot.Mode == SnapshotMode.Auto && resident is not < SnapshotRequest.DefaultAutoMaxResidentBytes)
+            {
+                var reason = $"threads have waited for a lock for {Seconds(TimeSpan.FromMilliseconds(snapshot.StuckMs))} s or more, but the target " +
+                             (resident is { } bytes ? $"holds {bytes >> 20} MB" : "is of unknown size") +
+                             $": a snapshot would pause it for seconds (P8: 22–33 s for 780 MB); run again with --snapshot to see whether they are deadlocked";
+                await console.Error.WriteLineAsync($"loopdoctor: no snapshot: {reason}.").ConfigureAwait(false);
+                Observe(new SnapshotFailed(_pipeline.NowMs, reason));
+            }
+            else
+            {
+                await TakeSnapshotAsync(target, snapshot, console, cancellationToken).ConfigureAwait(false);
+            }
+
+            outcome = outcome with { Report = Snapshot(session).WithEventsLost(session.EventsLost) };
+        }
+
         return explainEnd ? await ExplainEndAsync(outcome, session, console).ConfigureAwait(false) : outcome;
+    }
+
+    /// <summary>A heap dump of the target read with ClrMD, fed to the pipeline as one more signal; a failure is said, never fatal.</summary>
+    private async Task TakeSnapshotAsync(TargetProcess target, SnapshotRequest request, CliConsole console, CancellationToken cancellationToken)
+    {
+        await console.Error.WriteLineAsync(request.Mode == SnapshotMode.Always
+            ? $"loopdoctor: taking a snapshot of {target.ProcessId} (a heap dump: the target pauses while it is written)..."
+            : $"loopdoctor: threads have waited for a lock for {Seconds(TimeSpan.FromMilliseconds(request.StuckMs))} s or more: taking a snapshot of {target.ProcessId} " +
+              "(a heap dump: the target pauses while it is written; --no-snapshot to skip)...").ConfigureAwait(false);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (taken, failure) = await ProcessSnapshotter.TakeAsync(target.ProcessId, request.KeepDump, cancellationToken).ConfigureAwait(false);
+        if (taken is null)
+        {
+            await console.Error.WriteLineAsync($"loopdoctor: no snapshot: {failure}.").ConfigureAwait(false);
+            Observe(new SnapshotFailed(_pipeline.NowMs, failure!));
+            return;
+        }
+
+        await console.Error.WriteLineAsync($"loopdoctor: snapshot: {ByteText.From(taken.DumpBytes)} dump written in {Seconds(taken.TargetPaused)} s (the target's pause, at most), " +
+                                           $"read in {Seconds(watch.Elapsed - taken.TargetPaused)} s; " + (taken.KeptAt is { } path ? $"kept at {path} (it holds the process's memory: secrets too)." : "deleted.")).ConfigureAwait(false);
+        Observe(new SnapshotTaken(_pipeline.NowMs, taken));
     }
 
     /// <summary>Lost events, an exited target or an interruption: one line each, and the report marked incomplete where it is.</summary>

@@ -21,8 +21,9 @@ internal static class SessionProviders
     public const string MetricsProvider = "System.Diagnostics.Metrics";
     public const string AgentProvider = LoopDoctorEventSource.SourceName;
 
-    /// <summary>Threading | WaitHandle | Contention, plus Jit | Loader so methods compiled during the session get names.</summary>
-    public const long DiagnosisKeywords = RuntimeKeywords.Threading | RuntimeKeywords.WaitHandle | RuntimeKeywords.Contention | RuntimeKeywords.Jit | RuntimeKeywords.Loader;
+    /// <summary>Threading | WaitHandle | Contention | GC (pauses, collections and, at Verbose, allocation samples), plus
+    /// Jit | Loader so methods compiled during the session get names.</summary>
+    public const long DiagnosisKeywords = RuntimeKeywords.Threading | RuntimeKeywords.WaitHandle | RuntimeKeywords.Contention | RuntimeKeywords.Gc | RuntimeKeywords.Jit | RuntimeKeywords.Loader;
 
     /// <param name="metricsRefresh">How often the Metrics provider publishes.</param>
     /// <param name="sampleStacks">Whether the sample profiler runs in this session (see <see cref="StackSampling"/>).</param>

@@ -50,6 +50,8 @@ internal sealed class TraceEventSignalAdapter
     private static void AttachDecoders(TraceEventDispatcher source, ISignalSink sink, IStackResolver stacks, string? metricsSessionId)
     {
         RuntimeEventDecoder.Attach(source, sink, stacks);
+        GcEventDecoder.Attach(source, sink, stacks);
+        LockOwnerDecoder.Attach(source, sink);
         SampleProfilerDecoder.Attach(source, sink);
         var metrics = new MetricsEventDecoder(sink, metricsSessionId);
         var agent = new AgentEventDecoder(sink);

@@ -102,6 +102,17 @@ public class BaselineTests
         Assert.Equal([RuleStatus.Passed, RuleStatus.Failed, RuleStatus.Failed, RuleStatus.Passed], rules.Select(r => r.Status));
     }
 
+    [Fact]
+    public void Fail_on_deadlock_and_gc_pause_fails_on_those_findings_even_when_accepted()
+    {
+        var report = Report(F("deadlock", Severity.Critical, ("App.Transfers.Move", 9000)), F("gc-pause", Severity.Warning, ("App.Cache.Refresh", 300)));
+        var accepted = Baseline.FromReport(report, null);
+        var rules = CheckJudge.Judge(report, null, accepted, true, new CheckThresholds(null, ["deadlock", "gc-pause", "hung-wait"]));
+
+        Assert.Equal(["new-culprits", "fail-on:deadlock", "fail-on:gc-pause", "fail-on:hung-wait"], rules.Select(r => r.Name));
+        Assert.Equal([RuleStatus.Passed, RuleStatus.Failed, RuleStatus.Failed, RuleStatus.Passed], rules.Select(r => r.Status));
+    }
+
     [Theory]
     [InlineData(5, 55, 55.0, true)]   // small baseline: +50 ms floor
     [InlineData(5, 55.1, 55.0, false)]

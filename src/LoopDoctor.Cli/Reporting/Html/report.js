@@ -10,11 +10,11 @@
   var WIDTH = 1000, LEFT = 84, RIGHT = 12, TOP = 8, BOTTOM = 22;
   var KIND_LABELS = {
     'thread-pool-starvation': 'starvation', 'blocking-wait': 'blocking wait', 'lock-contention': 'lock',
-    'long-callback': 'long callback', 'unobserved-task-exception': 'unobserved', 'high-lag': 'high lag'
+    'long-callback': 'long callback', 'unobserved-task-exception': 'unobserved', 'high-lag': 'high lag', 'gc-pause': 'GC pause', 'deadlock': 'deadlock', 'hung-wait': 'hung wait'
   };
   var KIND_COLORS = {
     'thread-pool-starvation': '#c62828', 'blocking-wait': '#1f6feb', 'lock-contention': '#7c3aed',
-    'long-callback': '#c2410c', 'unobserved-task-exception': '#0f766e', 'high-lag': '#d48806'
+    'long-callback': '#c2410c', 'unobserved-task-exception': '#0f766e', 'high-lag': '#d48806', 'gc-pause': '#6b21a8', 'deadlock': '#991b1b', 'hung-wait': '#475569'
   };
 
   // The duration rule of loopdoctor's text reports: a readable unit and at most three significant digits.
