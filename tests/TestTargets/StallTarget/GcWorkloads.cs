@@ -45,6 +45,9 @@ internal sealed class SessionStore
 
     public void StartChurning()
     {
+        // A batch-style service that turned concurrent GC off for throughput (GCLatencyMode.Batch): every gen2
+        // collection then blocks, so the churn below pauses the process whichever way the GC's timing falls.
+        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
         for (var id = 0; id < 600_000; id++)
         {
             _sessions[id] = UserSession.Create(id);
