@@ -7,7 +7,9 @@ namespace LoopDoctor.Cli.Projections;
 /// still open. A wait inside a contended lock is left out: it is the lock's.
 /// Runtime events: https://learn.microsoft.com/dotnet/fundamentals/diagnostics/runtime-wait-handle-events
 /// </summary>
-internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests = null) : IProjection
+/// <param name="gcPausedMs">How long GC pauses stopped every thread between two times (ms): a wait's duration leaves
+/// that time out, because the GC's stall is reported once, by gc-pause, and the thread could not have run anyway.</param>
+internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests = null, Func<double, double, double>? gcPausedMs = null) : IProjection
 {
     private readonly Dictionary<int, WaitStarted> _open = [];
     private readonly HashSet<int> _inContention = [];
@@ -38,10 +40,14 @@ internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests 
                 _open[start.ThreadId] = start;
                 break;
             case WaitStopped stop when _open.Remove(stop.ThreadId, out var start):
-                Ended.Add(start.ThreadId, AttributionOf(start), ApiOf(start), Math.Max(0, stop.TimestampMs - start.TimestampMs));
+                Ended.Add(start.ThreadId, AttributionOf(start), ApiOf(start), OwnMs(start, stop.TimestampMs));
                 break;
         }
     }
+
+    /// <summary>How long the wait begun at <paramref name="start"/> lasted until <paramref name="endMs"/>, time inside GC pauses left out.</summary>
+    public double OwnMs(WaitStarted start, double endMs) =>
+        Math.Max(0, endMs - start.TimestampMs - (gcPausedMs?.Invoke(start.TimestampMs, endMs) ?? 0));
 
     /// <summary>Who to blame for <paramref name="start"/>: its stack, and the request its thread was serving.</summary>
     public Attribution AttributionOf(WaitStarted start) => Attribution.Of(start.Stack, callSiteDepth, requests, start.ThreadId, start.TimestampMs);

@@ -10,10 +10,10 @@ internal sealed class DiagnosisProjections : IProjection
     public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs, double lagThresholdMs = 100)
     {
         Timeline = new SessionTimeline(lagThresholdMs);
-        BlockingWaits = new BlockingWaits(callSiteDepth, Requests);
-        SampledWaits = new SampledWaits(callSiteDepth, Requests);
-        LockContentions = new LockContentions(callSiteDepth, Requests);
         GcPauses = new GcPauses(callSiteDepth);
+        BlockingWaits = new BlockingWaits(callSiteDepth, Requests, GcPauses.OverlapMs);
+        SampledWaits = new SampledWaits(callSiteDepth, Requests, GcPauses.OverlapMs);
+        LockContentions = new LockContentions(callSiteDepth, Requests);
         LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, GcPauses.OverlapMs, Requests);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
         // Request markers first: a wait or a sample reads the markers that came before it.

@@ -13,8 +13,8 @@ namespace LoopDoctor.Cli.Projections;
 /// mostly one of those is told apart (blocking-wait and lock-contention report it).
 /// </summary>
 /// <param name="episodeEnded">Told each counted episode's start and end (ms), for the timeline.</param>
-/// <param name="gcPausedMs">How long GC pauses stopped every thread between two times (ms): a work item is not long
-/// because the GC suspended it.</param>
+/// <param name="gcPausedMs">How long GC pauses stopped every thread between two times (ms): left out of an episode's
+/// duration, so a work item is not long because the GC suspended it.</param>
 internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Action<double, double>? episodeEnded = null, Func<double, double, double>? gcPausedMs = null, IRequestLookup? requests = null) : IProjection
 {
     // Waits shorter than this cannot make up most of a long callback; keeping only longer ones bounds memory.
@@ -165,9 +165,10 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
 
     private void Close(Episode episode)
     {
-        if (episode.DurationMs - (gcPausedMs?.Invoke(episode.StartMs, episode.LastMs) ?? 0) >= thresholdMs && !MostlyWaiting(episode))
+        var ownMs = OwnMs(episode);
+        if (ownMs >= thresholdMs && !MostlyWaiting(episode))
         {
-            Ended.Add(episode.ThreadId, episode.Site, episode.BlockingApi ?? episode.UnknownNativeCall, episode.DurationMs, episode.Activity);
+            Ended.Add(episode.ThreadId, episode.Site, episode.BlockingApi ?? episode.UnknownNativeCall, ownMs, episode.Activity);
             episodeEnded?.Invoke(episode.StartMs, episode.LastMs);
         }
 
@@ -177,6 +178,9 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
             intervals.RemoveAll(i => i.End <= episode.LastMs);
         }
     }
+
+    /// <summary>How long the episode held its thread, time inside GC pauses left out: the GC's stall is reported once, by gc-pause.</summary>
+    public double OwnMs(Episode episode) => Math.Max(0, episode.DurationMs - (gcPausedMs?.Invoke(episode.StartMs, episode.LastMs) ?? 0));
 
     /// <summary>Whether blocking waits or contended locks cover half the episode or more: then it is theirs to report.</summary>
     public bool MostlyWaiting(Episode e)

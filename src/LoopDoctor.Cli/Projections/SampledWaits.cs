@@ -11,7 +11,9 @@ namespace LoopDoctor.Cli.Projections;
 /// parked at its first sample, whose wait no WaitHandleWaitStart announced (<see cref="PreSession"/>). A lock's wait
 /// (Monitor.Enter) is lock contention, not counted here.
 /// </summary>
-internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests = null) : IProjection
+/// <param name="gcPausedMs">How long GC pauses stopped every thread between two times (ms): left out of a wait's
+/// duration, as in <see cref="BlockingWaits"/>.</param>
+internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests = null, Func<double, double, double>? gcPausedMs = null) : IProjection
 {
     private readonly Dictionary<int, Run> _current = [];
     private readonly HashSet<int> _sampledThreads = [];
@@ -79,12 +81,16 @@ internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests =
     private void Close(int threadId, Run run)
     {
         _current.Remove(threadId);
-        Ended.Add(threadId, run.Site, run.Api, run.DurationMs);
+        var ownMs = OwnMs(run);
+        Ended.Add(threadId, run.Site, run.Api, ownMs);
         if (run.PreSession)
         {
-            PreSession.Add(threadId, run.Site, run.Api, run.DurationMs);
+            PreSession.Add(threadId, run.Site, run.Api, ownMs);
         }
     }
+
+    /// <summary>How long the run lasted, time inside GC pauses left out (the sampler takes no sample while the GC has the threads stopped).</summary>
+    public double OwnMs(Run run) => Math.Max(0, run.DurationMs - (gcPausedMs?.Invoke(run.StartMs, run.LastMs) ?? 0));
 
     // Pool workers only (the gate and timer threads wait by design), parked outside managed code in a known wait.
     private static bool IsWait(StackSample sample) =>

@@ -7,7 +7,8 @@ namespace LoopDoctor.Cli.Rules;
 
 /// <summary>
 /// <c>blocking-wait</c>: blocking waits on thread-pool workers, by call site, ranked by total time blocked; a wait still
-/// open counts once it is as long as a long callback. Sync-over-async (<c>.Result</c>, <c>.Wait()</c>,
+/// open counts once it is as long as a long callback. Durations leave out time inside GC pauses (gc-pause reports that).
+/// Sync-over-async (<c>.Result</c>, <c>.Wait()</c>,
 /// <c>GetResult()</c>, <c>SemaphoreSlim.Wait</c>: all Monitor.Wait underneath) is named as such.
 /// </summary>
 internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
@@ -21,12 +22,11 @@ internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
         // Without a single wait event (.NET 8 emits none; a recording may not have enabled them) the samples tell.
         var estimated = !projections.BlockingWaits.EventsSeen;
         var inProgress = estimated
-            ? projections.SampledWaits.Current
-                .Where(w => workers.IsWorker(w.ThreadId) && w.DurationMs >= options.LongCallbackThresholdMs)
-                .Select(w => (w.Site, (string?)w.Api, w.DurationMs, (CallbackActivity?)null))
+            ? SampledInProgress(projections, _ => true)
             : projections.BlockingWaits.Open
-                .Where(w => workers.IsWorker(w.ThreadId) && nowMs - w.TimestampMs >= options.LongCallbackThresholdMs)
-                .Select(w => (projections.BlockingWaits.AttributionOf(w), BlockingWaits.ApiOf(w), nowMs - w.TimestampMs, (CallbackActivity?)null))
+                .Select(w => (Wait: w, OwnMs: projections.BlockingWaits.OwnMs(w, nowMs)))
+                .Where(w => workers.IsWorker(w.Wait.ThreadId) && w.OwnMs >= options.LongCallbackThresholdMs)
+                .Select(w => (projections.BlockingWaits.AttributionOf(w.Wait), BlockingWaits.ApiOf(w.Wait), w.OwnMs, (CallbackActivity?)null))
                 .Concat(PreSessionInProgress(projections));
         var ended = estimated ? projections.SampledWaits.Ended : projections.BlockingWaits.Ended;
         // Waits older than the session never send a start event: with events, the samples add those.
@@ -60,9 +60,14 @@ internal sealed class BlockingWaitRule(DiagnosisOptions options) : IFindingRule
     }
 
     private IEnumerable<(Attribution, string?, double, CallbackActivity?)> PreSessionInProgress(DiagnosisProjections projections) =>
+        SampledInProgress(projections, w => w.PreSession);
+
+    // Waits read from samples and still open, as long as a long callback once GC pauses are left out.
+    private IEnumerable<(Attribution, string?, double, CallbackActivity?)> SampledInProgress(DiagnosisProjections projections, Func<SampledWaits.Run, bool> include) =>
         projections.SampledWaits.Current
-            .Where(w => w.PreSession && projections.PoolThreads.IsWorker(w.ThreadId) && w.DurationMs >= options.LongCallbackThresholdMs)
-            .Select(w => (w.Site, (string?)w.Api, w.DurationMs, (CallbackActivity?)null));
+            .Select(w => (Run: w, OwnMs: projections.SampledWaits.OwnMs(w)))
+            .Where(w => include(w.Run) && projections.PoolThreads.IsWorker(w.Run.ThreadId) && w.OwnMs >= options.LongCallbackThresholdMs)
+            .Select(w => (w.Run.Site, (string?)w.Run.Api, w.OwnMs, (CallbackActivity?)null));
 
     internal const string EstimatedEvidence =
         "Estimated from stack samples: the session saw no wait events (.NET 8 emits none; a recording may not have enabled them). " +

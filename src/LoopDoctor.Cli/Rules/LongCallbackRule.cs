@@ -7,8 +7,8 @@ namespace LoopDoctor.Cli.Rules;
 /// <summary>
 /// <c>long-callback</c>, the .NET twin of asyncio's debug-mode "Executing &lt;Task&gt; took 0.3 seconds": a pool
 /// thread stayed in one work item longer than the threshold (default 100 ms, asyncio's slow_callback_duration),
-/// computing or blocked in native code. Time in a blocking wait or a contended lock is left to those rules, so one
-/// stall is reported once.
+/// computing or blocked in native code. Time in a blocking wait or a contended lock is left to those rules, and time
+/// inside GC pauses to gc-pause, so one stall is reported once.
 /// </summary>
 internal sealed class LongCallbackRule(DiagnosisOptions options) : IFindingRule
 {
@@ -17,8 +17,9 @@ internal sealed class LongCallbackRule(DiagnosisOptions options) : IFindingRule
         var workers = projections.PoolThreads;
         var callbacks = projections.LongCallbacks;
         var inProgress = callbacks.Current
-            .Where(e => e.DurationMs >= options.LongCallbackThresholdMs && workers.IsWorker(e.ThreadId) && !callbacks.MostlyWaiting(e))
-            .Select(e => (e.Site, e.BlockingApi, e.DurationMs, (CallbackActivity?)e.Activity))
+            .Select(e => (Episode: e, OwnMs: callbacks.OwnMs(e)))
+            .Where(e => e.OwnMs >= options.LongCallbackThresholdMs && workers.IsWorker(e.Episode.ThreadId) && !callbacks.MostlyWaiting(e.Episode))
+            .Select(e => (e.Episode.Site, e.Episode.BlockingApi, e.OwnMs, (CallbackActivity?)e.Episode.Activity))
             .ToList();
         var summary = callbacks.Ended.Summarize(workers.IsWorker, options.MaxCallSites, inProgress);
         if (summary.Count == 0)

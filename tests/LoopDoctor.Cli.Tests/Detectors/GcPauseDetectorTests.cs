@@ -90,4 +90,69 @@ public class GcPauseDetectorTests
         Assert.Equal([FindingKinds.GcPause], lag.ExplainedBy);
         Assert.Contains("mostly inside GC pauses", lag.Title);
     }
+    // A pool thread's wait, work or parked samples around a 400 ms GC pause: 80 ms its own, 480 ms on the clock.
+    private static SignalBuilder AroundPause(bool pause, Func<SignalBuilder, double, double, SignalBuilder> ownTime)
+    {
+        var s = ownTime(new SignalBuilder().Worker(7, 0), 900, 960);
+        if (pause)
+        {
+            Pause(s, 960, 1360, 2, GcReason.SmallObjectAllocation);
+        }
+
+        return ownTime(s, 1360, 1380);
+    }
+
+    [Theory]
+    [InlineData(false, 480)]
+    [InlineData(true, 80)]
+    public void A_blocking_wait_the_GC_suspended_counts_only_its_own_time(bool pause, double expectedMs)
+    {
+        var stack = PoolStack("System.Threading.Tasks.Task`1.get_Result", Handler);
+        var s = AroundPause(pause, (b, from, to) => from < 1000 ? b.Add(new WaitStarted(from, 7, WaitSource.MonitorWait, stack)) : b.Add(new WaitStopped(to, 7)));
+
+        var finding = s.Find(FindingKinds.BlockingWait);
+        Assert.NotNull(finding);
+        Assert.Equal(expectedMs, finding.MaxMilliseconds, 3);
+        Assert.Equal(expectedMs, finding.TotalMilliseconds, 3);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_open_wait_or_work_item_whose_excess_lies_inside_a_GC_pause_is_no_finding(bool pause)
+    {
+        var waiting = AroundPause(pause, (b, from, _) => from < 1000 ? b.Add(new WaitStarted(from, 7, WaitSource.MonitorWait, PoolStack(Handler))) : b)
+            .Add(new StackSample(1380, 1, SampleKind.External, Stack("MyApp.Program.Main")));
+        var computing = AroundPause(pause, (b, from, to) => b.Samples(7, from, to, SampleKind.Managed, PoolStack(Handler)));
+        var parked = AroundPause(pause, (b, from, to) => b.Samples(7, from, to, SampleKind.External,
+            new CallStack(["System.Threading.Monitor.Wait", "System.Threading.Tasks.Task`1.get_Result", Handler, "System.Threading.ThreadPoolWorkQueue.Dispatch", "System.Threading.PortableThreadPool.WorkerThread.WorkerThreadStart"])));
+
+        Assert.Equal(!pause, waiting.Find(FindingKinds.BlockingWait) is not null);
+        Assert.Equal(!pause, computing.Find(FindingKinds.LongCallback) is not null);
+        Assert.Equal(!pause, parked.Find(FindingKinds.BlockingWait) is not null);
+    }
+
+    [Fact]
+    public void A_parked_run_of_samples_the_GC_suspended_counts_only_its_own_time()
+    {
+        var parked = new CallStack(["System.Threading.Monitor.Wait", "System.Threading.Tasks.Task`1.get_Result", Handler, "System.Threading.ThreadPoolWorkQueue.Dispatch", "System.Threading.PortableThreadPool.WorkerThread.WorkerThreadStart"]);
+        var s = AroundPause(true, (b, from, to) => b.Samples(7, from, to, SampleKind.External, parked)).Worker(7, 1381);
+
+        var finding = s.Find(FindingKinds.BlockingWait);
+        Assert.NotNull(finding);
+        Assert.True(finding.Estimated);
+        Assert.Equal(80, finding.MaxMilliseconds, 3);
+    }
+
+    [Fact]
+    public void A_long_callback_the_GC_suspended_reports_its_own_time()
+    {
+        var s = new SignalBuilder().Worker(7, 0).Samples(7, 900, 1100, SampleKind.Managed, PoolStack(Handler));
+        Pause(s, 1100, 1500, 2, GcReason.SmallObjectAllocation);
+        s.Samples(7, 1500, 1550, SampleKind.Managed, PoolStack(Handler)).Worker(7, 1551);
+
+        var finding = s.Find(FindingKinds.LongCallback);
+        Assert.NotNull(finding);
+        Assert.Equal(250, finding.MaxMilliseconds, 3);
+    }
 }
