@@ -5,7 +5,11 @@ namespace LoopDoctor.Cli.Findings;
 /// [i × <see cref="BucketSeconds"/>, (i + 1) × <see cref="BucketSeconds"/>) seconds of event time. Values a bucket
 /// did not measure are null; counts are 0.
 /// </summary>
-internal sealed record ReportTimeline(double BucketSeconds, IReadOnlyList<TimelinePoint> Points, IReadOnlyList<TimelineEpisode> Episodes);
+internal sealed record ReportTimeline(double BucketSeconds, IReadOnlyList<TimelinePoint> Points, IReadOnlyList<TimelineEpisode> Episodes)
+{
+    /// <summary>The GC pauses over the lag threshold, exact (not bucketed), in time order.</summary>
+    public IReadOnlyList<TimelineGcPause> GcPauses { get; init; } = [];
+}
 
 /// <summary>
 /// One bucket: the agent's queue delay (p50, p99 of its one-second histograms, max with its gauge and spikes) and
@@ -28,3 +32,6 @@ internal sealed record TimelinePoint(
 
 /// <summary>A stretch of time with activity of one finding kind (consecutive buckets), in seconds of event time.</summary>
 internal sealed record TimelineEpisode(string Kind, double StartSeconds, double EndSeconds);
+
+/// <summary>One GC pause over the lag threshold, in seconds of event time: every managed thread stood still.</summary>
+internal sealed record TimelineGcPause(double StartSeconds, double EndSeconds, int Generation, bool Induced);

@@ -7,6 +7,9 @@ namespace LoopDoctor.Cli.Projections;
 internal sealed record GcPause(double StartMs, double EndMs, double SuspendingMs, int Generation, GcReason Reason, GcType Type, IReadOnlyList<string> InducedAt)
 {
     public double DurationMs => EndMs - StartMs;
+
+    /// <summary>A GC.Collect or a memory-pressure API asked for the collection.</summary>
+    public bool IsInduced => InducedAt.Count > 0 || GcStarted.IsInducedReason(Reason);
 }
 
 /// <summary>
@@ -37,6 +40,13 @@ internal sealed class GcPauses(int callSiteDepth) : IProjection
 
     /// <summary>The pauses of 1 ms and longer (the first 100,000), in time order.</summary>
     public IReadOnlyList<GcPause> Pauses => _pauses;
+
+    /// <summary>
+    /// The <paramref name="max"/> longest pauses of <paramref name="thresholdMs"/> and more, in time order: what the
+    /// report's timeline draws (a cap keeps the page small when a long session paused thousands of times).
+    /// </summary>
+    public IReadOnlyList<GcPause> LongestOver(double thresholdMs, int max) =>
+        _pauses.Where(p => p.DurationMs >= thresholdMs).OrderByDescending(p => p.DurationMs).Take(max).OrderBy(p => p.StartMs).ToList();
 
     /// <summary>Collections started in the session.</summary>
     public long Collections { get; private set; }

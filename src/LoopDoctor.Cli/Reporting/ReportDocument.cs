@@ -191,7 +191,8 @@ internal sealed record TimelineDocument(
     IReadOnlyList<int> ContendedAcquisitions,
     IReadOnlyList<int> UnobservedExceptions,
     IReadOnlyList<double> LongCallbackMilliseconds,
-    IReadOnlyList<TimelineEpisodeDocument> Episodes)
+    IReadOnlyList<TimelineEpisodeDocument> Episodes,
+    IReadOnlyList<TimelineGcPauseDocument> GcPauses)
 {
     public static TimelineDocument From(ReportTimeline timeline)
     {
@@ -208,7 +209,8 @@ internal sealed record TimelineDocument(
             p.Select(x => x.ContendedAcquisitions).ToList(),
             p.Select(x => x.UnobservedExceptions).ToList(),
             p.Select(x => x.LongCallbackMs).ToList(),
-            timeline.Episodes.Select(e => new TimelineEpisodeDocument(e.Kind, e.StartSeconds, e.EndSeconds)).ToList());
+            timeline.Episodes.Select(e => new TimelineEpisodeDocument(e.Kind, e.StartSeconds, e.EndSeconds)).ToList(),
+            timeline.GcPauses.Select(g => new TimelineGcPauseDocument(Math.Round(g.StartSeconds, 3), Math.Round(g.EndSeconds, 3), g.Generation, g.Induced)).ToList());
     }
 }
 
@@ -216,3 +218,6 @@ internal sealed record TimelineDocument(
 internal sealed record TimelineInjectionsDocument(IReadOnlyList<int> Starvation, IReadOnlyList<int> CooperativeBlocking, IReadOnlyList<int> Other);
 
 internal sealed record TimelineEpisodeDocument(string Kind, double StartSeconds, double EndSeconds);
+
+/// <summary>A GC pause over the lag threshold; generation -1 when its collection was not seen.</summary>
+internal sealed record TimelineGcPauseDocument(double StartSeconds, double EndSeconds, int Generation, bool Induced);

@@ -22,7 +22,7 @@ internal sealed class GcPauseRule(DiagnosisOptions options) : IFindingRule
 
         var total = longPauses.Sum(p => p.DurationMs);
         var longest = longPauses.MaxBy(p => p.DurationMs)!;
-        var induced = longPauses.Where(p => p.InducedAt.Count > 0 || GcStarted.IsInducedReason(p.Reason)).ToList();
+        var induced = longPauses.Where(p => p.IsInduced).ToList();
         var title = $"GC pauses: the GC stopped every managed thread {longPauses.Count} time{(longPauses.Count == 1 ? "" : "s")} for longer than " +
                     $"{DurationText.FromMilliseconds(options.LagWarningMs)}, {DurationText.FromMilliseconds(total)} in total, longest " +
                     $"{DurationText.FromMilliseconds(longest.DurationMs)} ({Describe(longest)})";

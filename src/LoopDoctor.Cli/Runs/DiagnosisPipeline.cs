@@ -88,6 +88,9 @@ internal sealed class DiagnosisPipeline
         }
     }
 
+    /// <summary>GC pauses drawn on the report's timeline at most: the longest, so a long session's page stays small.</summary>
+    internal const int MaxTimelineGcPauses = 1000;
+
     /// <summary>Builds the report from everything seen so far; does not consume state (call it as often as needed).</summary>
     public DiagnosisReport BuildReport(TargetInfo target, double durationSeconds, AgentPresence agent)
     {
@@ -97,7 +100,12 @@ internal sealed class DiagnosisPipeline
             return new DiagnosisReport(target, Math.Round(durationSeconds, 3), agent, VerdictOf(findings), findings,
                 _projections.ThreadPool.ToSummary() with { BlockedThreadsMax = _projections.BlockedAtOnce })
             {
-                Timeline = _projections.Timeline.Snapshot(),
+                Timeline = _projections.Timeline.Snapshot() with
+                {
+                    GcPauses = _projections.GcPauses.LongestOver(_options.LagWarningMs, MaxTimelineGcPauses)
+                        .Select(p => new TimelineGcPause(p.StartMs / 1000, p.EndMs / 1000, p.Generation, p.IsInduced))
+                        .ToList(),
+                },
                 Unseen = Unseen(),
             };
         }

@@ -34,6 +34,7 @@ public class HtmlReportIntegrationTests
             // The stall itself is on the charts, not only zeros: delay, threads, injections, waits.
             Assert.All(new[] { "queue-delay", "threads", "injections", "waits" }, id => Assert.True(page.NonZero.GetValueOrDefault(id) > 0, $"{id}: nothing above zero"));
             Assert.True(page.Episodes > 0, "no finding's episode marked");
+            page.AssertGcPausesDrawn(dom);
 
             var screenshot = RepoPaths.Combine("artifacts/test/html-report.png");
             Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);

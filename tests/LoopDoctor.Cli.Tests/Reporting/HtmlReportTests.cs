@@ -19,7 +19,7 @@ namespace LoopDoctor.Cli.Tests.Reporting;
 public partial class HtmlReportTests(ITestOutputHelper output)
 {
     /// <summary>What the page's script wrote about itself.</summary>
-    internal sealed record PageCheck(string Status, IReadOnlyDictionary<string, int> Points, IReadOnlyDictionary<string, int> NonZero, string Unmeasured, double AxisStart, double AxisEnd, double Duration, int Episodes, string Hover, string Errors)
+    internal sealed record PageCheck(string Status, IReadOnlyDictionary<string, int> Points, IReadOnlyDictionary<string, int> NonZero, string Unmeasured, double AxisStart, double AxisEnd, double Duration, int Episodes, string Hover, string Errors, IReadOnlyDictionary<string, int> GcPauseMarks)
     {
         public static PageCheck From(string dom)
         {
@@ -29,7 +29,7 @@ public partial class HtmlReportTests(ITestOutputHelper output)
             string Get(string name) => attributes.GetValueOrDefault(name, "");
             double Number(string name) => double.TryParse(Get(name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
             Dictionary<string, int> Counts(string name) => Get(name) is { Length: > 0 } json ? JsonSerializer.Deserialize<Dictionary<string, int>>(json)! : [];
-            return new PageCheck(Get("status"), Counts("points"), Counts("nonzero"), Get("unmeasured"), Number("axis-start"), Number("axis-end"), Number("duration"), (int)Number("episodes"), Get("hover"), Get("errors"));
+            return new PageCheck(Get("status"), Counts("points"), Counts("nonzero"), Get("unmeasured"), Number("axis-start"), Number("axis-end"), Number("duration"), (int)Number("episodes"), Get("hover"), Get("errors"), Counts("gc-pauses"));
         }
 
         /// <summary>Every chart drew points, the axis spans the session, a hover shows a value, no script error.</summary>
@@ -44,7 +44,23 @@ public partial class HtmlReportTests(ITestOutputHelper output)
             Assert.True(AxisEnd >= Duration && Duration > 0, $"axis 0–{AxisEnd} s, session {Duration} s");
             Assert.Matches(@"\d", Hover);
         }
+
+        /// <summary>The lag charts each drew one band per GC pause in the page's JSON (read from the page, not from the script).</summary>
+        public void AssertGcPausesDrawn(string dom)
+        {
+            var json = ReportData().Match(dom);
+            Assert.True(json.Success, "no report-data script in the page");
+            using var report = JsonDocument.Parse(WebUtility.HtmlDecode(json.Groups["json"].Value));
+            var inJson = report.RootElement.GetProperty("timeline").GetProperty("gcPauses").GetArrayLength();
+            Assert.Equal(["queue-delay", "timer-lag"], GcPauseMarks.Keys.Order());
+            Assert.All(GcPauseMarks, marks => Assert.True(marks.Value == inJson, $"{marks.Key}: {marks.Value} GC pause bands, {inJson} pauses in the JSON"));
+            Assert.Equal(inJson, Regex.Matches(dom, "class=\"gc-pause\"").Count / 2);
+            Assert.Contains("GC pause over the lag threshold", dom);
+        }
     }
+
+    [GeneratedRegex("<script[^>]*id=\"report-data\"[^>]*>(?<json>.*?)</script>", RegexOptions.Singleline)]
+    private static partial Regex ReportData();
 
     [GeneratedRegex("<div[^>]*id=\"self-check\"[^>]*>")]
     private static partial Regex SelfCheckTag();
@@ -65,6 +81,15 @@ public partial class HtmlReportTests(ITestOutputHelper output)
         {
             var at = s * 1000.0;
             var stalled = s % 120 is > 60 and < 80;
+            // A gen2 pause of 300 ms in every stall, and gen0 ones of 3 ms (under the threshold: not drawn) every 10 s.
+            if (s % 120 == 70 || s % 10 == 5)
+            {
+                var pauseMs = s % 120 == 70 ? 300 : 3;
+                pipeline.Observe(new GcSuspensionStarted(at + 100, 1));
+                pipeline.Observe(new GcStarted(at + 101, 1, 1, pauseMs > 100 ? 2 : 0, GcReason.SmallObjectAllocation, GcType.Blocking, CallStack.Empty));
+                pipeline.Observe(new GcRestarted(at + 100 + pauseMs, 1));
+            }
+
             var p99 = stalled ? 400 + random.Next(600) : 2 + random.Next(10);
             pipeline.Observe(new MetricHistogram(at + 5, ThreadPoolStatistics.AgentMeter, ThreadPoolStatistics.QueueDelayInstrument,
                 new Dictionary<double, double> { [0.5] = p99 / 4000.0, [0.99] = p99 / 1000.0 }, 50));
@@ -144,11 +169,14 @@ public partial class HtmlReportTests(ITestOutputHelper output)
         {
             await File.WriteAllTextAsync(path, Html(TenMinuteSession()));
 
-            var page = PageCheck.From(await HeadlessChromium.DumpDomAsync(path));
+            var dom = await HeadlessChromium.DumpDomAsync(path);
+            var page = PageCheck.From(dom);
 
             page.AssertComplete(Charts);
             Assert.Equal(600, page.AxisEnd);
             Assert.True(page.Episodes >= 5, $"{page.Episodes} episodes marked");
+            page.AssertGcPausesDrawn(dom);
+            Assert.Equal(5, page.GcPauseMarks["queue-delay"]);
         }
         finally
         {

@@ -98,11 +98,11 @@
   var agentNote = report.agent === 'none' ? 'not measured: the agent did not run in the target' : 'no agent figures in this session';
 
   var charts = [
-    { id: 'queue-delay', title: 'Thread-pool queue delay', unit: 'ms', duration: true, agent: true, series: [
+    { id: 'queue-delay', title: 'Thread-pool queue delay', unit: 'ms', duration: true, agent: true, gcPauses: true, series: [
       { name: 'p50', values: timeline.queueDelayP50Milliseconds, color: '#1f6feb' },
       { name: 'p99', values: timeline.queueDelayP99Milliseconds, color: '#c2410c' },
       { name: 'max', values: timeline.queueDelayMaxMilliseconds, color: '#c62828' }] },
-    { id: 'timer-lag', title: 'Timer lag', unit: 'ms', duration: true, agent: true, series: [
+    { id: 'timer-lag', title: 'Timer lag', unit: 'ms', duration: true, agent: true, gcPauses: true, series: [
       { name: 'lag', values: timeline.timerLagMilliseconds, color: '#d48806' }] },
     { id: 'threads', title: 'Pool worker threads', unit: 'threads', series: [
       { name: 'threads', values: timeline.threadCount, color: '#2e7d32', step: true }] },
@@ -121,6 +121,8 @@
   var guides = [];
   var drawn = {};
   var nonzero = {};
+  var pauseMarks = {};
+  var GC_PAUSE_COLOR = KIND_COLORS['gc-pause'];
   var unmeasured = [];
 
   function axis(svg, height) {
@@ -141,6 +143,20 @@
       el('rect', { x: x(e.startSeconds), width: Math.max(1, x(e.endSeconds) - x(e.startSeconds)), y: height - BOTTOM, height: 3,
         fill: KIND_COLORS[e.kind] || '#999', 'class': 'episode' }, svg);
     });
+  }
+
+  // Every GC pause over the lag threshold as a band behind the lag, on the same time axis: lag inside a band is the GC's.
+  function gcPauseBands(svg, height) {
+    var marked = 0;
+    (timeline.gcPauses || []).forEach(function (p) {
+      var band = el('rect', { x: x(p.startSeconds), width: Math.max(1.5, x(p.endSeconds) - x(p.startSeconds)), y: TOP, height: height - TOP - BOTTOM,
+        fill: GC_PAUSE_COLOR, 'fill-opacity': 0.22, 'class': 'gc-pause' }, svg);
+      var tip = el('title', {}, band);
+      tip.textContent = 'GC pause ' + formatDuration((p.endSeconds - p.startSeconds) * 1000) + ' at ' + formatSeconds(p.startSeconds) +
+        (p.generation >= 0 ? ', gen' + p.generation : '') + (p.induced ? ', induced' : '');
+      marked++;
+    });
+    return marked;
   }
 
   // A round top for a value axis: 1, 2, 2.5 or 5 times a power of ten.
@@ -168,6 +184,13 @@
       legend.appendChild(swatch);
       legend.appendChild(document.createTextNode(series.name));
     });
+    if (chart.gcPauses) {
+      var band = document.createElement('span');
+      band.className = 'swatch swatch-band';
+      band.style.background = GC_PAUSE_COLOR;
+      legend.appendChild(band);
+      legend.appendChild(document.createTextNode('GC pause over the lag threshold (' + (timeline.gcPauses || []).length + ')'));
+    }
     title.appendChild(legend);
     wrapper.appendChild(title);
     var svg = el('svg', { viewBox: '0 0 ' + WIDTH + ' ' + height, role: 'img', 'aria-label': chart.title });
@@ -191,6 +214,8 @@
     nonzero[chart.id] = positive;
     axis(svg, height);
     episodesStrip(svg, height);
+    // GC pauses come from the runtime's events, not the agent: drawn even where the agent measured nothing.
+    if (chart.gcPauses) { pauseMarks[chart.id] = gcPauseBands(svg, height); }
     if (points === 0) {
       unmeasured.push(chart.id);
       var note = el('text', { x: (LEFT + WIDTH) / 2, y: height / 2, 'text-anchor': 'middle', 'class': 'unmeasured' }, svg);
@@ -319,6 +344,7 @@
     selfCheck.setAttribute('data-axis-end', String(axisEnd));
     selfCheck.setAttribute('data-duration', String(report.durationSeconds));
     selfCheck.setAttribute('data-episodes', String(episodesMarked));
+    selfCheck.setAttribute('data-gc-pauses', JSON.stringify(pauseMarks));
     selfCheck.setAttribute('data-hover', hoverText);
     selfCheck.setAttribute('data-status', 'rendered');
   } catch (e) {
