@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using LoopDoctor.Agent;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Snapshots;
 
 namespace LoopDoctor.Cli.CommandLine;
 
@@ -64,6 +65,36 @@ internal static class CommonOptions
     public static Option<TimeSpan> ConnectTimeoutOption() =>
         Duration("--connect-timeout", "How long the program may take to connect to loopdoctor's diagnostics port (its runtime does so before Main) before it is judged not .NET " +
                                                     "and stopped. Not applied to 'dotnet run', which builds first.", LaunchedChild.DefaultConnectTimeout);
+
+    /// <summary>
+    /// The snapshot options (diagnose, check -p, monitor -p), added to <paramref name="command"/> with their validator;
+    /// <paramref name="when"/> says when the command takes a snapshot by itself.
+    /// </summary>
+    public static SnapshotOptions Snapshot(Command command, string when)
+    {
+        var options = new SnapshotOptions(
+            new Option<bool>("--snapshot")
+            {
+                Description = "Take a snapshot of the target (a heap dump read with ClrMD, deleted afterwards) at the end, to name deadlocks, their locks and " +
+                              "the threads behind them, even when they formed before the session. " + when + " " +
+                              "Pauses the target while the dump is written; the dump holds the process's memory (secrets too).",
+            },
+            new Option<bool>("--no-snapshot") { Description = "Never take a snapshot, even when threads are stuck." },
+            new Option<bool>("--keep-dump") { Description = "Keep the snapshot's dump (in a private temp folder, mode 0700) and print its path." },
+            Duration("--hung-after", "A thread in the same wait this long, with no deadlock to explain it, is a hung wait.", TimeSpan.FromSeconds(10)));
+        command.Options.Add(options.Take);
+        command.Options.Add(options.Never);
+        command.Options.Add(options.KeepDump);
+        command.Options.Add(options.HungAfter);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(options.Take) && result.GetValue(options.Never))
+            {
+                result.AddError("Use at most one of --snapshot and --no-snapshot.");
+            }
+        });
+        return options;
+    }
 
     /// <summary>Everything after <c>--</c>: the program and its arguments.</summary>
     public static Argument<string[]> CommandArgument() => new("command")
@@ -139,4 +170,15 @@ internal static class CommonOptions
 
         return duration;
     }
+}
+
+/// <summary>--snapshot, --no-snapshot, --keep-dump and --hung-after as a command binds them (<see cref="CommonOptions.Snapshot"/>).</summary>
+internal sealed record SnapshotOptions(Option<bool> Take, Option<bool> Never, Option<bool> KeepDump, Option<TimeSpan> HungAfter)
+{
+    public SnapshotMode Mode(ParseResult result) =>
+        result.GetValue(Take) ? SnapshotMode.Always : result.GetValue(Never) ? SnapshotMode.Never : SnapshotMode.Auto;
+
+    /// <summary>Whether the command line gave any of the snapshot options themselves (--hung-after aside).</summary>
+    public bool Given(CommandResult result) =>
+        result.GetResult(Take) is not null || result.GetResult(Never) is not null || result.GetResult(KeepDump) is not null;
 }

@@ -6,7 +6,9 @@ using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Launch;
 using LoopDoctor.Cli.Projections;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Rules;
 using LoopDoctor.Cli.Runs;
+using LoopDoctor.Cli.Snapshots;
 using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Signals;
 using LoopDoctor.Cli.Targets;
@@ -26,7 +28,10 @@ internal sealed record CheckOptions(
     ReportFormat Format,
     TimeSpan ConnectTimeout,
     bool CollectGarbage = false,
-    string? SarifPath = null);
+    string? SarifPath = null,
+    SnapshotMode Snapshot = SnapshotMode.Auto,
+    bool KeepDump = false,
+    TimeSpan? HungAfter = null);
 
 /// <summary>
 /// <c>loopdoctor check</c>: the CI gate. Runs the command under the agent (as run does) or observes -p PID for --duration,
@@ -36,6 +41,12 @@ internal sealed record CheckOptions(
 internal static class CheckCommand
 {
     public const string DefaultBaseline = "loopdoctor-baseline.json";
+
+    private static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan DefaultWarmup = TimeSpan.FromSeconds(2);
+
+    private static TimeSpan ValueOrDefault(System.CommandLine.Parsing.CommandResult result, Option<TimeSpan> option, TimeSpan defaultValue) =>
+        result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : defaultValue;
 
     public static Command Create(CliConsole console)
     {
@@ -50,9 +61,9 @@ internal static class CheckCommand
         var update = new Option<bool>("--update-baseline") { Description = "Accept the current state: write it to the baseline file (then judge the other rules)." };
         var maxP99 = CommonOptions.OptionalDuration("--max-queue-delay-p99", "Fail when the thread-pool queue-delay p99 is over this (e.g. 50ms).");
         var failOn = CommonOptions.FailOnOption("Fail when a warning/critical finding of these kinds is found, even if the baseline accepts it");
-        var duration = CommonOptions.Duration("--duration", "How long to observe, warm-up included.", TimeSpan.FromSeconds(20));
+        var duration = CommonOptions.Duration("--duration", "How long to observe, warm-up included.", DefaultDuration);
         duration.Aliases.Add("-d");
-        var warmup = CommonOptions.Duration("--warmup", "The first part of --duration that is not judged (startup: JIT, connection pools, caches).", TimeSpan.FromSeconds(2));
+        var warmup = CommonOptions.Duration("--warmup", "The first part of --duration that is not judged (startup: JIT, connection pools, caches).", DefaultWarmup);
         var junit = new Option<string?>("--junit") { Description = "Also write a JUnit XML file: one test case per rule, failures with the call site and the fix." };
         var sarif = new Option<string?>("--sarif") { Description = "Also write a SARIF 2.1.0 file (code scanning): one result per new culprit call site, its frames as logical locations." };
         var format = CommonOptions.Format();
@@ -64,6 +75,7 @@ internal static class CheckCommand
         {
             commandArgument, processId, baseline, update, maxP99, failOn, duration, warmup, junit, sarif, format, connectTimeout, collectGarbage,
         };
+        var snapshot = CommonOptions.Snapshot(command, DiagnoseCommand.SnapshotWhenStuck + " With -p only.");
         command.Validators.Add(result =>
         {
             var hasCommand = result.GetValue(commandArgument) is { Length: > 0 };
@@ -73,7 +85,13 @@ internal static class CheckCommand
                 result.AddError("Give check either a command after '--' or --process-id (-p), not both.");
             }
 
-            if (result.GetValue(warmup) >= result.GetValue(duration))
+            if (hasCommand && snapshot.Given(result))
+            {
+                result.AddError("--snapshot, --no-snapshot and --keep-dump need --process-id (-p): a launched command is not snapshotted.");
+            }
+
+            // A validator sees default(T) for an option not given (its default is made later): the defaults are compared then.
+            if (ValueOrDefault(result, warmup, DefaultWarmup) >= ValueOrDefault(result, duration, DefaultDuration))
             {
                 result.AddError("--warmup must be shorter than --duration.");
             }
@@ -81,7 +99,8 @@ internal static class CheckCommand
         command.SetAction((result, ct) => RunAsync(
             new CheckOptions(result.GetValue(commandArgument) ?? [], result.GetValue(processId), result.GetValue(baseline), result.GetValue(update),
                 result.GetValue(maxP99)?.TotalMilliseconds, result.GetValue(failOn) ?? [], result.GetValue(duration), result.GetValue(warmup),
-                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout), result.GetValue(collectGarbage), result.GetValue(sarif)),
+                result.GetValue(junit), result.GetValue(format), result.GetValue(connectTimeout), result.GetValue(collectGarbage), result.GetValue(sarif),
+                snapshot.Mode(result), result.GetValue(snapshot.KeepDump), result.GetValue(snapshot.HungAfter)),
             console, ct));
         return command;
     }
@@ -96,7 +115,8 @@ internal static class CheckCommand
         // Event timestamps count from the session's start; the pool-thread registry and the agent's announcement are
         // evidence about the process, not findings, so they are kept from the start.
         var intervals = new QueueDelayIntervals();
-        var run = new DiagnosisRun([new SignalObserver(intervals.Observe)], admit: s => s.TimestampMs >= warmupMs || s is PoolThreadSeen or AgentStarted);
+        var run = new DiagnosisRun([new SignalObserver(intervals.Observe)], admit: s => s.TimestampMs >= warmupMs || s is PoolThreadSeen or AgentStarted,
+            DiagnosisOptions.WithHungAfter(options.HungAfter));
         var report = options.ProcessId is { } pid
             ? await ObserveProcessAsync(pid, run, options, console, cancellationToken).ConfigureAwait(false)
             : await ObserveCommandAsync(run, options, console, cancellationToken).ConfigureAwait(false);
@@ -160,7 +180,7 @@ internal static class CheckCommand
     {
         var target = TargetProcess.Resolve(pid, null);
         var outcome = await run.AttachAsync(target, new LiveSessionOptions(Inject: true, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage), options.Duration, console, cancellationToken,
-            verb: "checking", detail: $", warm-up {Seconds(options.Warmup)} s", explainEnd: false).ConfigureAwait(false);
+            verb: "checking", detail: $", warm-up {Seconds(options.Warmup)} s", explainEnd: false, snapshot: new SnapshotRequest(options.Snapshot, options.KeepDump)).ConfigureAwait(false);
         if (outcome.End == SessionEnd.TargetExited)
         {
             throw new LoopDoctorException(ExitCode.TargetExited,

@@ -25,40 +25,28 @@ internal static class DiagnoseCommand
         var output = CommonOptions.Output();
         var noInject = CommonOptions.NoInject();
         var collectGarbage = CommonOptions.CollectGarbage();
-        var snapshot = new Option<bool>("--snapshot")
-        {
-            Description = "At the end, take a snapshot of the target (a heap dump read with ClrMD, deleted afterwards) to name deadlocks, their locks and " +
-                          "the threads behind them, even when they formed before the session. Taken anyway when a thread has waited to enter a lock for 5 s or more. " +
-                          "Pauses the target while the dump is written; the dump holds the process's memory (secrets too).",
-        };
-        var noSnapshot = new Option<bool>("--no-snapshot") { Description = "Never take a snapshot, even when threads are stuck." };
-        var keepDump = new Option<bool>("--keep-dump") { Description = "Keep the snapshot's dump (in a private temp folder, mode 0700) and print its path." };
-        var hungAfter = CommonOptions.Duration("--hung-after", "A thread in the same wait this long, with no deadlock to explain it, is a hung wait.", TimeSpan.FromSeconds(10));
         var command = new Command("diagnose", "Attach to a running .NET process over EventPipe, observe it for a duration and print a diagnosis: " +
                                               "thread-pool starvation, blocking waits (sync-over-async), lock contention, long callbacks, unobserved task exceptions, lag.")
         {
-            processId, name, duration, format, output, noInject, collectGarbage, snapshot, noSnapshot, keepDump, hungAfter,
+            processId, name, duration, format, output, noInject, collectGarbage,
         };
+        var snapshot = CommonOptions.Snapshot(command, SnapshotWhenStuck);
         CommonOptions.RequireOneTarget(command, processId, name);
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(snapshot) && result.GetValue(noSnapshot))
-            {
-                result.AddError("Use at most one of --snapshot and --no-snapshot.");
-            }
-        });
         command.SetAction((result, ct) => RunAsync(
             new DiagnoseOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(duration), result.GetValue(format), result.GetValue(output), result.GetValue(noInject), result.GetValue(collectGarbage),
-                result.GetValue(snapshot) ? SnapshotMode.Always : result.GetValue(noSnapshot) ? SnapshotMode.Never : SnapshotMode.Auto, result.GetValue(keepDump), result.GetValue(hungAfter)),
+                snapshot.Mode(result), result.GetValue(snapshot.KeepDump), result.GetValue(snapshot.HungAfter)),
             console, ct));
         return command;
     }
+
+    /// <summary>When diagnose and check -p take a snapshot without --snapshot (the --snapshot option's help).</summary>
+    internal const string SnapshotWhenStuck = "Taken anyway when a thread has waited to enter a lock for 5 s or more and the target holds under 512 MB.";
 
     public static async Task<int> RunAsync(DiagnoseOptions options, CliConsole console, CancellationToken cancellationToken)
     {
         var target = TargetProcess.Resolve(options.ProcessId, options.Name);
         var session = new LiveSessionOptions(!options.NoInject, TimeSpan.FromSeconds(1), CollectGarbage: options.CollectGarbage);
-        var diagnosis = new DiagnosisOptions { HungWaitMs = (options.HungAfter ?? TimeSpan.FromSeconds(10)).TotalMilliseconds };
+        var diagnosis = DiagnosisOptions.WithHungAfter(options.HungAfter);
         return (int)await DiagnoseAsync(target, session, options.Duration, options.Format, options.Output, console, cancellationToken,
             new SnapshotRequest(options.Snapshot, options.KeepDump), diagnosis).ConfigureAwait(false);
     }

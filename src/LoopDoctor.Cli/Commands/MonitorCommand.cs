@@ -2,7 +2,9 @@ using System.CommandLine;
 using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Fleet;
 using LoopDoctor.Cli.Reporting;
+using LoopDoctor.Cli.Rules;
 using LoopDoctor.Cli.Runs;
+using LoopDoctor.Cli.Snapshots;
 using LoopDoctor.Cli.Sources;
 using LoopDoctor.Cli.Sidecar;
 using LoopDoctor.Cli.Targets;
@@ -10,7 +12,8 @@ using LoopDoctor.Cli.Targets;
 namespace LoopDoctor.Cli.Commands;
 
 internal sealed record MonitorOptions(int? ProcessId, string? Name, TimeSpan Refresh, TimeSpan? Duration, ReportFormat Format, string? Output, bool NoInject, int? PrometheusPort = null,
-    StackSampling StackSampling = StackSampling.OnLag, string? DiagnosticPort = null, bool All = false, string PrometheusAddress = "127.0.0.1");
+    StackSampling StackSampling = StackSampling.OnLag, string? DiagnosticPort = null, bool All = false, string PrometheusAddress = "127.0.0.1",
+    SnapshotMode Snapshot = SnapshotMode.Auto, bool KeepDump = false, TimeSpan? HungAfter = null);
 
 /// <summary>
 /// <c>loopdoctor monitor</c>: a live view (one plain line per refresh on stderr) of the pool and the top culprits;
@@ -86,6 +89,8 @@ internal static class MonitorCommand
         {
             processId, name, refresh, duration, format, output, noInject, prometheusPort, prometheusAddress, stackSampling, diagnosticPort, all,
         };
+        var snapshot = CommonOptions.Snapshot(command, "While monitoring, one is taken by itself when a thread has waited to enter a lock for 5 s or more " +
+                                                       "(the target under 512 MB): once per such episode, at most every 10 minutes. With -p or -n only.");
         command.Validators.Add(result =>
         {
             var hasName = result.GetResult(name) is not null;
@@ -96,10 +101,16 @@ internal static class MonitorCommand
             {
                 result.AddError("Specify the target with exactly one of --process-id (-p), --name (-n), --diagnostic-port or --all.");
             }
+
+            if ((hasAll || result.GetResult(diagnosticPort) is not null) && snapshot.Given(result))
+            {
+                result.AddError("--snapshot, --no-snapshot and --keep-dump need one process (-p or -n): a fleet is not snapshotted.");
+            }
         });
         command.SetAction((result, ct) => RunAsync(
             new MonitorOptions(result.GetValue(processId), result.GetValue(name), result.GetValue(refresh), result.GetValue(duration), result.GetValue(format), result.GetValue(output),
-                result.GetValue(noInject), result.GetValue(prometheusPort), result.GetValue(stackSampling), result.GetValue(diagnosticPort), result.GetValue(all), result.GetValue(prometheusAddress)!),
+                result.GetValue(noInject), result.GetValue(prometheusPort), result.GetValue(stackSampling), result.GetValue(diagnosticPort), result.GetValue(all), result.GetValue(prometheusAddress)!,
+                snapshot.Mode(result), result.GetValue(snapshot.KeepDump), result.GetValue(snapshot.HungAfter)),
             console, ct));
         return command;
     }
@@ -119,7 +130,9 @@ internal static class MonitorCommand
             observers.Insert(0, new PrometheusSidecarObserver(options.PrometheusAddress, port, console));
         }
 
-        var outcome = await new DiagnosisRun(observers).AttachAsync(target, session, options.Duration, console, cancellationToken).ConfigureAwait(false);
+        var diagnosis = DiagnosisOptions.WithHungAfter(options.HungAfter);
+        var outcome = await new DiagnosisRun(observers, diagnosis: diagnosis).AttachAsync(target, session, options.Duration, console, cancellationToken,
+            snapshot: new SnapshotRequest(options.Snapshot, options.KeepDump, WhileRunning: true)).ConfigureAwait(false);
         return (int)await ReportOutput.WriteAsync(outcome.Report, options.Format, options.Output, console).ConfigureAwait(false);
     }
 

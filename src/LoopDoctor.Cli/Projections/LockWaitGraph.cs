@@ -18,12 +18,16 @@ internal sealed class LockWaitGraph : IProjection
 
     private readonly Dictionary<int, LockWait> _open = [];
     private readonly Dictionary<int, CallStack> _pendingStacks = [];
+    private readonly HashSet<int> _releasedSinceSnapshot = [];
 
     /// <summary>Lock waits still open now, by waiting thread.</summary>
     public IReadOnlyDictionary<int, LockWait> Open => _open;
 
-    /// <summary>The snapshot taken at the end of the session, if any.</summary>
+    /// <summary>The latest snapshot of the process, if one was taken (at the end of the session, or during it: monitor).</summary>
     public ProcessSnapshot? Snapshot { get; private set; }
+
+    /// <summary>When <see cref="Snapshot"/> was taken (trace time).</summary>
+    public double? SnapshotAtMs { get; private set; }
 
     /// <summary>Why a wanted snapshot could not be taken, if it could not.</summary>
     public string? SnapshotFailure { get; private set; }
@@ -50,15 +54,25 @@ internal sealed class LockWaitGraph : IProjection
             case ContentionStopped stopped:
                 _open.Remove(stopped.ThreadId);
                 _pendingStacks.Remove(stopped.ThreadId);
+                if (Snapshot is not null)
+                {
+                    _releasedSinceSnapshot.Add(stopped.ThreadId);
+                }
+
                 break;
             case SnapshotTaken taken:
                 Snapshot = taken.Snapshot;
+                SnapshotAtMs = taken.TimestampMs;
+                _releasedSinceSnapshot.Clear();
                 break;
             case SnapshotFailed failed:
                 SnapshotFailure = failed.Reason;
                 break;
         }
     }
+
+    /// <summary>Whether the thread's lock wait seen in the snapshot may still go on: no contended acquisition of it ended since.</summary>
+    public bool StillWaitingSinceSnapshot(int threadId) => !_releasedSinceSnapshot.Contains(threadId);
 
     /// <summary>Lock waits open for at least <paramref name="minimumMs"/> at <paramref name="nowMs"/>.</summary>
     public IEnumerable<LockWait> StuckSince(double nowMs, double minimumMs) => _open.Values.Where(w => nowMs - w.SinceMs >= minimumMs);

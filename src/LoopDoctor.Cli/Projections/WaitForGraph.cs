@@ -5,7 +5,8 @@ namespace LoopDoctor.Cli.Projections;
 
 /// <summary>One thread waiting for a lock another thread holds: an edge of the wait-for graph.</summary>
 /// <param name="SinceMs">When the wait began (trace time), when an event showed it; null when only a snapshot did.</param>
-internal sealed record WaitEdge(int Waiter, int Owner, ulong Lock, CallStack Stack, double? SinceMs);
+/// <param name="FromSnapshot">The snapshot showed the edge (then it names the lock's type and field).</param>
+internal sealed record WaitEdge(int Waiter, int Owner, ulong Lock, CallStack Stack, double? SinceMs, bool FromSnapshot = false);
 
 /// <summary>A cycle of threads each waiting for a lock the next one holds, and the threads queued behind it.</summary>
 internal sealed record LockCycle(IReadOnlyList<WaitEdge> Members, IReadOnlyList<WaitEdge> Queued);
@@ -21,8 +22,9 @@ internal static class WaitForGraph
     public const double LiveCycleMinimumMs = 1000;
 
     /// <summary>
-    /// The edges: the snapshot's alone when one was taken (one consistent moment; a live wait's owner was named when the
-    /// wait began), else the open waits that have lasted <see cref="LiveCycleMinimumMs"/> at <paramref name="nowMs"/>.
+    /// The edges: the snapshot's when one was taken (one consistent moment; a live wait's owner was named when the wait
+    /// began), less the waits that ended since, and the open waits that have lasted <see cref="LiveCycleMinimumMs"/> at
+    /// <paramref name="nowMs"/> and began after the snapshot, if any (monitor can take one long before its end).
     /// </summary>
     public static IReadOnlyDictionary<int, WaitEdge> Edges(LockWaitGraph graph, double nowMs)
     {
@@ -31,19 +33,18 @@ internal static class WaitForGraph
         {
             foreach (var thread in snapshot.Threads)
             {
-                if (thread.WaitsFor is { } address && snapshot.LockAt(address) is { } held)
+                if (thread.WaitsFor is { } address && snapshot.LockAt(address) is { } held && graph.StillWaitingSinceSnapshot(thread.OsThreadId))
                 {
                     // An event of the same wait still tells when it began.
                     graph.Open.TryGetValue(thread.OsThreadId, out var live);
                     edges[thread.OsThreadId] = new WaitEdge(thread.OsThreadId, held.OwnerOsThreadId, address, new CallStack(thread.Frames),
-                        live is not null && live.ObjectAddress == address ? live.SinceMs : null);
+                        live is not null && live.ObjectAddress == address ? live.SinceMs : null, FromSnapshot: true);
                 }
             }
-
-            return edges;
         }
 
-        foreach (var wait in graph.Open.Values.Where(w => w.OwnerThreadId != 0 && w.OwnerThreadId != w.ThreadId && nowMs - w.SinceMs >= LiveCycleMinimumMs))
+        foreach (var wait in graph.Open.Values.Where(w => w.OwnerThreadId != 0 && w.OwnerThreadId != w.ThreadId && nowMs - w.SinceMs >= LiveCycleMinimumMs
+                                                          && !(w.SinceMs <= graph.SnapshotAtMs)))
         {
             edges[wait.ThreadId] = new WaitEdge(wait.ThreadId, wait.OwnerThreadId, wait.ObjectAddress, wait.Stack, wait.SinceMs);
         }

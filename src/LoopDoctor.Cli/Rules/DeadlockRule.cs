@@ -18,7 +18,8 @@ internal sealed class DeadlockRule(DiagnosisOptions options) : IFindingRule
         var graph = projections.LockWaits;
         foreach (var cycle in WaitForGraph.Cycles(WaitForGraph.Edges(graph, projections.NowMs)))
         {
-            yield return Describe(cycle, projections, graph.Snapshot);
+            // A cycle formed after a snapshot (monitor) is the events' alone: the snapshot cannot name its locks.
+            yield return Describe(cycle, projections, cycle.Members.Any(m => m.FromSnapshot) ? graph.Snapshot : null);
         }
     }
 

@@ -21,6 +21,9 @@ internal sealed record DiagnosisOptions
     /// <summary>A thread in the same wait this long, with no deadlock to explain it, is a hung wait.</summary>
     public double HungWaitMs { get; init; } = 10_000;
 
+    /// <summary>The defaults with --hung-after's threshold, when given.</summary>
+    public static DiagnosisOptions WithHungAfter(TimeSpan? hungAfter) => hungAfter is { } t ? new() { HungWaitMs = t.TotalMilliseconds } : new();
+
     /// <summary>Call sites listed per finding.</summary>
     public int MaxCallSites { get; init; } = 5;
 

@@ -60,11 +60,17 @@ internal sealed class DiagnosisRun
         _pipeline.BuildReport(source.Info.RuntimeVersion is null && source.Runtime?.Version is { } version ? source.Info with { RuntimeVersion = version.ToString() } : source.Info, source.Elapsed.TotalSeconds, AgentAttachment.Resolve(source.Agent, _pipeline.AgentSeen, _agentMetricsSeen));
 
     /// <summary>Runs <paramref name="source"/> with the observers watching, then builds the report.</summary>
-    public async Task<DiagnosisOutcome> RunAsync(ISignalSource source, TimeSpan? duration, CliConsole console, CancellationToken cancellationToken)
+    /// <param name="watch">One more watch loop for the session's length (monitor's snapshots of stuck threads).</param>
+    public async Task<DiagnosisOutcome> RunAsync(ISignalSource source, TimeSpan? duration, CliConsole console, CancellationToken cancellationToken, Func<CancellationToken, Task>? watch = null)
     {
         var view = new RunView(source, () => Snapshot(source));
         using var watching = new CancellationTokenSource();
         var watchers = _observers.Select(o => o.WatchAsync(view, watching.Token)).ToList();
+        if (watch is not null)
+        {
+            watchers.Add(watch(watching.Token));
+        }
+
         SessionEnd end;
         try
         {
@@ -99,57 +105,75 @@ internal sealed class DiagnosisRun
     /// </summary>
     /// <param name="verb">The banner's verb ("attached to", "checking"); <paramref name="detail"/> ends it.</param>
     /// <param name="explainEnd">Say how the session ended and mark the report (diagnose, monitor); check maps the end to an error itself.</param>
-    /// <param name="snapshot">Whether to take a snapshot of the process at the end (diagnose); null: never.</param>
+    /// <param name="snapshot">When to take a snapshot of the process (at the end; with WhileRunning also during the session); null: never.</param>
     public async Task<DiagnosisOutcome> AttachAsync(TargetProcess target, LiveSessionOptions options, TimeSpan? duration, CliConsole console, CancellationToken cancellationToken,
         string verb = "attached to", string detail = "", bool explainEnd = true, SnapshotRequest? snapshot = null)
     {
         using var session = await LiveSession.StartAsync(target, Observe, options, console.Error, cancellationToken: cancellationToken).ConfigureAwait(false);
         await console.Error.WriteLineAsync($"loopdoctor: {verb} {target.Name} (pid {target.ProcessId}, {session.Runtime?.ToString() ?? "runtime version unknown"}), " +
                                            $"observing {(duration is { } d ? $"for {Seconds(d)} s" : "until Ctrl+C")}{detail}...").ConfigureAwait(false);
-        var outcome = await RunAsync(session, duration, console, cancellationToken).ConfigureAwait(false);
-        if (snapshot is not null && outcome.End == SessionEnd.Completed
-            && (snapshot.Mode == SnapshotMode.Always || (snapshot.Mode == SnapshotMode.Auto && _pipeline.HasStuckThreads(snapshot.StuckMs))))
+        var request = snapshot is { Mode: not SnapshotMode.Never } ? snapshot : null;
+        var schedule = new SnapshotSchedule(request?.Cooldown ?? SnapshotRequest.DefaultCooldown);
+        var outcome = await RunAsync(session, duration, console, cancellationToken,
+            request is { WhileRunning: true } ? watching => WatchForStuckThreadsAsync(target, request, schedule, session, console, watching) : null).ConfigureAwait(false);
+        // At the end: with --snapshot in any case, else when threads are stuck; a snapshot already taken in this episode (monitor) is not taken again.
+        if (request is not null && outcome.End == SessionEnd.Completed
+            && schedule.Due(request.Mode == SnapshotMode.Always || _pipeline.HasStuckThreads(request.StuckMs), session.Elapsed))
         {
-            var resident = SnapshotRequest.ResidentBytes(target.ProcessId);
-            if (snapshot.Mode == SnapshotMode.Auto && resident is not < SnapshotRequest.DefaultAutoMaxResidentBytes)
-            {
-                var reason = $"threads have waited for a lock for {Seconds(TimeSpan.FromMilliseconds(snapshot.StuckMs))} s or more, but the target " +
-                             (resident is { } bytes ? $"holds {bytes >> 20} MB" : "is of unknown size") +
-                             $": a snapshot would pause it for seconds (P8: 22–33 s for 780 MB); run again with --snapshot to see whether they are deadlocked";
-                await console.Error.WriteLineAsync($"loopdoctor: no snapshot: {reason}.").ConfigureAwait(false);
-                Observe(new SnapshotFailed(_pipeline.NowMs, reason));
-            }
-            else
-            {
-                await TakeSnapshotAsync(target, snapshot, console, cancellationToken).ConfigureAwait(false);
-            }
-
+            await SnapshotAsync(target, request, schedule, session, console, cancellationToken).ConfigureAwait(false);
             outcome = outcome with { Report = Snapshot(session).WithEventsLost(session.EventsLost) };
         }
 
         return explainEnd ? await ExplainEndAsync(outcome, session, console).ConfigureAwait(false) : outcome;
     }
 
-    /// <summary>A heap dump of the target read with ClrMD, fed to the pipeline as one more signal; a failure is said, never fatal.</summary>
-    private async Task TakeSnapshotAsync(TargetProcess target, SnapshotRequest request, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>While the session runs (monitor), a snapshot whenever threads have been stuck long enough, as the schedule allows.</summary>
+    private async Task WatchForStuckThreadsAsync(TargetProcess target, SnapshotRequest request, SnapshotSchedule schedule, ISignalSource source, CliConsole console, CancellationToken cancellationToken)
     {
-        await console.Error.WriteLineAsync(request.Mode == SnapshotMode.Always
+        using var timer = new PeriodicTimer(SnapshotRequest.WatchInterval);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (schedule.Due(_pipeline.HasStuckThreads(request.StuckMs), source.Elapsed))
+            {
+                await SnapshotAsync(target, request, schedule, source, console, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A snapshot, unless the target is too large for one nobody asked for; either way the pipeline is told.</summary>
+    private async Task SnapshotAsync(TargetProcess target, SnapshotRequest request, SnapshotSchedule schedule, ISignalSource source, CliConsole console, CancellationToken cancellationToken)
+    {
+        schedule.Attempted(source.Elapsed);
+        var stuckFor = $"threads have waited for a lock for {Seconds(TimeSpan.FromMilliseconds(request.StuckMs))} s or more";
+        var resident = SnapshotRequest.ResidentBytes(target.ProcessId);
+        if (request.Mode == SnapshotMode.Auto && !(resident < request.AutoMaxResidentBytes))
+        {
+            var reason = $"{stuckFor}, but the target " + (resident is { } r ? $"holds {r >> 20} MB" : "is of unknown size") +
+                         $": a snapshot would pause it for seconds (P8: 22–33 s for 780 MB); run again with --snapshot to see whether they are deadlocked";
+            await console.Error.WriteLineAsync($"loopdoctor: no snapshot: {reason}.").ConfigureAwait(false);
+            ObserveSnapshot(new SnapshotFailed(_pipeline.NowMs, reason));
+            return;
+        }
+
+        await console.Error.WriteLineAsync(request.Mode == SnapshotMode.Always && !_pipeline.HasStuckThreads(request.StuckMs)
             ? $"loopdoctor: taking a snapshot of {target.ProcessId} (a heap dump: the target pauses while it is written)..."
-            : $"loopdoctor: threads have waited for a lock for {Seconds(TimeSpan.FromMilliseconds(request.StuckMs))} s or more: taking a snapshot of {target.ProcessId} " +
-              "(a heap dump: the target pauses while it is written; --no-snapshot to skip)...").ConfigureAwait(false);
+            : $"loopdoctor: {stuckFor}: taking a snapshot of {target.ProcessId} (a heap dump: the target pauses while it is written; --no-snapshot to skip)...").ConfigureAwait(false);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var (taken, failure) = await ProcessSnapshotter.TakeAsync(target.ProcessId, request.KeepDump, cancellationToken).ConfigureAwait(false);
         if (taken is null)
         {
             await console.Error.WriteLineAsync($"loopdoctor: no snapshot: {failure}.").ConfigureAwait(false);
-            Observe(new SnapshotFailed(_pipeline.NowMs, failure!));
+            ObserveSnapshot(new SnapshotFailed(_pipeline.NowMs, failure!));
             return;
         }
 
         await console.Error.WriteLineAsync($"loopdoctor: snapshot: {ByteText.From(taken.DumpBytes)} dump written in {Seconds(taken.TargetPaused)} s (the target's pause, at most), " +
                                            $"read in {Seconds(watch.Elapsed - taken.TargetPaused)} s; " + (taken.KeptAt is { } path ? $"kept at {path} (it holds the process's memory: secrets too)." : "deleted.")).ConfigureAwait(false);
-        Observe(new SnapshotTaken(_pipeline.NowMs, taken));
+        ObserveSnapshot(new SnapshotTaken(_pipeline.NowMs, taken));
     }
+
+    // Straight to the pipeline (thread-safe): during the session this runs beside the reader thread, which alone feeds the observers.
+    private void ObserveSnapshot(Signal signal) => _pipeline.Observe(signal);
 
     /// <summary>Lost events, an exited target or an interruption: one line each, and the report marked incomplete where it is.</summary>
     private static async Task<DiagnosisOutcome> ExplainEndAsync(DiagnosisOutcome outcome, ISignalSource source, CliConsole console)

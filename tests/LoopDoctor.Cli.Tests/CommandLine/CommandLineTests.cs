@@ -16,6 +16,11 @@ public class CommandLineTests
     [InlineData("monitor", "--all", "--diagnostic-port", "/tmp/x.sock")]
     [InlineData("monitor", "--all", "--prometheus-port", "0", "--prometheus-address", "localhost")] // an IP address
     [InlineData("monitor", "--diagnostic-port", "/nonexistent-dir-of-loopdoctor/x.sock")]          // cannot listen there
+    [InlineData("diagnose", "-p", "1", "--snapshot", "--no-snapshot")]
+    [InlineData("check", "-p", "1", "--snapshot", "--no-snapshot")]
+    [InlineData("check", "--keep-dump", "--", "dotnet", "app.dll")]                              // a launched command is not snapshotted
+    [InlineData("monitor", "--all", "--snapshot")]                                               // nor a fleet
+    [InlineData("monitor", "-p", "1", "--hung-after", "soon")]
     [InlineData("frobnicate")]
     [InlineData]
     public async Task Usage_errors_exit_2_with_one_line_and_no_stack_trace(params string[] args)
@@ -49,10 +54,14 @@ public class CommandLineTests
         Assert.Matches(@"^\d+\.\d+\.\d+", result.Out.Trim());
     }
 
-    [Fact]
-    public async Task A_pid_that_does_not_exist_is_target_not_found()
+    [Theory]
+    [InlineData("diagnose", "--duration", "1s")]
+    [InlineData("check")]                       // check's defaults: 20 s with a 2 s warm-up
+    [InlineData("check", "--warmup", "5s")]
+    [InlineData("monitor", "--snapshot", "--keep-dump", "--hung-after", "3s")]
+    public async Task A_pid_that_does_not_exist_is_target_not_found(string command, params string[] options)
     {
-        var result = await CliRunner.RunAsync("diagnose", "-p", "999999", "--duration", "1s");
+        var result = await CliRunner.RunAsync([command, "-p", "999999", .. options]);
         Assert.Equal((int)ExitCode.TargetNotFound, result.ExitCode);
         Assert.Equal("loopdoctor: No process with id 999999 is running.", result.Error.Trim());
     }

@@ -1,5 +1,6 @@
 using LoopDoctor.Cli.Findings;
 using LoopDoctor.Cli.Signals;
+using LoopDoctor.Cli.Snapshots;
 using static LoopDoctor.Cli.Tests.Detectors.SignalBuilder;
 
 namespace LoopDoctor.Cli.Tests.Detectors;
@@ -57,5 +58,44 @@ public class DeadlockDetectorTests
         Assert.Equal("MyApp.Config.Settings.Read", site.Frames[0]);
         Assert.Equal(1, finding.Count);
         Assert.Equal(10_100, finding.MaxMilliseconds, 3);
+    }
+    // A snapshot (monitor's, taken mid-session) that shows thread 7 waiting for the lock at 0xA0, which thread 8 holds.
+    private static ProcessSnapshot SnapshotWithOneWait() => new(
+        [
+            new SnapshotThread(7, 1, null, true, ["System.Threading.Monitor.Enter", Move], 0xA0),
+            new SnapshotThread(8, 2, null, true, [Statement], null),
+        ],
+        [new SnapshotLock(0xA0, "System.Object", SnapshotLockKind.Monitor, 8, 1, "MyApp.Banking.Transfers._checking")],
+        TimeSpan.FromSeconds(1), 1 << 20, null);
+
+    [Fact]
+    public void After_a_mid_session_snapshot_a_wait_that_ended_is_no_edge_and_a_cycle_formed_later_is_found_from_events()
+    {
+        var s = new SignalBuilder().Worker(7, 0).Worker(8, 0).Worker(9, 0);
+        s.Add(new SnapshotTaken(1000, SnapshotWithOneWait()));
+        // Thread 7 got its lock after all: the snapshot's edge 7 → 8 is gone. Then 8 and 9 deadlock, seen in events.
+        s.Add(new ContentionStopped(1100, 7, 900, CallStack.Empty));
+        LockWait(s, 7, 2000, 0xC0, owner: 8, Move);
+        LockWait(s, 8, 2001, 0xB0, owner: 9, Move);
+        LockWait(s, 9, 2002, 0xD0, owner: 8, Statement);
+        s.Add(new PoolThreadSeen(3500, 42));
+
+        var finding = s.Find(FindingKinds.Deadlock);
+        Assert.NotNull(finding);
+        Assert.Contains("2 threads wait for each other's locks (the lock on the object at 0xb0, the lock on the object at 0xd0)", finding.Title);
+        Assert.Contains("1 more thread queue behind them", finding.Title);
+        Assert.Contains(finding.Evidence, e => e.StartsWith("Seen in the runtime's contention events", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_snapshot_edge_whose_wait_goes_on_still_closes_a_cycle()
+    {
+        var s = new SignalBuilder().Worker(7, 0).Worker(8, 0);
+        s.Add(new SnapshotTaken(1000, SnapshotWithOneWait()));
+        LockWait(s, 8, 2000, 0xB0, owner: 7, Statement); // 8 now waits for a lock 7 holds, while 7 still waits for 8's
+
+        var finding = s.Add(new PoolThreadSeen(3500, 42)).Find(FindingKinds.Deadlock);
+        Assert.NotNull(finding);
+        Assert.Contains("the lock on a System.Object in MyApp.Banking.Transfers._checking", finding.Title);
     }
 }
