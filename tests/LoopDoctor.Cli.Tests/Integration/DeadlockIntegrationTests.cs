@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using LoopDoctor.Cli.CommandLine;
 using LoopDoctor.Cli.Commands;
+using LoopDoctor.Cli.Tests.CommandLine;
 using static LoopDoctor.Cli.Tests.Integration.StallTargets;
 
 namespace LoopDoctor.Cli.Tests.Integration;
@@ -10,7 +11,8 @@ namespace LoopDoctor.Cli.Tests.Integration;
 /// <summary>
 /// deadlock and hung-wait against real processes: lock-order deadlocks formed before the attach (found by the snapshot)
 /// and during it (found by the contention events alone), on pool threads and dedicated threads, with Monitor and with
-/// System.Threading.Lock; a ManualResetEventSlim nobody sets; and a busy lock without a cycle (the control).
+/// System.Threading.Lock (through check -p, which snapshots as diagnose does); a ManualResetEventSlim nobody sets; and a
+/// busy lock without a cycle (the control).
 /// </summary>
 [Collection(RealProcessCollection.Name)]
 public class DeadlockIntegrationTests
@@ -68,18 +70,23 @@ public class DeadlockIntegrationTests
     }
 
     [Fact]
-    public async Task A_System_Threading_Lock_deadlock_names_the_Lock_fields_and_keep_dump_leaves_a_private_dump()
+    public async Task A_System_Threading_Lock_deadlock_fails_check_p_naming_the_Lock_fields_and_keep_dump_leaves_a_private_dump()
     {
         using var target = await StartAsync("deadlock-lock");
         await target.WaitForLineAsync(new Regex("^collections "), TimeSpan.FromSeconds(20));
-        var (_, report, error) = await DiagnoseAsync(target, "3s", [.. NoAgent, "--snapshot", "--keep-dump"]);
-        var deadlock = Finding(report, "deadlock") ?? throw new Xunit.Sdk.XunitException($"no deadlock in [{string.Join(", ", Kinds(report))}]: {error}");
-        var title = deadlock.GetProperty("title").GetString()!;
-        Assert.Contains("the Lock in StallTarget.LedgerService._ledger", title);
-        Assert.Contains("the Lock in StallTarget.LedgerService._journal", title);
-        Assert.Equal("Lock.Enter", deadlock.GetProperty("callSites")[0].GetProperty("blockingApi").GetString());
-        var kept = Regex.Match(error, @"kept at (\S+\.dmp)").Groups[1].Value;
-        Assert.True(File.Exists(kept), error);
+        var baseline = Path.Combine(Path.GetTempPath(), $"loopdoctor-baseline-{Guid.NewGuid():N}.json"); // missing: an empty baseline
+        var result = await CliRunner.RunAsync("check", "-p", target.Pid.ToString(), "--duration", "3s", "--warmup", "1s", "--snapshot", "--keep-dump", "--hung-after", "3s",
+            "--fail-on", "deadlock", "--baseline", baseline, "--format", "json");
+        Assert.True(result.ExitCode == (int)ExitCode.RegressionFound, $"exit {result.ExitCode}: {result.Error}");
+        using var document = JsonDocument.Parse(result.Out);
+        var failOn = document.RootElement.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("name").GetString() == "fail-on:deadlock");
+        Assert.Equal("failed", failOn.GetProperty("status").GetString());
+        var message = failOn.GetProperty("failures")[0].GetProperty("message").GetString()!;
+        Assert.StartsWith("critical: Deadlock: 2 threads wait for each other's locks", message);
+        Assert.Contains("the Lock in StallTarget.LedgerService._ledger", message);
+        Assert.Contains("the Lock in StallTarget.LedgerService._journal", message);
+        var kept = Regex.Match(result.Error, @"kept at (\S+\.dmp)").Groups[1].Value;
+        Assert.True(File.Exists(kept), result.Error);
         try
         {
             if (!OperatingSystem.IsWindows())
