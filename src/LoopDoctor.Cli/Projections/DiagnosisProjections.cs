@@ -10,20 +10,23 @@ internal sealed class DiagnosisProjections : IProjection
     public DiagnosisProjections(int callSiteDepth, double longCallbackThresholdMs, double lagThresholdMs = 100)
     {
         Timeline = new SessionTimeline(lagThresholdMs);
-        BlockingWaits = new BlockingWaits(callSiteDepth, Requests);
-        SampledWaits = new SampledWaits(callSiteDepth, Requests);
+        BlockingWaits = new BlockingWaits(callSiteDepth, Requests, AwaitedTasks);
+        SampledWaits = new SampledWaits(callSiteDepth, Requests, AwaitedTasks);
         LockContentions = new LockContentions(callSiteDepth, Requests);
         GcPauses = new GcPauses(callSiteDepth);
         LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, GcPauses.OverlapMs, Requests);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        // Request markers first: a wait or a sample reads the markers that came before it.
-        _all = [Requests, PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, LockWaits, HungWaits, Timeline];
+        // Request markers and task events first: a wait or a sample reads the ones that came before it.
+        _all = [Requests, AwaitedTasks, PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, LockWaits, HungWaits, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
 
     /// <summary>ASP.NET Core's request markers per thread: which endpoint a stack served.</summary>
     public RequestsOnThreads Requests { get; } = new();
+
+    /// <summary>What synchronous task waits wait for (TPL events): read by the wait projections.</summary>
+    public AwaitedTasks AwaitedTasks { get; } = new();
 
     public ThreadPoolStatistics ThreadPool { get; } = new();
 

@@ -11,7 +11,7 @@ namespace LoopDoctor.Cli.Projections;
 /// parked at its first sample, whose wait no WaitHandleWaitStart announced (<see cref="PreSession"/>). A lock's wait
 /// (Monitor.Enter) is lock contention, not counted here.
 /// </summary>
-internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests = null) : IProjection
+internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests = null, AwaitedTasks? awaited = null) : IProjection
 {
     private readonly Dictionary<int, Run> _current = [];
     private readonly HashSet<int> _sampledThreads = [];
@@ -79,10 +79,14 @@ internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests =
     private void Close(int threadId, Run run)
     {
         _current.Remove(threadId);
-        Ended.Add(threadId, run.Site, run.Api, run.DurationMs);
+        // A wait older than the session began before any TaskWaitBegin could be seen: its thread's latest one is another wait's.
+        var site = !run.PreSession && awaited is not null && AwaitedTasks.IsTaskWait(run.Api) && awaited.AwaitsAt(threadId, run.StartMs) is { } awaits
+            ? run.Site with { Awaits = awaits }
+            : run.Site;
+        Ended.Add(threadId, site, run.Api, run.DurationMs);
         if (run.PreSession)
         {
-            PreSession.Add(threadId, run.Site, run.Api, run.DurationMs);
+            PreSession.Add(threadId, site, run.Api, run.DurationMs);
         }
     }
 
