@@ -43,6 +43,10 @@ internal static class CallSiteText
             : "(no resolvable frame)";
     }
 
+    /// <summary>"waiting for FindByNameAsync, which awaits Task.Delay": what a task wait blocks on, from the TPL's events.</summary>
+    public static string? Awaiting(CallSite site) =>
+        site.Awaits is { Count: > 0 } awaits ? "waiting for " + string.Join(", which awaits ", awaits) : null;
+
     // Said once, where a name is missing: the reasons LoopDoctor may not have it.
     internal const string NotNamed = "which one is not known: LoopDoctor saw no ASP.NET Core request event for it; the request started before the session, or the recording has no such events";
 

@@ -44,6 +44,9 @@ internal sealed record CallSite(IReadOnlyList<string> Frames, long Count, double
     /// </summary>
     public string? InlinedInto { get; init; }
 
+    /// <summary>For a synchronous wait on a task: the async method or promise it blocks on, then what that one awaits.</summary>
+    public IReadOnlyList<string>? Awaits { get; init; }
+
     /// <summary>The work item's outermost frame, given when no application frame resolved.</summary>
     public string? WorkItem { get; init; }
 
@@ -55,6 +58,7 @@ internal sealed record CallSite(IReadOnlyList<string> Frames, long Count, double
         Endpoint = site.Endpoint,
         Entry = site.Entry,
         InlinedInto = site.InlinedInto,
+        Awaits = site.Awaits,
         WorkItem = site.WorkItem,
     };
 

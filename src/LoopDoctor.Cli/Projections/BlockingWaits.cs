@@ -7,9 +7,10 @@ namespace LoopDoctor.Cli.Projections;
 /// still open. A wait inside a contended lock is left out: it is the lock's.
 /// Runtime events: https://learn.microsoft.com/dotnet/fundamentals/diagnostics/runtime-wait-handle-events
 /// </summary>
+/// <param name="awaited">The task events, which name what a synchronous task wait blocks on.</param>
 /// <param name="gcPausedMs">How long GC pauses stopped every thread between two times (ms): a wait's duration leaves
 /// that time out, because the GC's stall is reported once, by gc-pause, and the thread could not have run anyway.</param>
-internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests = null, Func<double, double, double>? gcPausedMs = null) : IProjection
+internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests = null, AwaitedTasks? awaited = null, Func<double, double, double>? gcPausedMs = null) : IProjection
 {
     private readonly Dictionary<int, WaitStarted> _open = [];
     private readonly HashSet<int> _inContention = [];
@@ -49,8 +50,14 @@ internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests 
     public double OwnMs(WaitStarted start, double endMs) =>
         Math.Max(0, endMs - start.TimestampMs - (gcPausedMs?.Invoke(start.TimestampMs, endMs) ?? 0));
 
-    /// <summary>Who to blame for <paramref name="start"/>: its stack, and the request its thread was serving.</summary>
-    public Attribution AttributionOf(WaitStarted start) => Attribution.Of(start.Stack, callSiteDepth, requests, start.ThreadId, start.TimestampMs);
+    /// <summary>Who to blame for <paramref name="start"/>: its stack, the request its thread was serving, and the task it waits for.</summary>
+    public Attribution AttributionOf(WaitStarted start)
+    {
+        var site = Attribution.Of(start.Stack, callSiteDepth, requests, start.ThreadId, start.TimestampMs);
+        return awaited is not null && AwaitedTasks.IsTaskWait(ApiOf(start)) && awaited.AwaitsAt(start.ThreadId, start.TimestampMs) is { } awaits
+            ? site with { Awaits = awaits }
+            : site;
+    }
 
     /// <summary>
     /// Waits with neither a known source nor an application frame are the runtime's own (the pool's gate thread waits

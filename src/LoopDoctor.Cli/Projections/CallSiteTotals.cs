@@ -58,9 +58,13 @@ internal sealed class CallSiteTotals(int maxEntries = CallSiteTotals.MaxEntries)
     // One call site per attribution and activity: a CPU-bound and a blocked episode at the same frames are told apart.
     private static string KeyOf(Attribution site, CallbackActivity? activity) => site.Key + "#" + activity;
 
-    // One site's observations can differ in what was known (a path seen on one request, an action name on the next).
-    private static Attribution MoreTelling(Attribution current, Attribution candidate) =>
-        candidate.Specificity > current.Specificity ? candidate : current;
+    // One site's observations can differ in what was known (a path seen on one request, an action name on the next, what
+    // the wait waited for on a third): the most telling, with the awaited task of another when it has none.
+    private static Attribution MoreTelling(Attribution current, Attribution candidate)
+    {
+        var (best, other) = candidate.Specificity > current.Specificity ? (candidate, current) : (current, candidate);
+        return best.Awaits is null && other.Awaits is not null ? best with { Awaits = other.Awaits } : best;
+    }
 
     /// <summary>
     /// The more telling of two names for one call site's blocking API: ".Result" beats "Monitor.Wait" (the primitive

@@ -11,19 +11,22 @@ internal sealed class DiagnosisProjections : IProjection
     {
         Timeline = new SessionTimeline(lagThresholdMs);
         GcPauses = new GcPauses(callSiteDepth);
-        BlockingWaits = new BlockingWaits(callSiteDepth, Requests, GcPauses.OverlapMs);
-        SampledWaits = new SampledWaits(callSiteDepth, Requests, GcPauses.OverlapMs);
+        BlockingWaits = new BlockingWaits(callSiteDepth, Requests, AwaitedTasks, GcPauses.OverlapMs);
+        SampledWaits = new SampledWaits(callSiteDepth, Requests, AwaitedTasks, GcPauses.OverlapMs);
         LockContentions = new LockContentions(callSiteDepth, Requests);
         LongCallbacks = new LongCallbacks(callSiteDepth, longCallbackThresholdMs, Timeline.AddLongCallback, GcPauses.OverlapMs, Requests);
         UnobservedTaskExceptions = new UnobservedTaskExceptions(callSiteDepth);
-        // Request markers first: a wait or a sample reads the markers that came before it.
-        _all = [Requests, PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, LockWaits, HungWaits, Timeline];
+        // Request markers and task events first: a wait or a sample reads the ones that came before it.
+        _all = [Requests, AwaitedTasks, PoolThreads, ThreadPool, BlockingWaits, SampledWaits, LockContentions, LongCallbacks, UnobservedTaskExceptions, GcPauses, LockWaits, HungWaits, Timeline];
     }
 
     public PoolThreads PoolThreads { get; } = new();
 
     /// <summary>ASP.NET Core's request markers per thread: which endpoint a stack served.</summary>
     public RequestsOnThreads Requests { get; } = new();
+
+    /// <summary>What synchronous task waits wait for (TPL events): read by the wait projections.</summary>
+    public AwaitedTasks AwaitedTasks { get; } = new();
 
     public ThreadPoolStatistics ThreadPool { get; } = new();
 

@@ -11,9 +11,10 @@ namespace LoopDoctor.Cli.Projections;
 /// parked at its first sample, whose wait no WaitHandleWaitStart announced (<see cref="PreSession"/>). A lock's wait
 /// (Monitor.Enter) is lock contention, not counted here.
 /// </summary>
+/// <param name="awaited">The task events, which name what a synchronous task wait blocks on.</param>
 /// <param name="gcPausedMs">How long GC pauses stopped every thread between two times (ms): left out of a wait's
 /// duration, as in <see cref="BlockingWaits"/>.</param>
-internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests = null, Func<double, double, double>? gcPausedMs = null) : IProjection
+internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests = null, AwaitedTasks? awaited = null, Func<double, double, double>? gcPausedMs = null) : IProjection
 {
     private readonly Dictionary<int, Run> _current = [];
     private readonly HashSet<int> _sampledThreads = [];
@@ -81,11 +82,15 @@ internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests =
     private void Close(int threadId, Run run)
     {
         _current.Remove(threadId);
+        // A wait older than the session began before any TaskWaitBegin could be seen: its thread's latest one is another wait's.
+        var site = !run.PreSession && awaited is not null && AwaitedTasks.IsTaskWait(run.Api) && awaited.AwaitsAt(threadId, run.StartMs) is { } awaits
+            ? run.Site with { Awaits = awaits }
+            : run.Site;
         var ownMs = OwnMs(run);
-        Ended.Add(threadId, run.Site, run.Api, ownMs);
+        Ended.Add(threadId, site, run.Api, ownMs);
         if (run.PreSession)
         {
-            PreSession.Add(threadId, run.Site, run.Api, ownMs);
+            PreSession.Add(threadId, site, run.Api, ownMs);
         }
     }
 

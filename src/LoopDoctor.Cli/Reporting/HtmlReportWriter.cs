@@ -139,7 +139,8 @@ internal static class HtmlReportWriter
                     var frames = site.Frames.Count == 0 ? $"<li>{E(site.Describe())}</li>" : string.Concat(site.Frames.Select(fr => $"<li class=\"frame\">{E(fr)}</li>"))
                                  + (site.Frames.Count > 0 && site.Endpoint is { } endpoint ? $"<li>serving {E(endpoint.Describe())}</li>" : "");
                     var api = site.BlockingApi ?? (site.Activity is { } a ? (a == "cpu" ? "computing" : "blocked outside managed code") : "");
-                    w.WriteLine($"<tr><td><ul class=\"frames\">{frames}</ul></td><td><code>{E(api)}</code></td><td class=\"num\">{site.Count.ToString(inv)}</td><td class=\"num\">{Ms(site.TotalMilliseconds)}</td></tr>");
+                    var awaiting = CallSiteText.Awaiting(site) is { } waitingFor ? $"<br>{E(waitingFor)}" : "";
+                    w.WriteLine($"<tr><td><ul class=\"frames\">{frames}</ul></td><td><code>{E(api)}</code>{awaiting}</td><td class=\"num\">{site.Count.ToString(inv)}</td><td class=\"num\">{Ms(site.TotalMilliseconds)}</td></tr>");
                 }
 
                 w.WriteLine("</tbody></table>");

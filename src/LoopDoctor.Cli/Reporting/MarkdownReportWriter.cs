@@ -74,7 +74,9 @@ internal static class MarkdownReportWriter
                                  + (site.Frames.Count > 0 && site.Endpoint is { } endpoint ? $", serving `{endpoint.Describe()}`" : "");
                     if (site.BlockingApi is { } api)
                     {
-                        frames += $" (in `{api}`)";
+                        frames += site.Awaits is { Count: > 0 } awaits
+                            ? $" (in `{api}`, waiting for {string.Join(", which awaits ", awaits.Select(a => $"`{a}`"))})"
+                            : $" (in `{api}`)";
                     }
 
                     w.WriteLine($"| {frames.Replace("|", "\\|", StringComparison.Ordinal)} | {site.Count} | {DurationText.FromMilliseconds(site.TotalMilliseconds)} |");

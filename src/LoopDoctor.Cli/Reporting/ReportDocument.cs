@@ -119,6 +119,10 @@ internal sealed record CallSiteDocument(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? WorkItem { get; init; }
 
+    /// <summary>For a synchronous wait on a task: the async method or promise it blocks on, then what that one awaits.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Awaits { get; init; }
+
     public static CallSiteDocument From(CallSite site) => new(site.Frames, site.Count, site.TotalMilliseconds, site.BlockingApi, site.Activity)
     {
         Description = site.Describe(),
@@ -133,6 +137,7 @@ internal sealed record CallSiteDocument(
         InlinedInto = site.InlinedInto,
         MayBeInlined = site.MayBeInlined,
         WorkItem = site.WorkItem,
+        Awaits = site.Awaits,
     };
 }
 

@@ -50,6 +50,7 @@ internal static class TextReportWriter
             foreach (var site in f.CallSites)
             {
                 var extra = site.BlockingApi is { } api ? $", in {api}" : "";
+                extra += CallSiteText.Awaiting(site) is { } awaiting ? $", {awaiting}" : "";
                 extra += site.Activity is { } act ? $", {act}" : "";
                 var total = site.TotalMilliseconds > 0 ? $", {DurationText.FromMilliseconds(site.TotalMilliseconds)}" : "";
                 w.WriteLine($"   at {site.Describe()} ({site.Count.ToString(CultureInfo.InvariantCulture)}x{total}{extra})");

@@ -30,6 +30,9 @@ internal sealed record Attribution(IReadOnlyList<string> Frames, CodeEntry Entry
 {
     public static readonly Attribution None = new([]);
 
+    /// <summary>For a synchronous wait on a task: the operation it blocks on, then what that one awaits (TPL events).</summary>
+    public IReadOnlyList<string>? Awaits { get; init; }
+
     /// <summary>Reads the attribution of <paramref name="stack"/>, on <paramref name="threadId"/> at <paramref name="timestampMs"/>.</summary>
     public static Attribution Of(CallStack stack, int depth, IRequestLookup? requests, int threadId, double timestampMs) => new(
         stack.CallSite(depth),
@@ -46,7 +49,7 @@ internal sealed record Attribution(IReadOnlyList<string> Frames, CodeEntry Entry
     public string Key => string.Join('|', Frames) + "@" + (Frames.Count > 0 ? "" : InlinedInto is not null ? $"{Entry}:{InlinedInto}" : $"{WorkItem}@{Endpoint?.StableName}");
 
     /// <summary>How many of the fields are known: the more telling of two attributions of one site is kept.</summary>
-    public int Specificity => Frames.Count + (Entry == CodeEntry.None ? 0 : 1)
+    public int Specificity => Frames.Count + (Entry == CodeEntry.None ? 0 : 1) + (Awaits?.Count ?? 0)
                               + (Endpoint is null ? 0 : 1 + (Endpoint.Route is null ? 0 : 1) + (Endpoint.Action is null ? 0 : 2));
 }
 

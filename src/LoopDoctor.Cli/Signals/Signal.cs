@@ -88,3 +88,26 @@ internal enum RequestMarkerKind
 /// </summary>
 internal sealed record RequestMarker(double TimestampMs, int ThreadId, RequestMarkerKind Kind, string? Method, string? Path, string? Action, string? Route)
     : Signal(TimestampMs, ThreadId);
+
+/// <summary>How a TPL task wait began (TplEventSource's <c>TaskWaitBehavior</c>).</summary>
+internal enum TaskWaitBehavior
+{
+    /// <summary>A thread blocks until the task completes: <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>.</summary>
+    Synchronous = 1,
+
+    /// <summary>An <c>await</c>: the async method whose task is <see cref="TaskWaitStarted.ContinueWithTaskId"/> resumes after it.</summary>
+    Asynchronous = 2,
+}
+
+/// <summary>
+/// A wait on task <paramref name="TaskId"/> began on this thread (TplEventSource <c>TaskWaitBegin</c>); for an await,
+/// <paramref name="ContinueWithTaskId"/> is the task of the async method that awaits it.
+/// </summary>
+internal sealed record TaskWaitStarted(double TimestampMs, int ThreadId, int TaskId, TaskWaitBehavior Behavior, int ContinueWithTaskId)
+    : Signal(TimestampMs, ThreadId);
+
+/// <summary>
+/// The runtime named a task's operation when it created it (TplEventSource <c>TraceOperationBegin</c>): an async method's
+/// ("Async: &lt;FindByNameAsync&gt;d__2") or a built-in promise's ("Task.Delay", "Task.WhenAll").
+/// </summary>
+internal sealed record AsyncOperationStarted(double TimestampMs, int ThreadId, int TaskId, string OperationName) : Signal(TimestampMs, ThreadId);

@@ -19,7 +19,7 @@ internal sealed class EventPipeRunner : IDisposable
     private readonly EventPipeSession _session;
     private readonly StopFlag _stop;
 
-    private EventPipeRunner(EventPipeSession session, TraceLogEventSource? source, Task processing, StopFlag stop)
+    private EventPipeRunner(EventPipeSession session, TraceEventDispatcher? source, Task processing, StopFlag stop)
     {
         _session = session;
         Source = source;
@@ -27,8 +27,8 @@ internal sealed class EventPipeRunner : IDisposable
         _stop = stop;
     }
 
-    /// <summary>The session's events, with stacks resolved in real time (TraceLog); null for a session read only to drain it.</summary>
-    public TraceLogEventSource? Source { get; }
+    /// <summary>The session's events (a TraceLog, with stacks resolved in real time, unless started without stacks); null for a session read only to drain it.</summary>
+    public TraceEventDispatcher? Source { get; }
 
     /// <summary>Completes when the stream ends: stopped, broken by the target's exit, or disposed.</summary>
     public Task Processing { get; }
@@ -46,13 +46,44 @@ internal sealed class EventPipeRunner : IDisposable
         int circularBufferMB,
         Action<TraceLogEventSource>? subscribe = null,
         Action? onStarted = null,
-        Action? onEnd = null)
+        Action? onEnd = null) =>
+        Start(processId,
+            client => client.StartEventPipeSession(providers, requestRundown: false, circularBufferMB: circularBufferMB),
+            subscribe is null ? null : (client, session) =>
+            {
+                var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
+                subscribe(source);
+                return source;
+            },
+            onStarted, onEnd);
+
+    /// <summary>
+    /// Starts a session whose events carry no stack (the runtime walks none: the cheap way to read frequent events) and
+    /// reads it without TraceLog.
+    /// </summary>
+    public static EventPipeRunner StartWithoutStacks(int processId, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, Action<EventPipeEventSource> subscribe) =>
+        Start(processId,
+            client => client.StartEventPipeSession(new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown: false, requestStackwalk: false)),
+            (_, session) =>
+            {
+                var source = new EventPipeEventSource(session.EventStream);
+                subscribe(source);
+                return source;
+            },
+            onStarted: null, onEnd: null);
+
+    private static EventPipeRunner Start(
+        int processId,
+        Func<DiagnosticsClient, EventPipeSession> startSession,
+        Func<DiagnosticsClient, EventPipeSession, TraceEventDispatcher>? createSource,
+        Action? onStarted,
+        Action? onEnd)
     {
         var client = new DiagnosticsClient(processId);
         EventPipeSession session;
         try
         {
-            session = client.StartEventPipeSession(providers, requestRundown: false, circularBufferMB: circularBufferMB);
+            session = startSession(client);
         }
         catch (Exception ex)
         {
@@ -62,12 +93,7 @@ internal sealed class EventPipeRunner : IDisposable
         try
         {
             onStarted?.Invoke();
-            TraceLogEventSource? source = null;
-            if (subscribe is not null)
-            {
-                source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
-                subscribe(source);
-            }
+            var source = createSource?.Invoke(client, session);
 
             var stop = new StopFlag();
             var processing = Task.Factory.StartNew(() =>

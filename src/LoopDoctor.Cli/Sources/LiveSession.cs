@@ -42,6 +42,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
     private readonly OnDemandSampler? _sampler;
     private readonly HeapGovernor? _governor = HeapGovernor.Start();
     private readonly bool _collectGarbage;
+    private TaskWaitSession? _taskWaits;
 
     private LiveSession(TargetProcess target, EventPipeRunner runner, TraceEventSignalAdapter adapter, OnDemandSampler? sampler, TimeProvider time, bool collectGarbage)
     {
@@ -71,7 +72,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
     public TimeSpan Elapsed => _time.GetElapsedTime(_startedAt);
 
     /// <summary>Events the runtime dropped for this session.</summary>
-    public long EventsLost => _runner.Source is { } source ? TraceEventInternals.EventsLost(source) : 0;
+    public long EventsLost => _runner.Source is TraceLogEventSource source ? TraceEventInternals.EventsLost(source) : 0;
 
     /// <summary>Connects, starts the session, finds or (when asked and safe) injects the agent, and starts reading.</summary>
     /// <param name="onSessionStarted">Called once the EventPipe session runs, before its stream is read (run/check resume a
@@ -83,6 +84,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         time ??= TimeProvider.System;
         var announcement = new AgentAnnouncement();
         OnDemandSampler? sampler = null;
+        SessionClock? mainClock = null;
         TraceEventSignalAdapter? adapter = null;
         // Metric values published for another tool's session (dotnet-counters, a second loopdoctor) are not ours.
         var metricsSessionId = SessionProviders.NewMetricsSessionId();
@@ -101,6 +103,10 @@ internal sealed class LiveSession : ISignalSource, IDisposable
                 {
                     sampler = new OnDemandSampler(target.ProcessId, source, sink, log, time);
                 }
+                else if (options.Sampling == StackSampling.Always)
+                {
+                    mainClock = SessionClock.Of(source);
+                }
 
                 adapter = new TraceEventSignalAdapter(source, signal =>
                 {
@@ -114,6 +120,8 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         var live = new LiveSession(target, runner, adapter!, sampler, time, options.CollectGarbage);
         try
         {
+            // Sampling throughout: what blocking waits wait for, throughout too (the on-lag sampler runs its own).
+            live._taskWaits = mainClock is null ? null : TaskWaitSession.TryStart(target.ProcessId, mainClock, sink, log);
             live.Runtime = TargetRuntime.TryRead(target.ProcessId, out var runtimeProblem);
             live.Agent = await AgentAttachment.EnsureAsync(target, announcement, options.Inject, live.Runtime, runtimeProblem, log, cancellationToken).ConfigureAwait(false);
             return live;
@@ -181,12 +189,18 @@ internal sealed class LiveSession : ISignalSource, IDisposable
             await _sampler.StopAsync().ConfigureAwait(false);
         }
 
+        if (_taskWaits is not null)
+        {
+            await _taskWaits.StopAsync().ConfigureAwait(false);
+        }
+
         await _runner.StopAsync().ConfigureAwait(false);
     }
 
     public void Dispose()
     {
         _sampler?.Dispose();
+        _taskWaits?.Dispose();
         _runner.Dispose();
         _governor?.Dispose();
     }

@@ -39,7 +39,7 @@ internal sealed class OnDemandSampler : IDisposable
     public const double DefaultThresholdMs = 500;
 
     private readonly int _processId;
-    private double _mainSessionStartMs = double.NaN;
+    private readonly SessionClock _mainClock;
     private readonly Action<Signal> _sink;
     private readonly TextWriter _log;
     private readonly double _thresholdMs;
@@ -48,6 +48,7 @@ internal sealed class OnDemandSampler : IDisposable
     private readonly SamplingSchedule _schedule;
     private int _currentOverThreshold;
     private EventPipeRunner? _running;
+    private TaskWaitSession? _taskWaits;
     private Task _transition = Task.CompletedTask;
     private bool _disposed;
 
@@ -55,16 +56,7 @@ internal sealed class OnDemandSampler : IDisposable
     public OnDemandSampler(int processId, TraceEventDispatcher? mainSource, Action<Signal> sink, TextWriter log, TimeProvider? time = null, double? thresholdMs = null)
     {
         _processId = processId;
-        if (mainSource is not null)
-        {
-            mainSource.AllEvents += e =>
-            {
-                if (double.IsNaN(_mainSessionStartMs))
-                {
-                    Volatile.Write(ref _mainSessionStartMs, SessionStartMs(e));
-                }
-            };
-        }
+        _mainClock = mainSource is null ? new SessionClock() : SessionClock.Of(mainSource);
 
         _sink = sink;
         _log = log;
@@ -101,8 +93,9 @@ internal sealed class OnDemandSampler : IDisposable
                     _transition = Task.Run(() => StartSession(why));
                     break;
                 case SamplingDecision.Stop when _running is { } running:
-                    _running = null;
-                    _transition = Task.Run(() => StopSessionAsync(running,
+                    var taskWaits = _taskWaits;
+                    (_running, _taskWaits) = (null, null);
+                    _transition = Task.Run(() => StopSessionAsync(running, taskWaits,
                         $"paused after {SamplingSchedule.BurstLength.TotalSeconds:0} s; lag starts it again after {SamplingSchedule.BurstPause.TotalSeconds:0} s"));
                     break;
             }
@@ -141,14 +134,6 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
-    /// <summary>
-    /// When the event's session started, in ms of the target's monotonic clock: its raw timestamp less its session-relative
-    /// one. EventPipe's timestamps are the runtime's high-resolution clock, which has Stopwatch's frequency on this machine.
-    /// </summary>
-#pragma warning disable CS0618 // TimeStampQPC is "discouraged", not obsolete: the raw clock is exactly what two sessions share.
-    private static double SessionStartMs(TraceEvent e) => e.TimeStampQPC * 1000.0 / Stopwatch.Frequency - e.TimeStampRelativeMSec;
-#pragma warning restore CS0618
-
     private static string Describe(Signal signal) => signal switch
     {
         PoolAdjustment => "the runtime injected a thread for starvation",
@@ -166,19 +151,12 @@ internal sealed class OnDemandSampler : IDisposable
         {
             // Each session's timestamps count from its own start (TraceEvent's SessionStartTime stays unset in real time):
             // the shift onto the main session's clock comes from the raw timestamps of each session's first event.
-            double samplerStartMs = double.NaN;
-            double? offsetMs = null;
             TraceEventSignalAdapter? adapter = null;
             var runner = EventPipeRunner.Start(_processId, SessionProviders.CreateSampler(), LiveSession.CircularBufferMB,
                 subscribe: source =>
                 {
-                    source.AllEvents += e =>
-                    {
-                        if (double.IsNaN(samplerStartMs))
-                        {
-                            samplerStartMs = SessionStartMs(e);
-                        }
-                    };
+                    var samplerClock = SessionClock.Of(source);
+                    double? offsetMs = null;
                     adapter = new TraceEventSignalAdapter(source, signal =>
                     {
                         if (signal is not StackSample)
@@ -186,25 +164,17 @@ internal sealed class OnDemandSampler : IDisposable
                             return;
                         }
 
-                        if (offsetMs is null)
+                        if ((offsetMs ??= samplerClock.ShiftOnto(_mainClock)) is not { } offset)
                         {
-                            var main = Volatile.Read(ref _mainSessionStartMs);
-                            if (double.IsNaN(main) || double.IsNaN(samplerStartMs))
-                            {
-                                return;
-                            }
-
-                            offsetMs = samplerStartMs - main;
-                            if (Environment.GetEnvironmentVariable("LOOPDOCTOR_DEBUG") == "1")
-                            {
-                                _log.WriteLine($"loopdoctor: sampler session started {offsetMs:0} ms after the main one.");
-                            }
+                            return;
                         }
 
-                        _sink(signal with { TimestampMs = signal.TimestampMs + offsetMs.Value });
+                        _sink(signal with { TimestampMs = signal.TimestampMs + offset });
                     });
                 },
                 onEnd: () => adapter?.FlushSamples());
+            // What the waits seen while sampling wait for: the task events' cost is paid only while the pool is in trouble.
+            var taskWaits = TaskWaitSession.TryStart(_processId, _mainClock, _sink, _log);
             bool stopNow;
             lock (_lock)
             {
@@ -212,12 +182,13 @@ internal sealed class OnDemandSampler : IDisposable
                 if (!stopNow)
                 {
                     _running = runner;
+                    _taskWaits = taskWaits;
                 }
             }
 
             if (stopNow)
             {
-                StopSessionAsync(runner, null).GetAwaiter().GetResult();
+                StopSessionAsync(runner, taskWaits, null).GetAwaiter().GetResult();
                 return;
             }
 
@@ -235,8 +206,14 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
-    private async Task StopSessionAsync(EventPipeRunner running, string? why)
+    private async Task StopSessionAsync(EventPipeRunner running, TaskWaitSession? taskWaits, string? why)
     {
+        if (taskWaits is not null)
+        {
+            await taskWaits.StopAsync().ConfigureAwait(false);
+            taskWaits.Dispose();
+        }
+
         await running.StopAsync().ConfigureAwait(false);
         running.Dispose();
         if (why is not null)
@@ -248,33 +225,40 @@ internal sealed class OnDemandSampler : IDisposable
     /// <summary>Stops the sampler (when running) and waits for it, bounded.</summary>
     public async Task StopAsync()
     {
-        EventPipeRunner? running;
         Task transition;
         lock (_lock)
         {
             _disposed = true;
-            running = _running;
-            _running = null;
             transition = _transition;
         }
 
         await Task.WhenAny(transition, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        EventPipeRunner? running;
+        TaskWaitSession? taskWaits;
+        lock (_lock)
+        {
+            (running, taskWaits) = (_running, _taskWaits);
+            (_running, _taskWaits) = (null, null);
+        }
+
         if (running is not null)
         {
-            await StopSessionAsync(running, null).ConfigureAwait(false);
+            await StopSessionAsync(running, taskWaits, null).ConfigureAwait(false);
         }
     }
 
     public void Dispose()
     {
         EventPipeRunner? running;
+        TaskWaitSession? taskWaits;
         lock (_lock)
         {
             _disposed = true;
-            running = _running;
-            _running = null;
+            (running, taskWaits) = (_running, _taskWaits);
+            (_running, _taskWaits) = (null, null);
         }
 
+        taskWaits?.Dispose();
         running?.Dispose();
     }
 }

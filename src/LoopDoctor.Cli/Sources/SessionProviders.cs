@@ -86,6 +86,12 @@ internal static class SessionProviders
         new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, RuntimeKeywords.Jit | RuntimeKeywords.Loader),
     ];
 
+    /// <summary>The TPL's task waits and operation names, for <see cref="TaskWaitSession"/> (a session without stacks).</summary>
+    public static IReadOnlyList<EventPipeProvider> CreateTaskEvents() =>
+    [
+        new EventPipeProvider(Decoders.TaskEventDecoder.ProviderName, EventLevel.Informational, Decoders.TaskEventDecoder.Keywords),
+    ];
+
     /// <summary>A session whose start induces one blocking full GC in the target (GC | GCHeapCollect, as dotnet-gcdump does).</summary>
     public static IReadOnlyList<EventPipeProvider> CreateInducedCollection() =>
     [

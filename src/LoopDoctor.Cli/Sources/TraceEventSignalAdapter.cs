@@ -56,6 +56,7 @@ internal sealed class TraceEventSignalAdapter
         var metrics = new MetricsEventDecoder(sink, metricsSessionId);
         var agent = new AgentEventDecoder(sink);
         var requests = new DiagnosticSourceDecoder(sink);
+        var tasks = new TaskEventDecoder(sink);
         // TraceEvent has no parser for these providers: one handler tests each event against them, once.
         source.AllEvents += e =>
         {
@@ -70,6 +71,10 @@ internal sealed class TraceEventSignalAdapter
             else if (DiagnosticSourceDecoder.Owns(e))
             {
                 requests.Decode(e);
+            }
+            else if (TaskEventDecoder.Owns(e))
+            {
+                tasks.Decode(e); // a recording that holds them (a live session reads them in TaskWaitSession)
             }
         };
     }

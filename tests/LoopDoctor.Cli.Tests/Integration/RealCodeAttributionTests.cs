@@ -15,11 +15,14 @@ public class RealCodeAttributionTests
 {
     private static readonly TimeSpan Session = TimeSpan.FromSeconds(6);
 
-    private sealed record Expected(string Kind, string Culprit, string Endpoint);
+    /// <param name="Awaits">For a wait on a task: the async method it blocks on, as the TPL's events name it.</param>
+    private sealed record Expected(string Kind, string Culprit, string Endpoint, string? Awaits = null);
 
-    private static readonly Expected TaskWait = new("blocking-wait", "BlockingApp.Customers.CustomersController.TaskWait", "api/customers/taskwait");
+    private static readonly Expected TaskWait = new("blocking-wait", "BlockingApp.Customers.CustomersController.TaskWait", "api/customers/taskwait", Awaits: "FindByNameAsync");
+    private const string FindByNameStateMachine = "BlockingApp.Customers.CustomerRepository+<FindByNameAsync>d__2.MoveNext";
+
     private static readonly Expected TaskSleepWait = new("long-callback", "BlockingApp.Customers.CustomersController.TaskSleepWait", "api/customers/tasksleepwait");
-    private static readonly Expected SyncWrapper = new("blocking-wait", "BlockingApp.Stock.StockClient.GetStockLevel", "/api/stock/{sku}");
+    private static readonly Expected SyncWrapper = new("blocking-wait", "BlockingApp.Stock.StockClient.GetStockLevel", "/api/stock/{sku}", Awaits: "GetStockLevelAsync");
     private static readonly Expected SyncOverAsync = new("blocking-wait", "BlockingApp.Scenarios.SyncOverAsyncScenario.FetchReportBlocking", "/sync-over-async");
     private static readonly Expected Sleep = new("long-callback", "BlockingApp.Scenarios.SleepScenario.ThrottleWithThreadSleep", "/sleep");
 
@@ -30,7 +33,11 @@ public class RealCodeAttributionTests
         var tiering = await app.WarmUpAsync();
         if (app.BuiltOptimized)
         {
-            Assert.True(tiering.ReachedTier1(TaskWait.Culprit), $"{TaskWait.Culprit}: {tiering.Describe(TaskWait.Culprit)}; tier 1: {string.Join(", ", tiering.Tier1)}");
+            // MVC's invoker is a DynamicMethod, compiled optimized once at the first request, with TaskWait inlined into it:
+            // when that request beat the watch, only the tiered code around it (the repository's state machine) shows the
+            // warm-up. Either proves the culprit's code runs optimized.
+            Assert.True(tiering.ReachedTier1(TaskWait.Culprit) || tiering.ReachedTier1(FindByNameStateMachine),
+                $"{TaskWait.Culprit}: {tiering.Describe(TaskWait.Culprit)}; tier 1: {string.Join(", ", tiering.Tier1)}");
         }
         else
         {
@@ -128,5 +135,12 @@ public class RealCodeAttributionTests
         var action = string.Join('.', expected.Culprit.Split('.').TakeLast(2));
         Assert.True(top == expected.Culprit || endpoint.Contains(expected.Endpoint.TrimStart('/'), StringComparison.Ordinal) || endpoint.Contains(action, StringComparison.Ordinal),
             $"expected {expected.Culprit} or endpoint {expected.Endpoint}; the call site was {site}");
+        if (expected.Awaits is { } awaited)
+        {
+            // The waits that began during the session were seen beginning, with the task they block on.
+            var awaits = finding.GetProperty("callSites").EnumerateArray()
+                .Select(c => c.TryGetProperty("awaits", out var a) ? a[0].GetString() : null).ToList();
+            Assert.True(awaits.Contains(awaited), $"expected a call site waiting for {awaited}; the finding was {finding}");
+        }
     }
 }
