@@ -135,11 +135,17 @@
     }
   }
 
+  // When a finding's kind was active: the timeline's stretches of seconds, or for gc-pause the pauses themselves.
+  function episodesOf(kind) {
+    if (kind === 'gc-pause') { return timeline.gcPauses || []; }
+    return (timeline.episodes || []).filter(function (e) { return e.kind === kind; });
+  }
+
   function episodesStrip(svg, height) {
     // The most severe finding's episodes as a strip on every chart's time axis; each finding has its own lane above.
     var top = report.findings[0];
     if (!top) { return; }
-    (timeline.episodes || []).filter(function (e) { return e.kind === top.kind; }).forEach(function (e) {
+    episodesOf(top.kind).forEach(function (e) {
       el('rect', { x: x(e.startSeconds), width: Math.max(1, x(e.endSeconds) - x(e.startSeconds)), y: height - BOTTOM, height: 3,
         fill: KIND_COLORS[e.kind] || '#999', 'class': 'episode' }, svg);
     });
@@ -308,7 +314,7 @@
       var top = TOP + row * lane;
       var label = el('text', { x: LEFT - 6, y: top + 12, 'text-anchor': 'end' }, svg);
       label.textContent = KIND_LABELS[f.kind] || f.kind;
-      (timeline.episodes || []).filter(function (e) { return e.kind === f.kind; }).forEach(function (e) {
+      episodesOf(f.kind).forEach(function (e) {
         var rect = el('rect', { x: x(e.startSeconds), y: top + 2, width: Math.max(1.5, x(e.endSeconds) - x(e.startSeconds)), height: lane - 6,
           fill: KIND_COLORS[f.kind] || '#999', 'class': 'episode', rx: 2 }, svg);
         var tip = el('title', {}, rect);
