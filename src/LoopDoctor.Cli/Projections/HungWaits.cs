@@ -3,7 +3,11 @@ using LoopDoctor.Cli.Signals;
 namespace LoopDoctor.Cli.Projections;
 
 /// <summary>A thread that has stayed in one wait: since when (at least), where, and whether events or samples showed it.</summary>
-internal sealed record ParkedThread(int ThreadId, double SinceMs, double LastSeenMs, CallStack Stack, bool FromEvents);
+internal sealed record ParkedThread(int ThreadId, double SinceMs, double LastSeenMs, CallStack Stack, bool FromEvents)
+{
+    /// <summary>How long it has been parked at <paramref name="nowMs"/>: an open wait event until now, samples only as far as they reach.</summary>
+    public double ParkedMs(double nowMs) => (FromEvents ? nowMs : LastSeenMs) - SinceMs;
+}
 
 /// <summary>
 /// Threads parked in one synchronization wait (a task wait, <c>ManualResetEventSlim.Wait</c>, <c>SemaphoreSlim.Wait</c>,
@@ -49,18 +53,8 @@ internal sealed class HungWaits : IProjection
     }
 
     /// <summary>Threads parked at least <paramref name="minimumMs"/> at <paramref name="nowMs"/>; events win over samples for a thread.</summary>
-    public IEnumerable<ParkedThread> ParkedFor(double nowMs, double minimumMs)
-    {
-        foreach (var wait in _byEvents.Values.Where(w => nowMs - w.SinceMs >= minimumMs))
-        {
-            yield return wait;
-        }
-
-        foreach (var run in _bySamples.Values.Where(r => !_byEvents.ContainsKey(r.ThreadId) && r.LastSeenMs - r.SinceMs >= minimumMs))
-        {
-            yield return run;
-        }
-    }
+    public IEnumerable<ParkedThread> ParkedFor(double nowMs, double minimumMs) =>
+        _byEvents.Values.Concat(_bySamples.Values.Where(r => !_byEvents.ContainsKey(r.ThreadId))).Where(p => p.ParkedMs(nowMs) >= minimumMs);
 
     /// <summary>
     /// Whether a parked stack is the application's wait: it has an application frame other than Main. The main thread of

@@ -74,8 +74,7 @@ internal sealed class DeadlockRule(DiagnosisOptions options) : IFindingRule
             return projections.NowMs - since;
         }
 
-        var parked = projections.HungWaits.ParkedFor(projections.NowMs, 0).FirstOrDefault(p => p.ThreadId == edge.Waiter);
-        return parked is null ? null : parked.LastSeenMs - parked.SinceMs;
+        return projections.HungWaits.ParkedFor(projections.NowMs, 0).FirstOrDefault(p => p.ThreadId == edge.Waiter)?.ParkedMs(projections.NowMs);
     }
 
     internal static string Thread(int osThreadId, DiagnosisProjections projections, ProcessSnapshot? snapshot)

@@ -26,7 +26,7 @@ internal sealed class HungWaitRule(DiagnosisOptions options) : IFindingRule
         }
 
         var snapshot = projections.LockWaits.Snapshot;
-        double Stuck(ParkedThread p) => (p.FromEvents ? projections.NowMs : p.LastSeenMs) - p.SinceMs;
+        double Stuck(ParkedThread p) => p.ParkedMs(projections.NowMs);
         var groups = hung.GroupBy(p => string.Join('|', p.Stack.CallSite(options.CallSiteDepth)))
             .OrderByDescending(g => g.Count())
             .ThenByDescending(g => g.Max(Stuck))
