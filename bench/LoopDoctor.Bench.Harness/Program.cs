@@ -27,7 +27,7 @@ if (InterruptSignal.RestoreIfIgnored())
 BenchRow[] allRows =
 [
     new AgentHostCostRow(), new HotPathRow(), new LagAccuracyRow(), new DetectionLatencyRow(),
-    new AttachedCliCostRow(), new OfflineThroughputRow(), new CliMemoryRow(), new InducedGcCostRow(),
+    new AttachedCliCostRow(), new OfflineThroughputRow(), new CliMemoryRow(), new InducedGcCostRow(), new TaskEventsCostRow(),
 ];
 
 bool smoke = false;

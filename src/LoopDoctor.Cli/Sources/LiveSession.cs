@@ -42,7 +42,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
     private readonly OnDemandSampler? _sampler;
     private readonly HeapGovernor? _governor = HeapGovernor.Start();
     private readonly bool _collectGarbage;
-    private TaskWaitSession? _taskWaits;
+    private TaskEventsOnDemand? _taskEvents;
 
     private LiveSession(TargetProcess target, EventPipeRunner runner, TraceEventSignalAdapter adapter, OnDemandSampler? sampler, TimeProvider time, bool collectGarbage)
     {
@@ -84,7 +84,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         time ??= TimeProvider.System;
         var announcement = new AgentAnnouncement();
         OnDemandSampler? sampler = null;
-        SessionClock? mainClock = null;
+        TaskEventsOnDemand? taskEvents = null;
         TraceEventSignalAdapter? adapter = null;
         // Metric values published for another tool's session (dotnet-counters, a second loopdoctor) are not ours.
         var metricsSessionId = SessionProviders.NewMetricsSessionId();
@@ -99,13 +99,16 @@ internal sealed class LiveSession : ISignalSource, IDisposable
             SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always, metricsSessionId), CircularBufferMB,
             subscribe: source =>
             {
+                var mainClock = SessionClock.Of(source);
+                taskEvents = new TaskEventsOnDemand(target.ProcessId, mainClock, sink, log, time);
                 if (options.Sampling == StackSampling.OnLag)
                 {
-                    sampler = new OnDemandSampler(target.ProcessId, source, sink, log, time);
-                }
-                else if (options.Sampling == StackSampling.Always)
-                {
-                    mainClock = SessionClock.Of(source);
+                    // The sampler's samples reach the task events' trigger too (on .NET 8 they are the only sign of a task wait).
+                    sampler = new OnDemandSampler(target.ProcessId, mainClock, signal =>
+                    {
+                        sink(signal);
+                        taskEvents.Observe(signal);
+                    }, log, time);
                 }
 
                 adapter = new TraceEventSignalAdapter(source, signal =>
@@ -113,15 +116,14 @@ internal sealed class LiveSession : ISignalSource, IDisposable
                     sink(signal);
                     announcement.Observe(signal);
                     sampler?.Observe(signal);
+                    taskEvents.Observe(signal);
                 }, metricsSessionId);
             },
             onStarted: onSessionStarted,
             onEnd: () => adapter?.FlushSamples());
-        var live = new LiveSession(target, runner, adapter!, sampler, time, options.CollectGarbage);
+        var live = new LiveSession(target, runner, adapter!, sampler, time, options.CollectGarbage) { _taskEvents = taskEvents };
         try
         {
-            // Sampling throughout: what blocking waits wait for, throughout too (the on-lag sampler runs its own).
-            live._taskWaits = mainClock is null ? null : TaskWaitSession.TryStart(target.ProcessId, mainClock, sink, log);
             live.Runtime = TargetRuntime.TryRead(target.ProcessId, out var runtimeProblem);
             live.Agent = await AgentAttachment.EnsureAsync(target, announcement, options.Inject, live.Runtime, runtimeProblem, log, cancellationToken).ConfigureAwait(false);
             return live;
@@ -189,9 +191,9 @@ internal sealed class LiveSession : ISignalSource, IDisposable
             await _sampler.StopAsync().ConfigureAwait(false);
         }
 
-        if (_taskWaits is not null)
+        if (_taskEvents is not null)
         {
-            await _taskWaits.StopAsync().ConfigureAwait(false);
+            await _taskEvents.StopAsync().ConfigureAwait(false);
         }
 
         await _runner.StopAsync().ConfigureAwait(false);
@@ -200,7 +202,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
     public void Dispose()
     {
         _sampler?.Dispose();
-        _taskWaits?.Dispose();
+        _taskEvents?.Dispose();
         _runner.Dispose();
         _governor?.Dispose();
     }

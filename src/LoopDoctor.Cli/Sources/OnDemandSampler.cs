@@ -48,15 +48,14 @@ internal sealed class OnDemandSampler : IDisposable
     private readonly SamplingSchedule _schedule;
     private int _currentOverThreshold;
     private EventPipeRunner? _running;
-    private TaskWaitSession? _taskWaits;
     private Task _transition = Task.CompletedTask;
     private bool _disposed;
 
-    /// <param name="mainSource">The main session's events: the first one tells when that session started, on the target's clock.</param>
-    public OnDemandSampler(int processId, TraceEventDispatcher? mainSource, Action<Signal> sink, TextWriter log, TimeProvider? time = null, double? thresholdMs = null)
+    /// <param name="mainClock">When the main session started, on the target's clock (null: samples are never shifted, so never sent).</param>
+    public OnDemandSampler(int processId, SessionClock? mainClock, Action<Signal> sink, TextWriter log, TimeProvider? time = null, double? thresholdMs = null)
     {
         _processId = processId;
-        _mainClock = mainSource is null ? new SessionClock() : SessionClock.Of(mainSource);
+        _mainClock = mainClock ?? new SessionClock();
 
         _sink = sink;
         _log = log;
@@ -93,9 +92,8 @@ internal sealed class OnDemandSampler : IDisposable
                     _transition = Task.Run(() => StartSession(why));
                     break;
                 case SamplingDecision.Stop when _running is { } running:
-                    var taskWaits = _taskWaits;
-                    (_running, _taskWaits) = (null, null);
-                    _transition = Task.Run(() => StopSessionAsync(running, taskWaits,
+                    _running = null;
+                    _transition = Task.Run(() => StopSessionAsync(running,
                         $"paused after {SamplingSchedule.BurstLength.TotalSeconds:0} s; lag starts it again after {SamplingSchedule.BurstPause.TotalSeconds:0} s"));
                     break;
             }
@@ -173,8 +171,6 @@ internal sealed class OnDemandSampler : IDisposable
                     });
                 },
                 onEnd: () => adapter?.FlushSamples());
-            // What the waits seen while sampling wait for: the task events' cost is paid only while the pool is in trouble.
-            var taskWaits = TaskWaitSession.TryStart(_processId, _mainClock, _sink, _log);
             bool stopNow;
             lock (_lock)
             {
@@ -182,13 +178,12 @@ internal sealed class OnDemandSampler : IDisposable
                 if (!stopNow)
                 {
                     _running = runner;
-                    _taskWaits = taskWaits;
                 }
             }
 
             if (stopNow)
             {
-                StopSessionAsync(runner, taskWaits, null).GetAwaiter().GetResult();
+                StopSessionAsync(runner, null).GetAwaiter().GetResult();
                 return;
             }
 
@@ -206,14 +201,8 @@ internal sealed class OnDemandSampler : IDisposable
         }
     }
 
-    private async Task StopSessionAsync(EventPipeRunner running, TaskWaitSession? taskWaits, string? why)
+    private async Task StopSessionAsync(EventPipeRunner running, string? why)
     {
-        if (taskWaits is not null)
-        {
-            await taskWaits.StopAsync().ConfigureAwait(false);
-            taskWaits.Dispose();
-        }
-
         await running.StopAsync().ConfigureAwait(false);
         running.Dispose();
         if (why is not null)
@@ -234,31 +223,28 @@ internal sealed class OnDemandSampler : IDisposable
 
         await Task.WhenAny(transition, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
         EventPipeRunner? running;
-        TaskWaitSession? taskWaits;
         lock (_lock)
         {
-            (running, taskWaits) = (_running, _taskWaits);
-            (_running, _taskWaits) = (null, null);
+            running = _running;
+            _running = null;
         }
 
         if (running is not null)
         {
-            await StopSessionAsync(running, taskWaits, null).ConfigureAwait(false);
+            await StopSessionAsync(running, null).ConfigureAwait(false);
         }
     }
 
     public void Dispose()
     {
         EventPipeRunner? running;
-        TaskWaitSession? taskWaits;
         lock (_lock)
         {
             _disposed = true;
-            (running, taskWaits) = (_running, _taskWaits);
-            (_running, _taskWaits) = (null, null);
+            running = _running;
+            _running = null;
         }
 
-        taskWaits?.Dispose();
         running?.Dispose();
     }
 }

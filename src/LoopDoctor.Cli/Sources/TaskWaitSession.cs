@@ -6,9 +6,8 @@ namespace LoopDoctor.Cli.Sources;
 
 /// <summary>
 /// The TPL's task events (<see cref="TaskEventDecoder"/>), in an EventPipe session of their own whose events carry no
-/// stack: the main session walks a stack for every event, and these come several per request. They run while stacks
-/// are sampled (the whole session for diagnose, run and check; the sampler's bursts for monitor), because enabling
-/// TplEventSource at all moves every await in the target onto the runtime's slower, traced path (docs/benchmarks.md P10).
+/// stack: the main session walks a stack for every event, and these come several per request. Opened in bursts, only
+/// while the target blocks on tasks (<see cref="TaskEventsOnDemand"/>).
 /// </summary>
 internal sealed class TaskWaitSession : IDisposable
 {
