@@ -51,7 +51,11 @@ internal sealed class EventPipeRunner : IDisposable
             client => client.StartEventPipeSession(providers, requestRundown: false, circularBufferMB: circularBufferMB),
             subscribe is null ? null : (client, session) =>
             {
-                var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
+                // A runtime resumed by onStarted has compiled nothing yet, and the rundown session TraceLog would open could
+                // deadlock with it: a program that exits at once waits in shutdown for this session's unread stream while the
+                // rundown waits for the runtime's answer (seen under load as "did not start within 30 s").
+                var rundown = onStarted is null ? TraceLog.EventPipeRundownConfiguration.Enable(client) : TraceLog.EventPipeRundownConfiguration.None();
+                var source = TraceLog.CreateFromEventPipeSession(session, rundown);
                 subscribe(source);
                 return source;
             },
