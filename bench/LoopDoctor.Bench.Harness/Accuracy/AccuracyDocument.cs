@@ -6,9 +6,10 @@ namespace LoopDoctor.Bench.Accuracy;
 /// <summary>Renders docs/accuracy.md: the matrix, what each cell named, and what the JIT did to each culprit.</summary>
 internal static class AccuracyDocument
 {
-    public static string Render(IReadOnlyList<CellResult> cells, IReadOnlyDictionary<string, TieringReport> tiering,
+    public static string Render(IReadOnlyList<CellResult> cells, IReadOnlyDictionary<(int Runtime, string Scenario), TieringReport> tiering,
         string commandLine, string machine, TimeSpan sessionLength, TimeSpan warmUp)
     {
+        var runtimes = cells.Select(c => c.Runtime).Distinct().ToList();
         var md = new StringBuilder();
         md.AppendLine("# Accuracy: what LoopDoctor names on real code").AppendLine();
         md.AppendLine("Written by `./bench/accuracy.sh` (do not edit by hand; rerun it). Each cell is one real diagnosis of");
@@ -17,37 +18,50 @@ internal static class AccuracyDocument
         md.AppendLine($"- Command: `{commandLine}`; machine: {machine}; measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
         md.AppendLine($"- **At start**: a fresh target per cell, read as soon as it is ready. **After warm-up**: one target per scenario, under load for {warmUp.TotalSeconds:0} s while its JIT is watched (`TieringWatch`: the runtime's JIT and JIT-tracing events), then read three times in a row: `--no-inject`, offline, live.");
         md.AppendLine($"- **Live**: `loopdoctor diagnose -p PID --duration {sessionLength.TotalSeconds:0}s` (the target runs `--no-agent`, so the agent is injected). **Offline**: `dotnet-trace collect -p PID --clrevents waithandle+threading+contention --clreventlevel verbose --duration {sessionLength.TotalSeconds:0}s`, then `loopdoctor analyze`. **--no-inject**: `diagnose --no-inject`, EventPipe only.");
-        md.AppendLine("- ✓ = the right kind, and the culprit (as the top frame, or lower in the stack) or the endpoint; ✗ = not. \"nothing named\" shows what the report put where the culprit belongs.").AppendLine();
+        md.AppendLine($"- **Runtimes**: {string.Join("; ", runtimes.Select(r => RuntimeLine(r, cells)))}. .NET 8 and 9 are not installed here: BlockingApp is published self-contained for them (`dotnet publish samples/BlockingApp -c Release -p:BlockingAppTargetFramework=net8.0 -r linux-x64 --self-contained`, the runtime packs from NuGet), the same code, and gets the after-warm-up columns only (a service one attaches to has been running; the three reads share one target, which keeps the run near half an hour); \"—\" = not run on that runtime.");
+        md.AppendLine("- ✓ = the right kind, and the culprit (as the top frame, or lower in the stack) or the endpoint; ✗ = not. \"nothing named\" shows what the report put where the culprit belongs; \"est.\" = the finding's counts were estimated from stack samples, not measured from wait events.").AppendLine();
 
-        var right = cells.Count(c => c.Right);
-        md.AppendLine($"**{right} of {cells.Count} cells name the right kind and culprit or endpoint.**").AppendLine();
+        foreach (var runtime in runtimes)
+        {
+            var ran = cells.Where(c => c.Runtime == runtime).ToList();
+            var warmed = ran.Where(c => c.Moment == AttachMoment.AfterWarmUp).ToList();
+            var afterWarmUp = ran.Count == warmed.Count ? "" : $" ({warmed.Count(c => c.Right)} of {warmed.Count} after warm-up)";
+            md.AppendLine($"- **{runtime.Name}: {ran.Count(c => c.Right)} of {ran.Count} cells name the right kind and culprit or endpoint**{afterWarmUp}.");
+        }
 
+        md.AppendLine();
         var columns = (from moment in Enum.GetValues<AttachMoment>() from mode in Enum.GetValues<ReadMode>() select (moment, mode)).ToList();
-        md.Append("| scenario | right answer |");
+        md.Append("| scenario | runtime | right answer |");
         foreach (var (moment, mode) in columns)
         {
             md.Append($" {Label(moment)}, {Label(mode)} |");
         }
 
-        md.AppendLine().Append("|---|---|").AppendLine(string.Concat(columns.Select(_ => "---|")));
+        md.AppendLine().Append("|---|---|---|").AppendLine(string.Concat(columns.Select(_ => "---|")));
         foreach (var answer in cells.Select(c => c.Answer).Distinct())
         {
-            md.Append($"| `{answer.Scenario}` | {answer.Kind} at `{answer.ShortCulprit}` (`{answer.Endpoint}`) |");
-            foreach (var (moment, mode) in columns)
+            foreach (var runtime in runtimes)
             {
-                var cell = cells.FirstOrDefault(c => c.Answer == answer && c.Moment == moment && c.Mode == mode);
-                md.Append(' ').Append(cell is null ? "—" : Short(cell)).Append(" |");
-            }
+                md.Append($"| `{answer.Scenario}` | {runtime.Name} | {answer.Kind} at `{answer.ShortCulprit}` (`{answer.Endpoint}`) |");
+                foreach (var (moment, mode) in columns)
+                {
+                    var cell = cells.FirstOrDefault(c => c.Answer == answer && c.Runtime == runtime && c.Moment == moment && c.Mode == mode);
+                    md.Append(' ').Append(cell is null ? "—" : Short(cell)).Append(" |");
+                }
 
-            md.AppendLine();
+                md.AppendLine();
+            }
         }
 
         md.AppendLine().AppendLine("## What the JIT did during the warm-up").AppendLine();
-        md.AppendLine("| scenario | culprit | after the warm-up |").AppendLine("|---|---|---|");
+        md.AppendLine("| scenario | runtime | culprit | after the warm-up |").AppendLine("|---|---|---|---|");
         foreach (var answer in cells.Select(c => c.Answer).Distinct())
         {
-            var seen = tiering.TryGetValue(answer.Scenario, out var t) ? t.Describe(answer.Culprit) : "not watched";
-            md.AppendLine($"| `{answer.Scenario}` | `{answer.Culprit}` | {seen} |");
+            foreach (var runtime in runtimes)
+            {
+                var seen = tiering.TryGetValue((runtime.Major, answer.Scenario), out var t) ? t.Describe(answer.Culprit) : "not watched";
+                md.AppendLine($"| `{answer.Scenario}` | {runtime.Name} | `{answer.Culprit}` | {seen} |");
+            }
         }
 
         md.AppendLine().AppendLine("\"Recompiled at tier 1\" and \"inlined into\" come from the runtime's `MethodLoadVerbose` (its optimization tier) and `MethodInliningSucceeded` events during the warm-up; a method already promoted before the watch began, or promoted later, shows as not recompiled. To cross-check by hand, the runtime lists every method it compiles with its tier: `DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=jit.txt dotnet samples/BlockingApp/bin/Release/net10.0/BlockingApp.dll --scenario sync-over-async --rps 50 --no-agent`.");
@@ -61,13 +75,13 @@ internal static class AccuracyDocument
         md.AppendLine().AppendLine("## Every cell").AppendLine();
         foreach (var cell in cells)
         {
-            md.AppendLine($"- `{cell.Answer.Scenario}`, {Label(cell.Moment)}, {Label(cell.Mode)}: {(cell.Right ? "✓" : "✗")} {Describe(cell)}; kinds found: {(cell.KindsFound.Count == 0 ? "none" : string.Join(", ", cell.KindsFound))}");
+            md.AppendLine($"- `{cell.Answer.Scenario}`, {cell.Runtime.Name}, {Label(cell.Moment)}, {Label(cell.Mode)}: {(cell.Right ? "✓" : "✗")} {Describe(cell)}{(cell.Estimated ? " (estimated from stack samples)" : "")}; kinds found: {(cell.KindsFound.Count == 0 ? "none" : string.Join(", ", cell.KindsFound))}");
         }
 
         return md.ToString();
     }
 
-    private static string Short(CellResult cell) => (cell.Right ? "✓ " : "✗ ") + cell.Naming switch
+    internal static string Short(CellResult cell) => (cell.Right ? "✓ " : "✗ ") + cell.Naming switch
     {
         Naming.CulpritFrame => "culprit",
         Naming.CulpritLower => "culprit (lower frame)",
@@ -75,7 +89,15 @@ internal static class AccuracyDocument
         Naming.NothingNamed => "nothing named",
         Naming.KindMissing => "kind missing",
         _ => "not run",
-    };
+    } + (cell.Estimated ? ", est." : "");
+
+    /// <summary>".NET 8 (8.0.31, self-contained): after warm-up": the runtime, the version its reports named, what ran.</summary>
+    private static string RuntimeLine(TargetRuntime runtime, IReadOnlyList<CellResult> cells)
+    {
+        var version = cells.Where(c => c.Runtime == runtime).Select(c => c.RuntimeVersion).FirstOrDefault(v => v is not null) ?? "version not reported";
+        var how = runtime.Major == TargetRuntime.Installed ? "installed, framework-dependent; every column" : "self-contained; after warm-up";
+        return $"{runtime.Name} ({version}, {how})";
+    }
 
     private static string Describe(CellResult cell) => cell.Naming switch
     {
