@@ -72,6 +72,11 @@ internal static class AccuracyDocument
         md.AppendLine("- **Offline** reads only what the recording holds: `dotnet-trace`'s recipe above has the runtime's wait, thread-pool and contention events with their stacks, and the rundown at the end names the methods; it has no agent events and no DiagnosticSource bridge, so for an inlined action the endpoint is out of its reach unless the recording adds those providers.");
         md.AppendLine("- Timing: each cell is one diagnosis on a shared 2-core machine; a starved pool delays everything, including the CLI's own session, so a single cell can differ between runs (rerun to compare).");
 
+        if (runtimes.Any(r => r.Major != TargetRuntime.Installed))
+        {
+            RenderRuntimeDifferences(md, cells, runtimes);
+        }
+
         md.AppendLine().AppendLine("## Every cell").AppendLine();
         foreach (var cell in cells)
         {
@@ -79,6 +84,23 @@ internal static class AccuracyDocument
         }
 
         return md.ToString();
+    }
+
+    /// <summary>Why .NET 8 and 9 may name less than .NET 10: what their runtimes do not give a session, with this run's counts.</summary>
+    private static void RenderRuntimeDifferences(StringBuilder md, IReadOnlyList<CellResult> cells, IReadOnlyList<TargetRuntime> runtimes)
+    {
+        md.AppendLine().AppendLine("## What differs between runtimes").AppendLine();
+        var net8 = runtimes.FirstOrDefault(r => r.Major == 8);
+        if (net8 is not null)
+        {
+            var waits = cells.Where(c => c.Runtime == net8 && c.Answer.Kind == "blocking-wait").ToList();
+            var estimated = waits.Count(c => c.Estimated);
+            var offline = waits.Where(c => c.Mode == ReadMode.Offline).ToList();
+            md.AppendLine($"- **.NET 8 emits no wait events.** `WaitHandleWaitStart/Stop` exist from .NET 9 on. On .NET 8, live and `--no-inject` find a blocking wait in the stack samples of pool threads parked in `.Result`, `.Wait()`, `GetResult()` and the like, and the finding says its counts and durations are estimated from the samples (\"est.\": {estimated} of the {waits.Count} .NET 8 blocking-wait cells here). The offline recipe records no stack samples (it finds no long callback on any runtime), so on .NET 8 it has nothing to estimate a wait from: {offline.Count(c => c.Naming != Naming.KindMissing)} of its {offline.Count} blocking-wait cells find the kind; a recording for .NET 8 needs the sampler too (`--profile dotnet-sampled-thread-time` beside `--clrevents`).");
+        }
+
+        md.AppendLine("- **Each runtime's JIT decides for itself** what to inline at tier 1 (the JIT table above has a row per runtime), so a culprit inlined on one runtime can keep its own frame on another, and the cell names the culprit there instead of the endpoint.");
+        md.AppendLine("- **.NET 9** has the wait events, so LoopDoctor reads it as it reads .NET 10; where a .NET 9 cell differs from .NET 10's after-warm-up cell, the JIT table or the timing of a single run (above) is the reason.");
     }
 
     internal static string Short(CellResult cell) => (cell.Right ? "✓ " : "✗ ") + cell.Naming switch

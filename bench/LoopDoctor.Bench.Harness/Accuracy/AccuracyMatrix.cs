@@ -19,9 +19,16 @@ internal sealed class AccuracyMatrix(BenchContext context, TimeSpan sessionLengt
     {
         var cells = new List<CellResult>();
         var tiering = new Dictionary<(int, string), TieringReport>();
+        // Every publish first: a publish restores the project's obj/ for its framework, which no cell should overlap.
+        var apps = new Dictionary<TargetRuntime, string>();
         foreach (var runtime in runtimes)
         {
-            var app = await BlockingAppBuilds.PrepareAsync(context, runtime, cancellationToken).ConfigureAwait(false);
+            apps[runtime] = await BlockingAppBuilds.PrepareAsync(context, runtime, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var runtime in runtimes)
+        {
+            var app = apps[runtime];
             foreach (var answer in answers)
             {
                 if (runtime.Runs(AttachMoment.AtStart))
