@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# What LoopDoctor names on real code (issue 12): every BlockingApp scenario × {attach at start, after warm-up} ×
-# {live, offline, --no-inject}, each cell judged against the right answer in
-# bench/LoopDoctor.Bench.Harness/Accuracy/RightAnswer.cs, written to docs/accuracy.md.
+# What LoopDoctor names on real code (issue 12): every BlockingApp scenario × runtime × {attach at start, after
+# warm-up} × {live, offline, --no-inject}, each cell judged against the right answer in
+# bench/LoopDoctor.Bench.Harness/Accuracy/RightAnswer.cs, written to docs/accuracy.md. On .NET 10 (installed) every
+# column; on .NET 8 and 9 (BlockingApp published self-contained, runtime packs from NuGet) the after-warm-up columns.
 #
-#   ./bench/accuracy.sh                               the whole matrix (~15 min on 2 cores)
+#   ./bench/accuracy.sh                               the whole matrix on .NET 8, 9 and 10 (~35 min on 2 cores)
+#   ./bench/accuracy.sh --runtime 10                  one runtime (or a list: --runtime 8,10); .NET 10 alone ~15 min
 #   ./bench/accuracy.sh --scenarios taskwait,sleep    some scenarios (--out FILE to write elsewhere)
 #   further options: --session N (seconds per diagnosis, default 8), --warm-up N (default 12, at least 10)
 #

@@ -35,16 +35,20 @@ public sealed partial class PatientUnderLoad : IAsyncDisposable
     public TieringReport? Tiering { get; private set; }
 
     /// <param name="embeddedAgent">Keep BlockingApp's own agent; by default it runs with <c>--no-agent</c>, as a service LoopDoctor attaches to without a code change.</param>
-    /// <param name="dll">Another build of BlockingApp; default the one built beside the running tests.</param>
-    public static async Task<PatientUnderLoad> StartAsync(string scenario, int requestsPerSecond, bool embeddedAgent = false, string? dll = null)
+    /// <param name="app">
+    /// Another build of BlockingApp; default the one built beside the running tests. A <c>.dll</c> runs with
+    /// <c>dotnet</c>; anything else is a published executable (e.g. self-contained for .NET 8), started as is.
+    /// </param>
+    public static async Task<PatientUnderLoad> StartAsync(string scenario, int requestsPerSecond, bool embeddedAgent = false, string? app = null)
     {
         string[] args = ["--scenario", scenario, "--rps", requestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture), .. embeddedAgent ? Array.Empty<string>() : ["--no-agent"]];
-        dll ??= RepoPaths.BlockingAppDll;
-        var process = TestProcess.StartDotnet(dll, args);
+        app ??= RepoPaths.BlockingAppDll;
+        var isDll = app.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var process = isDll ? TestProcess.StartDotnet(app, args) : TestProcess.Start(app, args);
         try
         {
             await process.WaitForLineAsync(ReadyLine(), TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-            return new PatientUnderLoad(process, IsBuiltOptimized(dll));
+            return new PatientUnderLoad(process, IsBuiltOptimized(isDll ? app : Path.ChangeExtension(app, ".dll")));
         }
         catch
         {

@@ -6,41 +6,56 @@ using LoopDoctor.Testing;
 namespace LoopDoctor.Bench.Accuracy;
 
 /// <summary>
-/// Runs every scenario of <see cref="RightAnswer.All"/> × {attach at start, after warm-up} × {live, offline, --no-inject}
-/// against a real BlockingApp under load and judges each report. Attach at start: a fresh target per cell. After
-/// warm-up: one target per scenario, warmed up while its JIT is watched, then read without the agent first (--no-inject,
-/// then the offline recording) and with the injected agent last, since an injected agent stays in the process.
+/// Runs every scenario of <see cref="RightAnswer.All"/> × runtime × {attach at start, after warm-up} × {live, offline,
+/// --no-inject} (at start on the installed runtime only: <see cref="TargetRuntime.Runs"/>) against a real BlockingApp
+/// under load and judges each report. Attach at start: a fresh target per cell. After warm-up: one target per scenario,
+/// warmed up while its JIT is watched, then read without the agent first (--no-inject, then the offline recording) and
+/// with the injected agent last, since an injected agent stays in the process.
 /// </summary>
 internal sealed class AccuracyMatrix(BenchContext context, TimeSpan sessionLength, TimeSpan warmUp)
 {
-    public async Task<(IReadOnlyList<CellResult> Cells, IReadOnlyDictionary<string, TieringReport> Tiering)> RunAsync(
-        IReadOnlyList<RightAnswer> answers, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<CellResult> Cells, IReadOnlyDictionary<(int Runtime, string Scenario), TieringReport> Tiering)> RunAsync(
+        IReadOnlyList<RightAnswer> answers, IReadOnlyList<TargetRuntime> runtimes, CancellationToken cancellationToken)
     {
         var cells = new List<CellResult>();
-        var tiering = new Dictionary<string, TieringReport>();
-        foreach (var answer in answers)
+        var tiering = new Dictionary<(int, string), TieringReport>();
+        // Every publish first: a publish restores the project's obj/ for its framework, which no cell should overlap.
+        var apps = new Dictionary<TargetRuntime, string>();
+        foreach (var runtime in runtimes)
         {
-            foreach (var mode in Enum.GetValues<ReadMode>())
-            {
-                await using var fresh = await PatientUnderLoad.StartAsync(answer.Scenario, answer.RequestsPerSecond, dll: context.BlockingAppDll).ConfigureAwait(false);
-                cells.Add(await ReadAsync(answer, AttachMoment.AtStart, mode, fresh.Pid, cancellationToken).ConfigureAwait(false));
-            }
+            apps[runtime] = await BlockingAppBuilds.PrepareAsync(context, runtime, cancellationToken).ConfigureAwait(false);
+        }
 
-            await using var warm = await PatientUnderLoad.StartAsync(answer.Scenario, answer.RequestsPerSecond, dll: context.BlockingAppDll).ConfigureAwait(false);
-            context.Log($"{answer.Scenario}: warming up for {warmUp.TotalSeconds:0} s, watching the JIT ...");
-            var report = await warm.WarmUpAsync(warmUp, cancellationToken).ConfigureAwait(false);
-            tiering[answer.Scenario] = report;
-            context.Log($"{answer.Scenario}: {answer.ShortCulprit} {report.Describe(answer.Culprit)}");
-            foreach (var mode in new[] { ReadMode.NoInject, ReadMode.Offline, ReadMode.Live })
+        foreach (var runtime in runtimes)
+        {
+            var app = apps[runtime];
+            foreach (var answer in answers)
             {
-                cells.Add(await ReadAsync(answer, AttachMoment.AfterWarmUp, mode, warm.Pid, cancellationToken).ConfigureAwait(false));
+                if (runtime.Runs(AttachMoment.AtStart))
+                {
+                    foreach (var mode in Enum.GetValues<ReadMode>())
+                    {
+                        await using var fresh = await PatientUnderLoad.StartAsync(answer.Scenario, answer.RequestsPerSecond, app: app).ConfigureAwait(false);
+                        cells.Add(await ReadAsync(answer, runtime, AttachMoment.AtStart, mode, fresh.Pid, cancellationToken).ConfigureAwait(false));
+                    }
+                }
+
+                await using var warm = await PatientUnderLoad.StartAsync(answer.Scenario, answer.RequestsPerSecond, app: app).ConfigureAwait(false);
+                context.Log($"{runtime.Name} {answer.Scenario}: warming up for {warmUp.TotalSeconds:0} s, watching the JIT ...");
+                var report = await warm.WarmUpAsync(warmUp, cancellationToken).ConfigureAwait(false);
+                tiering[(runtime.Major, answer.Scenario)] = report;
+                context.Log($"{runtime.Name} {answer.Scenario}: {answer.ShortCulprit} {report.Describe(answer.Culprit)}");
+                foreach (var mode in new[] { ReadMode.NoInject, ReadMode.Offline, ReadMode.Live })
+                {
+                    cells.Add(await ReadAsync(answer, runtime, AttachMoment.AfterWarmUp, mode, warm.Pid, cancellationToken).ConfigureAwait(false));
+                }
             }
         }
 
         return (cells, tiering);
     }
 
-    private async Task<CellResult> ReadAsync(RightAnswer answer, AttachMoment moment, ReadMode mode, int pid, CancellationToken cancellationToken)
+    private async Task<CellResult> ReadAsync(RightAnswer answer, TargetRuntime runtime, AttachMoment moment, ReadMode mode, int pid, CancellationToken cancellationToken)
     {
         var seconds = ((int)sessionLength.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         var p = pid.ToString(CultureInfo.InvariantCulture);
@@ -49,17 +64,17 @@ internal sealed class AccuracyMatrix(BenchContext context, TimeSpan sessionLengt
         {
             if (!File.Exists(context.DotnetTrace))
             {
-                return CellResult.NotRun(answer, moment, mode, $"dotnet-trace missing ({context.Relative(context.DotnetTrace)})");
+                return CellResult.NotRun(answer, runtime, moment, mode, $"dotnet-trace missing ({context.Relative(context.DotnetTrace)})");
             }
 
-            var trace = Path.Combine(context.WorkDirectory, $"accuracy-{answer.Scenario}-{moment}.nettrace");
+            var trace = Path.Combine(context.WorkDirectory, $"accuracy-{runtime.Framework}-{answer.Scenario}-{moment}.nettrace");
             File.Delete(trace);
             var recorder = await RunToEndAsync(context.DotnetTrace,
                 ["collect", "-p", p, "--clrevents", "waithandle+threading+contention", "--clreventlevel", "verbose",
                  "--duration", $"00:00:00:{seconds}", "-o", trace], cancellationToken).ConfigureAwait(false);
             if (!File.Exists(trace))
             {
-                return CellResult.NotRun(answer, moment, mode, $"dotnet-trace recorded nothing (exit {recorder.ExitCode}): {recorder.Tail}");
+                return CellResult.NotRun(answer, runtime, moment, mode, $"dotnet-trace recorded nothing (exit {recorder.ExitCode}): {recorder.Tail}");
             }
 
             json = (await RunToEndAsync("dotnet", [context.CliDll, "analyze", trace, "--format", "json"], cancellationToken).ConfigureAwait(false)).StandardOutput;
@@ -74,14 +89,14 @@ internal sealed class AccuracyMatrix(BenchContext context, TimeSpan sessionLengt
         try
         {
             using var document = JsonDocument.Parse(json);
-            cell = CellResult.Judge(answer, moment, mode, document.RootElement);
+            cell = CellResult.Judge(answer, runtime, moment, mode, document.RootElement);
         }
         catch (JsonException)
         {
-            cell = CellResult.NotRun(answer, moment, mode, "no JSON report: " + json.Split('\n')[0]);
+            cell = CellResult.NotRun(answer, runtime, moment, mode, "no JSON report: " + json.Split('\n')[0]);
         }
 
-        context.Log($"{answer.Scenario} {moment} {mode}: {cell.Naming} {cell.Named}");
+        context.Log($"{runtime.Name} {answer.Scenario} {moment} {mode}: {cell.Naming} {cell.Named}{(cell.Estimated ? " (estimated)" : "")}");
         return cell;
     }
 

@@ -39,24 +39,35 @@ internal enum Naming
     NotRun,
 }
 
-/// <summary>One cell of the matrix: what the report of one scenario, attach moment and read mode named.</summary>
-internal sealed record CellResult(RightAnswer Answer, AttachMoment Moment, ReadMode Mode, Naming Naming, string Named, IReadOnlyList<string> KindsFound)
+/// <summary>
+/// One cell of the matrix: what the report of one scenario, runtime, attach moment and read mode named.
+/// <paramref name="RuntimeVersion"/>: the report's <c>target.runtimeVersion</c> (null when it did not say);
+/// <paramref name="Estimated"/>: the finding's counts were estimated from stack samples (no WaitHandle events).
+/// </summary>
+internal sealed record CellResult(RightAnswer Answer, TargetRuntime Runtime, AttachMoment Moment, ReadMode Mode, Naming Naming, string Named,
+    IReadOnlyList<string> KindsFound, string? RuntimeVersion = null, bool Estimated = false)
 {
     public bool Right => Naming is Naming.CulpritFrame or Naming.CulpritLower or Naming.Endpoint;
 
-    public static CellResult NotRun(RightAnswer answer, AttachMoment moment, ReadMode mode, string why) =>
-        new(answer, moment, mode, Naming.NotRun, why, []);
+    public static CellResult NotRun(RightAnswer answer, TargetRuntime runtime, AttachMoment moment, ReadMode mode, string why) =>
+        new(answer, runtime, moment, mode, Naming.NotRun, why, []);
 
     /// <summary>Reads a JSON report (<c>--format json</c>) against the right answer.</summary>
-    public static CellResult Judge(RightAnswer answer, AttachMoment moment, ReadMode mode, JsonElement report)
+    public static CellResult Judge(RightAnswer answer, TargetRuntime runtime, AttachMoment moment, ReadMode mode, JsonElement report)
     {
+        var version = report.TryGetProperty("target", out var target) && target.TryGetProperty("runtimeVersion", out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString()
+            : null;
         var findings = report.TryGetProperty("findings", out var f) ? f.EnumerateArray().ToList() : [];
         var kinds = findings.Select(x => x.GetProperty("kind").GetString() ?? "").Distinct().ToList();
         var finding = findings.FirstOrDefault(x => x.GetProperty("kind").GetString() == answer.Kind);
         if (finding.ValueKind != JsonValueKind.Object)
         {
-            return new(answer, moment, mode, Naming.KindMissing, "", kinds);
+            return new(answer, runtime, moment, mode, Naming.KindMissing, "", kinds, version);
         }
+
+        var estimated = finding.TryGetProperty("estimated", out var e) && e.ValueKind == JsonValueKind.True;
+        CellResult Cell(Naming naming, string named) => new(answer, runtime, moment, mode, naming, named, kinds, version, estimated);
 
         var sites = finding.TryGetProperty("callSites", out var s) ? s.EnumerateArray().ToList() : [];
         var frames = sites.Select(site => site.TryGetProperty("frames", out var fr) ? fr.EnumerateArray().Select(x => x.GetString() ?? "").ToList() : []).ToList();
@@ -64,22 +75,22 @@ internal sealed record CellResult(RightAnswer Answer, AttachMoment Moment, ReadM
         var apiSuffix = sites.Count > 0 && sites[0].TryGetProperty("blockingApi", out var api) && api.ValueKind == JsonValueKind.String ? $" (in {api.GetString()})" : "";
         if (top == answer.Culprit)
         {
-            return new(answer, moment, mode, Naming.CulpritFrame, top + apiSuffix, kinds);
+            return Cell(Naming.CulpritFrame, top + apiSuffix);
         }
 
         if (frames.Any(stack => stack.Contains(answer.Culprit)))
         {
-            return new(answer, moment, mode, Naming.CulpritLower, $"{answer.Culprit}, below {top}", kinds);
+            return Cell(Naming.CulpritLower, $"{answer.Culprit}, below {top}");
         }
 
         var text = finding.GetRawText();
         if (text.Contains(answer.Endpoint, StringComparison.Ordinal) || text.Contains(answer.Endpoint.TrimStart('/'), StringComparison.Ordinal)
             || (answer.Culprit.Contains("Controller", StringComparison.Ordinal) && text.Contains(answer.ShortCulprit, StringComparison.Ordinal)))
         {
-            return new(answer, moment, mode, Naming.Endpoint, answer.Endpoint, kinds);
+            return Cell(Naming.Endpoint, answer.Endpoint);
         }
 
         var said = top ?? (finding.TryGetProperty("title", out var title) ? "title: " + title.GetString() : "no call site");
-        return new(answer, moment, mode, Naming.NothingNamed, said, kinds);
+        return Cell(Naming.NothingNamed, said);
     }
 }

@@ -33,7 +33,11 @@ internal sealed class OpenLoopLoadDriver : IDisposable
     private readonly ManualResetEventSlim _allResponded = new(false);
 
     // Guards the counters below: one short critical section per response, on a demo's request rate.
+#if NET9_0_OR_GREATER
     private readonly Lock _gate = new();
+#else
+    private readonly object _gate = new(); // .NET 8 has no System.Threading.Lock
+#endif
     private readonly List<double> _latenciesMs = [];
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
     private long _sent;
