@@ -7,7 +7,8 @@ namespace LoopDoctor.Cli.Rules;
 /// <summary>
 /// <c>hung-wait</c>: threads (pool or not) in the same wait for longer than <see cref="DiagnosisOptions.HungWaitMs"/>,
 /// grouped by call site, when no lock cycle explains them (those are the deadlock's). Only waits with an application
-/// frame count: the runtime's own threads park for minutes by design.
+/// frame count: the runtime's own threads park for minutes by design. Without a pool thread among them the finding is
+/// info: a main thread waiting for the host's shutdown looks exactly like this.
 /// </summary>
 internal sealed class HungWaitRule(DiagnosisOptions options) : IFindingRule
 {
@@ -43,12 +44,19 @@ internal sealed class HungWaitRule(DiagnosisOptions options) : IFindingRule
             evidence.Add($"No snapshot: {failure}; whether any of these threads are deadlocked is unknown.");
         }
 
-        evidence.Add("No lock cycle explains these waits; a dedicated thread that waits for work (a queue consumer) is not hung, so ignore it if that is what it is.");
+        // A pool thread parked that long is capacity lost; any other thread may park by design: a host's main thread waits
+        // for shutdown (every ASP.NET Core app), a queue consumer for work. Those are said, not counted against the verdict.
+        var snapshotThreads = snapshot;
+        var anyPoolThread = hung.Any(p => p.Stack.HasPoolDispatchFrame || projections.PoolThreads.IsWorker(p.ThreadId) || snapshotThreads?.Thread(p.ThreadId)?.IsPoolWorker == true);
+        evidence.Add(anyPoolThread
+            ? "No lock cycle explains these waits; a dedicated thread that waits for work (a queue consumer) is not hung, so ignore it if that is what it is."
+            : "None of these is a thread-pool thread, and no lock cycle explains them: a host's main thread waiting for shutdown, or a dedicated thread " +
+              "waiting for work, waits like this by design (info). If this one should have moved on, it is hung.");
         var top = groups[0];
         var longest = hung.Max(Stuck);
         var title = $"Hung waits: {hung.Count} thread{(hung.Count == 1 ? "" : "s")} stuck in the same wait for more than {DurationText.FromMilliseconds(options.HungWaitMs)}, " +
                     $"{top.Count()} in {top.First().Stack.BlockingApi ?? "a wait"} at {top.First().Stack.CallSite(1)[0]}";
-        yield return new Finding(FindingKinds.HungWait, Severity.Warning, title, Advice.HungWait, hung.Count, Math.Round(hung.Sum(Stuck), 3), Math.Round(longest, 3), sites)
+        yield return new Finding(FindingKinds.HungWait, anyPoolThread ? Severity.Warning : Severity.Info, title, Advice.HungWait, hung.Count, Math.Round(hung.Sum(Stuck), 3), Math.Round(longest, 3), sites)
         {
             Evidence = evidence,
         };

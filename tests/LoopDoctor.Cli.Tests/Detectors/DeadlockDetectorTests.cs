@@ -59,6 +59,24 @@ public class DeadlockDetectorTests
         Assert.Equal(1, finding.Count);
         Assert.Equal(10_100, finding.MaxMilliseconds, 3);
     }
+    [Fact]
+    public void Only_non_pool_threads_waiting_is_info_a_host_waiting_for_shutdown_looks_the_same()
+    {
+        var s = new SignalBuilder();
+        // BlockingApp's main thread: Main → RunServer → WaitHandle.WaitOne until the host stops.
+        s.Add(new WaitStarted(100, 1, WaitSource.Unknown, Stack("System.Threading.WaitHandle.WaitOne", "MyApp.Program.RunServer", "MyApp.Program.Main")));
+        s.Add(new PoolThreadSeen(10_200, 42));
+
+        var finding = s.Find(FindingKinds.HungWait);
+        Assert.NotNull(finding);
+        Assert.Equal(Severity.Info, finding.Severity);
+        Assert.Contains(finding.Evidence, e => e.StartsWith("None of these is a thread-pool thread", StringComparison.Ordinal));
+
+        s.Add(new WaitStarted(10_300, 7, WaitSource.MonitorWait, PoolStack("System.Threading.ManualResetEventSlim.Wait", "MyApp.Config.Settings.Read")));
+        s.Add(new PoolThreadSeen(20_400, 42));
+        Assert.Equal(Severity.Warning, s.Find(FindingKinds.HungWait)!.Severity);
+    }
+
     // A snapshot (monitor's, taken mid-session) that shows thread 7 waiting for the lock at 0xA0, which thread 8 holds.
     private static ProcessSnapshot SnapshotWithOneWait() => new(
         [
