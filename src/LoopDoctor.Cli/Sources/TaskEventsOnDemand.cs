@@ -98,10 +98,7 @@ internal sealed class TaskEventsOnDemand : IDisposable
         TaskWaitSession? session;
         lock (_lock)
         {
-            session = _session;
-            _session = null;
-            _stopTimer?.Dispose();
-            _stopTimer = null;
+            session = TakeSession();
             _nextStartAllowed = _time.GetTimestamp() + (long)(Pause.TotalSeconds * _time.TimestampFrequency);
             _running = false;
         }
@@ -110,6 +107,16 @@ internal sealed class TaskEventsOnDemand : IDisposable
         {
             _ = StopSessionAsync(session);
         }
+    }
+
+    // Under _lock: the burst's session, now no longer this object's to stop, and its timer cancelled.
+    private TaskWaitSession? TakeSession()
+    {
+        var session = _session;
+        _session = null;
+        _stopTimer?.Dispose();
+        _stopTimer = null;
+        return session;
     }
 
     private static async Task StopSessionAsync(TaskWaitSession session)
@@ -132,10 +139,7 @@ internal sealed class TaskEventsOnDemand : IDisposable
         TaskWaitSession? session;
         lock (_lock)
         {
-            session = _session;
-            _session = null;
-            _stopTimer?.Dispose();
-            _stopTimer = null;
+            session = TakeSession();
         }
 
         if (session is not null)
@@ -150,9 +154,7 @@ internal sealed class TaskEventsOnDemand : IDisposable
         lock (_lock)
         {
             _disposed = true;
-            session = _session;
-            _session = null;
-            _stopTimer?.Dispose();
+            session = TakeSession();
         }
 
         session?.Dispose();
