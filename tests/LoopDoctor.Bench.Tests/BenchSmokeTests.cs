@@ -54,7 +54,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         var harness = Path.Combine(RepoRoot(), "bench", "LoopDoctor.Bench.Harness", "bin", Configuration, "net10.0", "LoopDoctor.Bench.Harness.dll");
         var (exit, _, stderr) = await RunAsync("dotnet", [harness, "--smoke", "--only", "P9"], TimeSpan.FromMinutes(1));
         Assert.Equal(2, exit);
-        Assert.Equal("bench: error: unknown row(s) P9; rows are P1, P2, P3, P4, P5, P6, P7, T1", stderr.Trim());
+        Assert.Equal("bench: error: unknown row(s) P9; rows are P1, P2, P3, P4, P5, P6, P7, T1, P10", stderr.Trim());
     }
 
     private static string Configuration =>

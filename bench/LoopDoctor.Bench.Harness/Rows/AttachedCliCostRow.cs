@@ -250,7 +250,7 @@ internal sealed class AttachedCliCostRow : BenchRow
             await Task.Delay(idle, cancellationToken);
             double idleServer = (ProcStat.ProcessCpuSeconds(app.Pid) - serverStart) * 1000 / idle.TotalSeconds;
             double idleTool = tool is null ? 0 : (ProcStat.ProcessCpuSeconds(tool.Id) - toolStart) * 1000 / idle.TotalSeconds;
-            bool sampled = tool is not null && tool.Lines.Any(l => l.Line.Contains("sampling stacks", StringComparison.Ordinal));
+            bool sampled = tool is not null && tool.Lines.Any(l => l.Line.Contains("the pool is in trouble", StringComparison.Ordinal));
             return new Run(result, server, toolCpu, idleServer, idleTool, sampled);
         }
         finally

@@ -125,6 +125,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         try
         {
             live.Runtime = TargetRuntime.TryRead(target.ProcessId, out var runtimeProblem);
+            sampler?.LookAtAttach();
             live.Agent = await AgentAttachment.EnsureAsync(target, announcement, options.Inject, live.Runtime, runtimeProblem, log, cancellationToken).ConfigureAwait(false);
             return live;
         }

@@ -48,6 +48,7 @@ internal sealed class OnDemandSampler : IDisposable
     private readonly SamplingSchedule _schedule;
     private int _currentOverThreshold;
     private EventPipeRunner? _running;
+    private bool _firstLookRunning;
     private Task _transition = Task.CompletedTask;
     private bool _disposed;
 
@@ -88,14 +89,37 @@ internal sealed class OnDemandSampler : IDisposable
             switch (_schedule.Observe(trigger, canAct: _transition.IsCompleted))
             {
                 case SamplingDecision.Start:
+                    _firstLookRunning = false;
                     var why = Describe(signal);
-                    _transition = Task.Run(() => StartSession(why));
+                    _transition = Task.Run(() => StartSession($"the pool is in trouble ({why}): sampling stacks for call sites of long callbacks " +
+                                                              $"for {SamplingSchedule.BurstLength.TotalSeconds:0} s."));
                     break;
                 case SamplingDecision.Stop when _running is { } running:
                     _running = null;
+                    var firstLook = _firstLookRunning;
+                    _firstLookRunning = false;
                     _transition = Task.Run(() => StopSessionAsync(running,
-                        $"paused after {SamplingSchedule.BurstLength.TotalSeconds:0} s; lag starts it again after {SamplingSchedule.BurstPause.TotalSeconds:0} s"));
+                        firstLook
+                            ? "the first look is done; lag starts it again"
+                            : $"paused after {SamplingSchedule.BurstLength.TotalSeconds:0} s; lag starts it again after {SamplingSchedule.BurstPause.TotalSeconds:0} s"));
                     break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A first look at every thread's stack at attach (<see cref="SamplingSchedule.FirstLookLength"/>): pool threads parked
+    /// in a wait since before the session have no wait event to come, and only a stack shows them. Never blocks.
+    /// </summary>
+    public void LookAtAttach()
+    {
+        lock (_lock)
+        {
+            if (!_disposed && _transition.IsCompleted && _schedule.FirstLook() == SamplingDecision.Start)
+            {
+                _firstLookRunning = true;
+                _transition = Task.Run(() => StartSession(
+                    $"sampling stacks for {SamplingSchedule.FirstLookLength.TotalSeconds:0} s at attach, for threads parked in waits that began before it."));
             }
         }
     }
@@ -143,7 +167,7 @@ internal sealed class OnDemandSampler : IDisposable
         _ => "lag",
     };
 
-    private void StartSession(string why)
+    private void StartSession(string announcement)
     {
         try
         {
@@ -187,8 +211,7 @@ internal sealed class OnDemandSampler : IDisposable
                 return;
             }
 
-            _log.WriteLine($"loopdoctor: the pool is in trouble ({why}): sampling stacks for call sites of long callbacks " +
-                           $"for {SamplingSchedule.BurstLength.TotalSeconds:0} s.");
+            _log.WriteLine("loopdoctor: " + announcement);
         }
         catch (LoopDoctorException ex)
         {

@@ -12,7 +12,7 @@ namespace LoopDoctor.Cli.Tests.Integration;
 [Collection(RealProcessCollection.Name)]
 public class OnDemandSamplingTests
 {
-    private const string SamplingStarted = "sampling stacks";
+    private const string SamplingStarted = "the pool is in trouble";
 
     private static async Task<(int ExitCode, JsonElement Report, string Error)> MonitorAsync(TargetApp app, string duration, params string[] extra)
     {
@@ -39,11 +39,12 @@ public class OnDemandSamplingTests
     }
 
     [Fact]
-    public async Task A_healthy_target_is_never_sampled()
+    public async Task A_healthy_target_is_sampled_only_for_the_first_look_at_attach()
     {
         using var app = await TargetApp.StartAsync(TargetApp.TargetDll, "healthy", "--agent");
         var (exit, report, error) = await MonitorAsync(app, "4s");
         Assert.True(exit == 0, error + report);
+        Assert.Contains("at attach, for threads parked in waits that began before it", error);
         Assert.DoesNotContain(SamplingStarted, error);
     }
 

@@ -92,6 +92,27 @@ public class LiveReaderPartsTests
     }
 
     [Fact]
+    public void The_first_look_at_attach_is_short_and_holds_back_no_incident()
+    {
+        var time = new SteppedTime();
+        var schedule = new SamplingSchedule(time);
+        Assert.Equal(SamplingDecision.Start, schedule.FirstLook());
+        Assert.Equal(SamplingDecision.None, schedule.FirstLook());              // one look at a time
+        time.Advance(SamplingSchedule.FirstLookLength - TimeSpan.FromMilliseconds(100));
+        Assert.Equal(SamplingDecision.None, schedule.Observe(lag: true));
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(SamplingDecision.Stop, schedule.Observe(lag: false));
+
+        // No pause after it: the next sign of lag starts a full burst at once.
+        Assert.Equal(SamplingDecision.Start, schedule.Observe(lag: true));
+        time.Advance(SamplingSchedule.FirstLookLength);
+        Assert.Equal(SamplingDecision.None, schedule.Observe(lag: false));     // a full burst, not the look's length
+        time.Advance(SamplingSchedule.BurstLength);
+        Assert.Equal(SamplingDecision.Stop, schedule.Observe(lag: false));
+        Assert.Equal(SamplingDecision.None, schedule.Observe(lag: true));      // and its pause
+    }
+
+    [Fact]
     public void A_failed_start_can_be_retried_at_the_next_sign_of_lag()
     {
         var schedule = new SamplingSchedule(new SteppedTime());
