@@ -24,6 +24,14 @@ internal sealed class AttachedCliCostRow : BenchRow
     /// </summary>
     private const string BeforeVariable = "LOOPDOCTOR_BENCH_P5_BEFORE";
 
+    /// <summary>
+    /// Another endpoint of BlockingApp to load instead of <c>/healthy</c>, e.g. the MVC action
+    /// <c>/api/customers/taskasyncwait</c> (its request events reach an attached session through the DiagnosticSource bridge).
+    /// </summary>
+    private const string PathVariable = "LOOPDOCTOR_BENCH_P5_PATH";
+
+    private static string LoadPath => Environment.GetEnvironmentVariable(PathVariable) is { Length: > 1 } path && path.StartsWith('/') ? path : "/healthy";
+
     public override string Id => "P5";
     public override string What => "host cost of an attached CLI (/healthy: alone vs `monitor` vs dotnet-trace)";
     public override string Title => "Host cost of an attached CLI";
@@ -115,7 +123,7 @@ internal sealed class AttachedCliCostRow : BenchRow
             section.AppendLine($"`{beforeConfig.Name}`: the same monitor command with another build, `{beforeConfig.CliDll}` ({BeforeVariable}).");
         }
 
-        section.AppendLine($"{warmup.TotalSeconds:0} s warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}/healthy`; the configurations run in");
+        section.AppendLine($"{warmup.TotalSeconds:0} s warm-up, then `wrk -t1 -c{Wrk.ConnectionsFor(context)} -d{measure.TotalSeconds:0}s --latency {{url}}{LoadPath}`; the configurations run in");
         section.AppendLine("turn, each round starting one further along. CPU from /proc/PID/stat over the measured wrk run (10 ms ticks):");
         section.AppendLine("the server's CPU per request, and the tool's own process (which runs on the same 2 cores). Then, in the same processes,");
         section.AppendLine($"{idle.TotalSeconds:0} s without load (after 1 s to settle): the server's CPU per second there is what the attached session costs by");
@@ -231,11 +239,11 @@ internal sealed class AttachedCliCostRow : BenchRow
 
             if (warmup > TimeSpan.Zero)
             {
-                await Wrk.RunAsync(context, app.Url + "/healthy", warmup, cancellationToken);
+                await Wrk.RunAsync(context, app.Url + LoadPath, warmup, cancellationToken);
             }
 
             double serverBefore = ProcStat.ProcessCpuSeconds(app.Pid), toolBefore = tool is null ? 0 : ProcStat.ProcessCpuSeconds(tool.Id);
-            var result = await Wrk.RunAsync(context, app.Url + "/healthy", measure, cancellationToken);
+            var result = await Wrk.RunAsync(context, app.Url + LoadPath, measure, cancellationToken);
             if (tool is { HasExited: true })
             {
                 throw new BenchException($"{tool.Display} exited during the measurement:\n{tool.Tail(10)}");

@@ -235,13 +235,18 @@ internal sealed partial class CallStack
     /// <summary>The blocking API of blocking socket or file calls.</summary>
     public const string SynchronousIo = "synchronous I/O";
 
+    private static bool IsAwaiterWait(string frame) =>
+        frame.Contains(".GetResult", StringComparison.Ordinal) || frame.Contains(".HandleNonSuccessAndDebuggerNotification", StringComparison.Ordinal)
+        || frame.Contains(".ValidateEnd", StringComparison.Ordinal);
+
     /// <summary>Maps a framework frame to the blocking API a user wrote.</summary>
     public static string? KnownBlockingApi(string frame) => frame switch
     {
         _ when frame.StartsWith("System.Threading.Tasks.Task`1.get_Result", StringComparison.Ordinal) => ".Result",
         _ when frame.StartsWith("System.Threading.Tasks.Task`1.GetResultCore", StringComparison.Ordinal) => ".Result",
-        _ when frame.StartsWith("System.Runtime.CompilerServices.TaskAwaiter", StringComparison.Ordinal) => "GetAwaiter().GetResult()",
-        _ when frame.StartsWith("System.Runtime.CompilerServices.ValueTaskAwaiter", StringComparison.Ordinal) => "GetAwaiter().GetResult()",
+        // Only the awaiter's blocking end: its IsCompleted and OnCompleted belong to every await.
+        _ when frame.StartsWith("System.Runtime.CompilerServices.TaskAwaiter", StringComparison.Ordinal) && IsAwaiterWait(frame) => "GetAwaiter().GetResult()",
+        _ when frame.StartsWith("System.Runtime.CompilerServices.ValueTaskAwaiter", StringComparison.Ordinal) && IsAwaiterWait(frame) => "GetAwaiter().GetResult()",
         // Task`1.Result and Task.Wait() both end here; with both inlined into the caller, this frame is all that is left.
         _ when frame.StartsWith("System.Threading.Tasks.Task.InternalWait", StringComparison.Ordinal) => InlinedTaskWait,
         _ when frame.StartsWith("System.Threading.Tasks.Task.WaitAll", StringComparison.Ordinal) => "Task.WaitAll()",

@@ -49,6 +49,18 @@ public class OnDemandSamplingTests
     }
 
     [Fact]
+    public async Task Pool_threads_parked_before_the_attach_are_named_by_the_first_look_without_lag()
+    {
+        using var app = await TargetApp.StartAsync(TargetApp.TargetDll, "parked", "--agent");
+        var (_, report, error) = await MonitorAsync(app, "4s");
+        Assert.DoesNotContain(SamplingStarted, error); // no lag: only the first look sampled
+        var finding = Finding(report, "blocking-wait");
+        Assert.True(finding.ValueKind == JsonValueKind.Object, error + report);
+        Assert.Contains(finding.GetProperty("evidence").EnumerateArray(), e => e.GetString()!.StartsWith("2 of these waits had begun before LoopDoctor attached", StringComparison.Ordinal));
+        Assert.Equal("LoopDoctor.TestTarget.Scenarios.CheckLicence", finding.GetProperty("callSites")[0].GetProperty("frames")[0].GetString());
+    }
+
+    [Fact]
     public async Task Stack_sampling_off_finds_no_long_callback_but_still_the_lag()
     {
         using var app = await TargetApp.StartAsync(TargetApp.TargetDll, "sleep", "--agent");

@@ -14,6 +14,7 @@ public static class Program
         Func<Task> work = scenario switch
         {
             "healthy" => Scenarios.HealthyAsync,
+            "parked" => Scenarios.HealthyAsync, // healthy work, and two pool threads parked since startup (below)
             "sync-over-async" => Scenarios.SyncOverAsync,
             "lock" => Scenarios.LockContention,
             "sleep" => Scenarios.SleepInCallback,
@@ -23,6 +24,11 @@ public static class Program
             _ => throw new ArgumentException($"unknown scenario {scenario}"),
         };
         using var agent = args.Contains("--agent") ? StartAgent() : null;
+        if (scenario == "parked")
+        {
+            Scenarios.StartLicenceChecks();
+        }
+
         Console.WriteLine($"ready pid={Environment.ProcessId} scenario={scenario}");
         using var stop = new CancellationTokenSource();
         if (scenario == "flood-waits")
@@ -61,6 +67,19 @@ public static class Scenarios
     private static readonly object Gate = new();
 
     public static async Task HealthyAsync() => await Task.Delay(5);
+
+    // A licence server that never answers: two checks started at startup block their pool threads for good.
+    private static readonly TaskCompletionSource<bool> LicenceReply = new();
+
+    public static void StartLicenceChecks()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            _ = Task.Run(() => CheckLicence());
+        }
+    }
+
+    private static bool CheckLicence() => LicenceReply.Task.Result;
 
     public static Task SyncOverAsync()
     {
