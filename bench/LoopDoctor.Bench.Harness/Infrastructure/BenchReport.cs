@@ -68,6 +68,16 @@ internal static partial class BenchReport
             }
         }
 
+        // Summary lines of rows the harness does not run (measured by a script of their own, e.g. P8, P9) are kept.
+        var rowIds = allRows.Select(r => r.Id).ToHashSet();
+        foreach (var (id, line) in previousSummary)
+        {
+            if (!rowIds.Contains(id))
+            {
+                doc.AppendLine(line);
+            }
+        }
+
         doc.AppendLine();
         foreach (var row in allRows)
         {

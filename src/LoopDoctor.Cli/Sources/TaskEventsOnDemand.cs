@@ -6,7 +6,7 @@ namespace LoopDoctor.Cli.Sources;
 /// <summary>
 /// Opens <see cref="TaskWaitSession"/> only when the target blocks on tasks, for a burst. Enabling TplEventSource at all
 /// moves every await in the target onto the runtime's traced path and writes a few events per await (docs/benchmarks.md
-/// P10: about 40% more CPU per request on a trivial endpoint at saturation), so a service that never blocks on a task
+/// P10), so a service that never blocks on a task
 /// never pays it. The first synchronous task wait of a pool thread (a wait event, or a stack sample parked in one when
 /// the runtime has no wait events) opens a burst of <see cref="BurstLength"/>; waits that begin during it say what they
 /// wait for, and their call sites keep that name for the rest of the session. Another burst may follow after
