@@ -26,10 +26,12 @@ fi
 # A .NET process killed before it could clean up leaves its diagnostics socket behind; once pids wrap around, a new
 # process can share its pid with thousands of such files, and the tests' attach and fleet connections were seen to
 # hang on them (FleetMonitorTests failed 3 of 4 runs with 2,783 stale sockets, 0 of 3 without). Remove those of dead pids only.
-for socket in "${TMPDIR:-/tmp}"/dotnet-diagnostic-*-socket; do
-  [ -S "$socket" ] || continue
-  pid=${socket##*/dotnet-diagnostic-}; pid=${pid%%-*}
-  kill -0 "$pid" 2>/dev/null || [ -d "/proc/$pid" ] || rm -f "$socket"
+# The runtime's debugger pipes (clr-debug-pipe-PID-KEY-in/out) are left the same way.
+for leftover in "${TMPDIR:-/tmp}"/dotnet-diagnostic-*-socket "${TMPDIR:-/tmp}"/clr-debug-pipe-*; do
+  [ -e "$leftover" ] || continue
+  pid=${leftover##*/}; pid=${pid#dotnet-diagnostic-}; pid=${pid#clr-debug-pipe-}; pid=${pid%%-*}
+  case "$pid" in ''|*[!0-9]*) continue ;; esac
+  [ -d "/proc/$pid" ] || rm -f "$leftover"
 done
 
 log=$(mktemp)
