@@ -90,6 +90,10 @@ internal sealed class AwaitedTasks : IProjection
         return null;
     }
 
+    /// <summary><paramref name="site"/> with what its wait waits for, when the wait is on a task and that is known.</summary>
+    public Attribution WithAwaits(Attribution site, string? api, int threadId, double waitStartedMs) =>
+        IsTaskWait(api) && AwaitsAt(threadId, waitStartedMs) is { } awaits ? site with { Awaits = awaits } : site;
+
     private List<string>? Chain(int taskId)
     {
         List<string>? chain = null;

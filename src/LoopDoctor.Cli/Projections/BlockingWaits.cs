@@ -54,9 +54,7 @@ internal sealed class BlockingWaits(int callSiteDepth, IRequestLookup? requests 
     public Attribution AttributionOf(WaitStarted start)
     {
         var site = Attribution.Of(start.Stack, callSiteDepth, requests, start.ThreadId, start.TimestampMs);
-        return awaited is not null && AwaitedTasks.IsTaskWait(ApiOf(start)) && awaited.AwaitsAt(start.ThreadId, start.TimestampMs) is { } awaits
-            ? site with { Awaits = awaits }
-            : site;
+        return awaited?.WithAwaits(site, ApiOf(start), start.ThreadId, start.TimestampMs) ?? site;
     }
 
     /// <summary>

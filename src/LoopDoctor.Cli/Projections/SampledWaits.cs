@@ -83,9 +83,7 @@ internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests =
     {
         _current.Remove(threadId);
         // A wait older than the session began before any TaskWaitBegin could be seen: its thread's latest one is another wait's.
-        var site = !run.PreSession && awaited is not null && AwaitedTasks.IsTaskWait(run.Api) && awaited.AwaitsAt(threadId, run.StartMs) is { } awaits
-            ? run.Site with { Awaits = awaits }
-            : run.Site;
+        var site = run.PreSession ? run.Site : awaited?.WithAwaits(run.Site, run.Api, threadId, run.StartMs) ?? run.Site;
         var ownMs = OwnMs(run);
         Ended.Add(threadId, site, run.Api, ownMs);
         if (run.PreSession)

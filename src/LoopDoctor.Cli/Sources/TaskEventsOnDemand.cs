@@ -68,10 +68,14 @@ internal sealed class TaskEventsOnDemand : IDisposable
     /// <summary>A pool thread blocking on a task: its wait event, or a sample parked in one (no wait events on .NET 8).</summary>
     internal static bool IsTaskWait(Signal signal) => signal switch
     {
-        WaitStarted wait => wait.Stack.HasPoolDispatchFrame && wait.Stack.BlockingApi is { } api && api != "Monitor.Wait" && AwaitedTasks.IsTaskWait(api),
-        StackSample { Kind: SampleKind.External } sample => sample.Stack.HasPoolDispatchFrame && sample.Stack.BlockingApi is { } api && api != "Monitor.Wait" && AwaitedTasks.IsTaskWait(api),
+        WaitStarted wait => OnPoolThreadInTaskWait(wait.Stack),
+        StackSample { Kind: SampleKind.External } sample => OnPoolThreadInTaskWait(sample.Stack),
         _ => false,
     };
+
+    // A named task-wait API only: Monitor.Wait or nothing may be any wait.
+    private static bool OnPoolThreadInTaskWait(CallStack stack) =>
+        stack.HasPoolDispatchFrame && stack.BlockingApi is { } api && api != "Monitor.Wait" && AwaitedTasks.IsTaskWait(api);
 
     private void Start()
     {
