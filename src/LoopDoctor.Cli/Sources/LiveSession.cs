@@ -43,6 +43,8 @@ internal sealed class LiveSession : ISignalSource, IDisposable
     private readonly HeapGovernor? _governor = HeapGovernor.Start();
     private readonly bool _collectGarbage;
     private TaskEventsOnDemand? _taskEvents;
+    private AttachWindow? _attach;
+    private TextWriter? _log;
 
     private LiveSession(TargetProcess target, EventPipeRunner runner, TraceEventSignalAdapter adapter, OnDemandSampler? sampler, TimeProvider time, bool collectGarbage)
     {
@@ -86,6 +88,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         OnDemandSampler? sampler = null;
         TaskEventsOnDemand? taskEvents = null;
         TraceEventSignalAdapter? adapter = null;
+        AttachWindow? attach = null;
         // Metric values published for another tool's session (dotnet-counters, a second loopdoctor) are not ours.
         var metricsSessionId = SessionProviders.NewMetricsSessionId();
         // A launched child waits suspended for this session (onSessionStarted resumes it): nothing to prime, and a session
@@ -100,6 +103,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
             subscribe: source =>
             {
                 var mainClock = SessionClock.Of(source);
+                attach = new AttachWindow(mainClock);
                 taskEvents = new TaskEventsOnDemand(target.ProcessId, mainClock, sink, log, time);
                 if (options.Sampling == StackSampling.OnLag)
                 {
@@ -113,6 +117,11 @@ internal sealed class LiveSession : ISignalSource, IDisposable
 
                 adapter = new TraceEventSignalAdapter(source, signal =>
                 {
+                    if (!attach!.Admits(signal))
+                    {
+                        return;
+                    }
+
                     sink(signal);
                     announcement.Observe(signal);
                     sampler?.Observe(signal);
@@ -125,8 +134,11 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         try
         {
             live.Runtime = TargetRuntime.TryRead(target.ProcessId, out var runtimeProblem);
-            sampler?.LookAtAttach();
+            var firstLook = sampler?.LookAtAttach() ?? Task.CompletedTask;
             live.Agent = await AgentAttachment.EnsureAsync(target, announcement, options.Inject, live.Runtime, runtimeProblem, log, cancellationToken).ConfigureAwait(false);
+            live._attach = attach;
+            live._log = log;
+            _ = firstLook.ContinueWith(_ => attach!.Settle(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return live;
         }
         catch
@@ -198,6 +210,11 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         }
 
         await _runner.StopAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _attach, null)?.LeftOut is { Count: > 0 } leftOut)
+        {
+            _log?.WriteLine($"loopdoctor: left out {leftOut.Count} lag probe{(leftOut.Count == 1 ? "" : "s")} that waited while loopdoctor attached " +
+                            $"(up to {leftOut.LongestMs:0} ms): the attach's method rundown holds the target back for a moment.");
+        }
     }
 
     public void Dispose()

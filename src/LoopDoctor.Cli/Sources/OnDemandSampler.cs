@@ -109,9 +109,10 @@ internal sealed class OnDemandSampler : IDisposable
 
     /// <summary>
     /// A first look at every thread's stack at attach (<see cref="SamplingSchedule.FirstLookLength"/>): pool threads parked
-    /// in a wait since before the session have no wait event to come, and only a stack shows them. Never blocks.
+    /// in a wait since before the session have no wait event to come, and only a stack shows them. Never blocks; the task
+    /// completes once the look's session has started (its rundown done).
     /// </summary>
-    public void LookAtAttach()
+    public Task LookAtAttach()
     {
         lock (_lock)
         {
@@ -120,7 +121,10 @@ internal sealed class OnDemandSampler : IDisposable
                 _firstLookRunning = true;
                 _transition = Task.Run(() => StartSession(
                     $"sampling stacks for {SamplingSchedule.FirstLookLength.TotalSeconds:0} s at attach, for threads parked in waits that began before it."));
+                return _transition;
             }
+
+            return Task.CompletedTask;
         }
     }
 

@@ -20,6 +20,9 @@ internal sealed class SessionClock
         return clock;
     }
 
+    /// <summary>A clock whose session started at <paramref name="startMs"/> (ms of the monotonic clock).</summary>
+    public static SessionClock StartingAt(double startMs) => new() { _startMs = startMs };
+
     /// <summary>The session's start in ms of the target's monotonic clock; NaN until its first event.</summary>
     public double StartMs => Volatile.Read(ref _startMs);
 
