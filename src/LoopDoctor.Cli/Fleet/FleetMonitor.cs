@@ -73,7 +73,14 @@ internal sealed class FleetMonitor
         var run = new DiagnosisRun([member]);
         // Each session starts (rundown, agent injection) on its own thread: one slow attach does not hold the others.
         member.Outcome = Task.Factory.StartNew(
-            () => run.AttachAsync(target, _session, duration: null, _console, _stop.Token),
+            async () =>
+            {
+                await StartupGate.WaitAsync(pid, TimeProvider.System, () => _console.Error.WriteLine(
+                    $"loopdoctor: pid {pid} ({target.Name}) is starting; attaching once it has run {StartupGate.CpuTime.TotalSeconds:0} s of CPU " +
+                    $"or {StartupGate.MaxAge.TotalSeconds:0} s (a session started during .NET's EventSource initialisation can deadlock it, dotnet/runtime#119014)."),
+                    _stop.Token).ConfigureAwait(false);
+                return await run.AttachAsync(target, _session, duration: null, _console, _stop.Token).ConfigureAwait(false);
+            },
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         _ = member.Outcome.ContinueWith(t =>
         {

@@ -8,8 +8,8 @@ namespace LoopDoctor.EndToEnd.Tests.Fleet;
 
 /// <summary>
 /// <c>loopdoctor monitor --diagnostic-port</c> as a pod's or a node's sidecar, simulated: BlockingApps started with
-/// <c>DOTNET_DiagnosticPorts=SOCKET,nosuspend</c> connect to one monitor (some healthy, one blocking, one killed mid-run,
-/// one started late); a real Prometheus scrapes its one <c>/metrics</c> and is asked what a dashboard would ask.
+/// <c>DOTNET_DiagnosticPorts=SOCKET,nosuspend</c> connect to one monitor (ten: some healthy, two blocking, one killed
+/// mid-run, one started late); a real Prometheus scrapes its one <c>/metrics</c> and is asked what a dashboard would ask.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class FleetMonitorTests(ITestOutputHelper output)
@@ -27,19 +27,19 @@ public sealed class FleetMonitorTests(ITestOutputHelper output)
     {
         // Short: a Unix socket path has a ~104-byte limit.
         var socket = Path.Combine(Path.GetTempPath(), $"ldfleet-{Guid.NewGuid().ToString("N")[..8]}.sock");
-        await using var monitor = LoopDoctorCli.Start("monitor", "--diagnostic-port", socket, "--prometheus-port", "0", "--no-inject",
+        // Ten JSON reports with their timelines: far more than the default 2,000 lines kept.
+        await using var monitor = LoopDoctorCli.Start(200_000, "monitor", "--diagnostic-port", socket, "--prometheus-port", "0", "--no-inject",
             "--format", "json", "--refresh", "2s", "--duration", "4m");
         var serving = await monitor.WaitForLineAsync(LoopDoctorCli.FleetLine(), Deadline, OutputStream.Stderr);
         var job = new PrometheusScrapeJob("fleet", new Uri(serving.Groups["url"].Value));
 
         var fleet = new TestProcessOptions();
         fleet.Environment["DOTNET_DiagnosticPorts"] = socket + ",nosuspend";
-        var started = await Task.WhenAll(
-            BlockingAppTarget.StartAsync(Healthy, fleet),
-            BlockingAppTarget.StartAsync(Healthy, fleet),
-            BlockingAppTarget.StartAsync(Blocking, fleet),
-            BlockingAppTarget.StartAsync(Healthy, fleet));
-        var (blocking, doomed) = (started[2], started[3]);
+        // Ten processes in all, as a node runs them: seven healthy and two blocking at once, one healthy started late.
+        string[][] fleetArgs = [Healthy, Healthy, Healthy, Blocking, Healthy, Healthy, Blocking, Healthy, Healthy];
+        var started = await Task.WhenAll(fleetArgs.Select(args => BlockingAppTarget.StartAsync(args, fleet)));
+        var blockingOnes = started.Where((_, i) => fleetArgs[i] == Blocking).ToList();
+        var doomed = started[^1];
         BlockingAppTarget? late = null;
         await using var prometheus = await PrometheusServer.StartAsync([job], TimeSpan.FromSeconds(30));
         try
@@ -51,9 +51,12 @@ public sealed class FleetMonitorTests(ITestOutputHelper output)
             Assert.True(Pids(live).IsSupersetOf(started.Select(t => t.Pid)), $"live pids {string.Join(",", Pids(live))}, started {string.Join(",", started.Select(t => t.Pid))}\n{Describe()}");
             Assert.All(live, s => Assert.Equal("BlockingApp", s.Label("process")));
 
-            var findings = await prometheus.QueryUntilAsync($"loopdoctor_findings{{job=\"fleet\",pid=\"{blocking.Pid}\",kind=\"thread-pool-starvation\"}}", r => r.Count > 0, Deadline);
-            Assert.True(findings.Count > 0, $"no thread-pool-starvation finding for the blocking pid {blocking.Pid}: " +
-                                            $"{string.Join("; ", await prometheus.QueryAsync("loopdoctor_findings"))}\n{Describe()}");
+            foreach (var blocking in blockingOnes)
+            {
+                var findings = await prometheus.QueryUntilAsync($"loopdoctor_findings{{job=\"fleet\",pid=\"{blocking.Pid}\",kind=\"thread-pool-starvation\"}}", r => r.Count > 0, Deadline);
+                Assert.True(findings.Count > 0, $"no thread-pool-starvation finding for the blocking pid {blocking.Pid}: " +
+                                                $"{string.Join("; ", await prometheus.QueryAsync("loopdoctor_findings"))}\n{Describe()}");
+            }
 
             doomed.Process.Kill();
             var afterKill = await prometheus.QueryUntilAsync(threads, r => !Pids(r).Contains(doomed.Pid), Deadline);
@@ -63,13 +66,14 @@ public sealed class FleetMonitorTests(ITestOutputHelper output)
             late = await BlockingAppTarget.StartAsync(Healthy, fleet);
             var withLate = await prometheus.QueryUntilAsync(threads, r => Pids(r).Contains(late.Pid), Deadline);
             Assert.True(Pids(withLate).Contains(late.Pid), $"the late pid {late.Pid} never showed up\n{Describe()}");
-            // (Not asserted: that the healthy ones have no finding. Five apps starting at once on two cores, one of them
+            // (Not asserted: that the healthy ones have no finding. Nine apps starting at once on two cores, two of them
             // starving, can delay a healthy pool past the starvation heuristic; the report says so, and it is not wrong.)
 
             // Ctrl+C: one report per process seen, a JSON array, the killed one marked as exited.
             monitor.Interrupt();
             await monitor.WaitForExitAsync(Deadline);
-            using var reports = JsonDocument.Parse(string.Join("\n", monitor.StdoutLines));
+            var stdout = string.Join("\n", monitor.StdoutLines);
+            using var reports = ParseOrExplain(stdout);
             var byPid = reports.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("target").GetProperty("processId").GetInt32());
             output.WriteLine(string.Join("\n", monitor.StderrLines.TakeLast(12)));
             Assert.Equal(started.Select(t => t.Pid).Append(late.Pid).Order(), byPid.Keys.Order());
@@ -81,6 +85,18 @@ public sealed class FleetMonitorTests(ITestOutputHelper output)
             {
                 await target.DisposeAsync();
             }
+        }
+    }
+
+    private static JsonDocument ParseOrExplain(string stdout)
+    {
+        try
+        {
+            return JsonDocument.Parse(stdout);
+        }
+        catch (JsonException ex)
+        {
+            throw new Xunit.Sdk.XunitException($"monitor's stdout is not one JSON array ({ex.Message}):\n{stdout[..Math.Min(stdout.Length, 2000)]}");
         }
     }
 
