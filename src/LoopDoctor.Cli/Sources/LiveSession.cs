@@ -42,7 +42,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
     private readonly OnDemandSampler? _sampler;
     private readonly HeapGovernor? _governor = HeapGovernor.Start();
     private readonly bool _collectGarbage;
-    private TaskEventsOnDemand? _taskEvents;
+    private WaitContextOnDemand? _taskEvents;
     private AttachWindow? _attach;
     private TextWriter? _log;
 
@@ -86,7 +86,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         time ??= TimeProvider.System;
         var announcement = new AgentAnnouncement();
         OnDemandSampler? sampler = null;
-        TaskEventsOnDemand? taskEvents = null;
+        WaitContextOnDemand? taskEvents = null;
         TraceEventSignalAdapter? adapter = null;
         AttachWindow? attach = null;
         // Metric values published for another tool's session (dotnet-counters, a second loopdoctor) are not ours.
@@ -104,7 +104,7 @@ internal sealed class LiveSession : ISignalSource, IDisposable
             {
                 var mainClock = SessionClock.Of(source);
                 attach = new AttachWindow(mainClock);
-                taskEvents = new TaskEventsOnDemand(target.ProcessId, mainClock, sink, log, time);
+                taskEvents = new WaitContextOnDemand(target.ProcessId, mainClock, sink, log, time);
                 if (options.Sampling == StackSampling.OnLag)
                 {
                     // The sampler's samples reach the task events' trigger too (on .NET 8 they are the only sign of a task wait).

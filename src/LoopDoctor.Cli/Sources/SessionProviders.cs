@@ -51,8 +51,9 @@ internal static class SessionProviders
             ["MaxHistograms"] = "20",
             ["ClientId"] = Guid.NewGuid().ToString(),
         }));
-        providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, (long)LoopDoctorEventSource.AllKeywords));
-        providers.Add(RequestMarkers());
+        // Request markers come several per request: not here, where each would carry a stack (P5: +28 µs of the target's
+        // CPU per request), but in WaitContextSession's stackless bursts.
+        providers.Add(new EventPipeProvider(AgentProvider, EventLevel.Verbose, (long)(LoopDoctorEventSource.AllKeywords & ~LoopDoctorEventSource.Keywords.Requests)));
         return providers;
     }
 
@@ -86,10 +87,21 @@ internal static class SessionProviders
         new EventPipeProvider(RuntimeProvider, EventLevel.Verbose, RuntimeKeywords.Jit | RuntimeKeywords.Loader),
     ];
 
-    /// <summary>The TPL's task waits and operation names, for <see cref="TaskWaitSession"/> (a session without stacks).</summary>
+    /// <summary>The TPL's task waits and operation names (what P10 measures alone).</summary>
     public static IReadOnlyList<EventPipeProvider> CreateTaskEvents() =>
     [
         new EventPipeProvider(Decoders.TaskEventDecoder.ProviderName, EventLevel.Informational, Decoders.TaskEventDecoder.Keywords),
+    ];
+
+    /// <summary>
+    /// <see cref="WaitContextSession"/>'s providers (a session without stacks): the task events, the bridge's request
+    /// markers and the agent's endpoint markers (its Requests keyword only).
+    /// </summary>
+    public static IReadOnlyList<EventPipeProvider> CreateWaitContext() =>
+    [
+        .. CreateTaskEvents(),
+        RequestMarkers(),
+        new EventPipeProvider(AgentProvider, EventLevel.Informational, (long)LoopDoctorEventSource.Keywords.Requests),
     ];
 
     /// <summary>A session whose start induces one blocking full GC in the target (GC | GCHeapCollect, as dotnet-gcdump does).</summary>

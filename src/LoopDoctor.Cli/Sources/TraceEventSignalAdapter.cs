@@ -74,7 +74,7 @@ internal sealed class TraceEventSignalAdapter
             }
             else if (TaskEventDecoder.Owns(e))
             {
-                tasks.Decode(e); // a recording that holds them (a live session reads them in TaskWaitSession)
+                tasks.Decode(e); // a recording that holds them (a live session reads them in WaitContextSession)
             }
         };
     }

@@ -117,15 +117,24 @@ public sealed class AgentEventContractTests
         }
     }
 
-    // The agent's provider as the CLI enables it, and the Metrics provider reduced to the agent's meter.
-    private static EventPipeProvider[] Providers(string metricsSession) =>
-    [
-        .. SessionProviders.Create(TimeSpan.FromSeconds(0.5), sampleStacks: false, metricsSession)
-            .Where(p => p.Name is SessionProviders.AgentProvider or SessionProviders.MetricsProvider)
-            .Select(p => p.Name == SessionProviders.MetricsProvider
-                ? new EventPipeProvider(p.Name, p.EventLevel, p.Keywords, p.Arguments!.ToDictionary(a => a.Key, a => a.Key == "Metrics" ? LoopDoctorInstruments.MeterName : a.Value))
-                : p),
-    ];
+    // The agent's provider as the CLI enables it across its sessions (the main one's keywords, the wait-context bursts'
+    // Requests), and the Metrics provider reduced to the agent's meter.
+    private static EventPipeProvider[] Providers(string metricsSession)
+    {
+        var agentKeywords = SessionProviders.Create(TimeSpan.FromSeconds(0.5), sampleStacks: false, metricsSession)
+            .Concat(SessionProviders.CreateWaitContext())
+            .Where(p => p.Name == SessionProviders.AgentProvider)
+            .Aggregate(0L, (keywords, p) => keywords | p.Keywords);
+        Assert.Equal((long)LoopDoctorEventSource.AllKeywords, agentKeywords);
+        return
+        [
+            .. SessionProviders.Create(TimeSpan.FromSeconds(0.5), sampleStacks: false, metricsSession)
+                .Where(p => p.Name is SessionProviders.AgentProvider or SessionProviders.MetricsProvider)
+                .Select(p => p.Name == SessionProviders.MetricsProvider
+                    ? new EventPipeProvider(p.Name, p.EventLevel, p.Keywords, p.Arguments!.ToDictionary(a => a.Key, a => a.Key == "Metrics" ? LoopDoctorInstruments.MeterName : a.Value))
+                    : new EventPipeProvider(p.Name, p.EventLevel, agentKeywords)),
+        ];
+    }
 
     // AgentStarted comes when the session enables the source (the agent is set); every other event is written here.
     private static async Task WriteEverythingAsync(LoopDoctorInstruments instruments)
