@@ -132,25 +132,6 @@ internal sealed class EventPipeRunner : IDisposable
     }
 
     /// <summary>Stops the session so the runtime flushes its buffers, then waits (bounded) for the reader to drain them.</summary>
-    /// <summary>
-    /// Enables the DiagnosticSource bridge once in a session of its own and closes it, before the main session starts:
-    /// the first enabling loads and compiles the bridge in the target, and done inside the main session it overlapped the
-    /// method rundown, which then missed framework methods' names (measured: `.Result` waits named only `Monitor.Wait`
-    /// in 2 of 4 attaches). Best effort: without it the main session still asks for the same events.
-    /// </summary>
-    public static void PrimeRequestMarkers(int processId)
-    {
-        try
-        {
-            using var session = new DiagnosticsClient(processId).StartEventPipeSession(SessionProviders.RequestMarkers(), requestRundown: false, circularBufferMB: 1);
-            session.Stop();
-        }
-        catch (Exception ex) when (IsSessionGone(ex) || ex is UnauthorizedAccessException or System.Net.Sockets.SocketException)
-        {
-            // The main session reports what is wrong with the target in its own words.
-        }
-    }
-
     public async Task StopAsync()
     {
         if (!_stop.TryRequest())

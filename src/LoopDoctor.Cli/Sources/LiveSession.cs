@@ -91,13 +91,6 @@ internal sealed class LiveSession : ISignalSource, IDisposable
         AttachWindow? attach = null;
         // Metric values published for another tool's session (dotnet-counters, a second loopdoctor) are not ours.
         var metricsSessionId = SessionProviders.NewMetricsSessionId();
-        // A launched child waits suspended for this session (onSessionStarted resumes it): nothing to prime, and a session
-        // stopped before the runtime resumed would wait for it.
-        if (onSessionStarted is null)
-        {
-            EventPipeRunner.PrimeRequestMarkers(target.ProcessId);
-        }
-
         var runner = EventPipeRunner.Start(target.ProcessId,
             SessionProviders.Create(options.MetricsRefresh, sampleStacks: options.Sampling == StackSampling.Always, metricsSessionId), CircularBufferMB,
             subscribe: source =>
