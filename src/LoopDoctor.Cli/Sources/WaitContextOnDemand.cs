@@ -8,7 +8,7 @@ namespace LoopDoctor.Cli.Sources;
 /// every await in the target onto the runtime's traced path and writes a few events per await (docs/benchmarks.md P10),
 /// and request markers come one or two per request (P5), so a service whose pool threads never block never pays for
 /// them. The first pool thread parked in a named wait (its wait event, or a stack sample parked in one when the runtime
-/// has no wait events) or held 10 ms at a lock opens a burst of <see cref="BurstLength"/>; waits that begin during it say what
+/// has no wait events) opens a burst of <see cref="BurstLength"/>; waits that begin during it say what
 /// they wait for and which endpoint they serve, and their call sites keep those names for the rest of the session.
 /// Another burst may follow after <see cref="Pause"/>, for call sites that appear later.
 /// </summary>
@@ -67,17 +67,15 @@ internal sealed class WaitContextOnDemand : IDisposable
 
     /// <summary>
     /// A pool thread parked in a named wait: its wait event, or a sample parked in one (no wait events on .NET 8;
-    /// Thread.Sleep and Thread.Join show only in samples); or a lock it waited 10 ms or more for.
+    /// Thread.Sleep and Thread.Join show only in samples). Not lock contention: a burst opened under a contended lock
+    /// stretched a callback holding it past the long-callback threshold in `check`'s lock baseline test (session 8).
     /// </summary>
     internal static bool IsBlockedPoolThread(Signal signal) => signal switch
     {
         WaitStarted wait => OnPoolThreadParked(wait.Stack),
-        ContentionStopped contention => contention.DurationMs >= LongContentionMs && contention.Stack.HasPoolDispatchFrame,
         StackSample { Kind: SampleKind.External } sample => OnPoolThreadParked(sample.Stack),
         _ => false,
     };
-
-    private const double LongContentionMs = 10;
 
     // A named wait, in application code or on a task (an inlined action leaves none of its frames) or in Thread.Sleep. Not
     // Monitor.Wait alone; not a lock's wait (a brief contention, e.g. the timer queue's lock under Task.Delay at

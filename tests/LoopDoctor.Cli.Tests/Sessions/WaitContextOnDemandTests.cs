@@ -16,13 +16,12 @@ public sealed class WaitContextOnDemandTests
     private static WaitStarted ResultWait(double at = 1) => new(at, 3, WaitSource.MonitorWait, InlinedEndpointAttributionTests.MvcResult);
 
     [Fact]
-    public void Only_a_pool_thread_parked_in_a_named_wait_or_held_at_a_lock_triggers_them()
+    public void Only_a_pool_thread_parked_in_a_named_wait_triggers_them()
     {
         Assert.True(WaitContextOnDemand.IsBlockedPoolThread(ResultWait()));
         Assert.True(WaitContextOnDemand.IsBlockedPoolThread(new StackSample(1, 3, SampleKind.External, InlinedEndpointAttributionTests.MvcResult)));
         Assert.True(WaitContextOnDemand.IsBlockedPoolThread(new WaitStarted(1, 3, WaitSource.Unknown, SignalBuilder.PoolStack("System.Threading.SemaphoreSlim.Wait", SignalBuilder.Handler))));
         Assert.True(WaitContextOnDemand.IsBlockedPoolThread(new StackSample(1, 3, SampleKind.External, InlinedEndpointAttributionTests.MvcSleep))); // Thread.Sleep shows only in samples
-        Assert.True(WaitContextOnDemand.IsBlockedPoolThread(new ContentionStopped(1, 3, 12, SignalBuilder.PoolStack("System.Threading.Monitor.Enter", SignalBuilder.Handler))));
 
         Assert.False(WaitContextOnDemand.IsBlockedPoolThread(new StackSample(1, 3, SampleKind.Managed, InlinedEndpointAttributionTests.MvcResult))); // spinning, not parked
         Assert.False(WaitContextOnDemand.IsBlockedPoolThread(new WaitStarted(1, 3, WaitSource.Unknown, SignalBuilder.Stack("System.Threading.Tasks.Task`1.GetResultCore", "MyApp.Program.Main")))); // not a pool thread
