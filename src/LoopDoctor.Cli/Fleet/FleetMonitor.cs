@@ -77,7 +77,7 @@ internal sealed class FleetMonitor
             {
                 await StartupGate.WaitAsync(pid, TimeProvider.System, () => _console.Error.WriteLine(
                     $"loopdoctor: pid {pid} ({target.Name}) is starting; attaching once it has run {StartupGate.CpuTime.TotalSeconds:0} s of CPU " +
-                    $"or {StartupGate.MaxAge.TotalSeconds:0} s (a session started during .NET's EventSource initialisation can deadlock it, dotnet/runtime#119014)."),
+                    $"or lived {StartupGate.MaxAge.TotalSeconds:0} s ({StartupGate.IdleAge.TotalSeconds:0} s if idle) (a session started during .NET's EventSource initialisation can deadlock it, dotnet/runtime#119014)."),
                     _stop.Token).ConfigureAwait(false);
                 return await run.AttachAsync(target, _session, duration: null, _console, _stop.Token).ConfigureAwait(false);
             },
