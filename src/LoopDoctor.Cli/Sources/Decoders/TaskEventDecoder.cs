@@ -24,8 +24,7 @@ internal sealed class TaskEventDecoder(ISignalSink sink)
 
     public static bool Owns(TraceEvent e) => e.ProviderGuid == ProviderGuid || e.ProviderName == ProviderName;
 
-    /// <param name="shiftMs">Added to the event's timestamp: the offset of its session's clock onto the main session's.</param>
-    public void Decode(TraceEvent e, double shiftMs = 0)
+    public void Decode(TraceEvent e)
     {
         var payload = new PayloadReader(e.EventData());
         switch ((int)e.ID)
@@ -38,7 +37,7 @@ internal sealed class TaskEventDecoder(ISignalSink sink)
                 var continueWith = payload.ReadInt32();
                 if (behavior is (int)TaskWaitBehavior.Synchronous or (int)TaskWaitBehavior.Asynchronous)
                 {
-                    sink.Add(new TaskWaitStarted(e.TimeStampRelativeMSec + shiftMs, e.ThreadID, taskId, (TaskWaitBehavior)behavior, continueWith));
+                    sink.Add(new TaskWaitStarted(e.TimeStampRelativeMSec, e.ThreadID, taskId, (TaskWaitBehavior)behavior, continueWith));
                 }
 
                 break;
@@ -47,7 +46,7 @@ internal sealed class TaskEventDecoder(ISignalSink sink)
                 var name = payload.ReadString();
                 if (name.Length > 0)
                 {
-                    sink.Add(new AsyncOperationStarted(e.TimeStampRelativeMSec + shiftMs, e.ThreadID, id, name));
+                    sink.Add(new AsyncOperationStarted(e.TimeStampRelativeMSec, e.ThreadID, id, name));
                 }
 
                 break;
