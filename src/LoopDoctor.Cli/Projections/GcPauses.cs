@@ -29,6 +29,7 @@ internal sealed class GcPauses(int callSiteDepth) : IProjection
     private readonly Dictionary<string, AllocationSite> _allocations = [];
     private readonly List<(double StartMs, double EndMs)> _lags = [];
     private double? _suspendedAtMs;
+    private int _suspendingThread;
     private double? _allStoppedAtMs;
     private GcStarted? _lastCollection;
 
@@ -121,9 +122,18 @@ internal sealed class GcPauses(int callSiteDepth) : IProjection
                 break;
             case GcSuspensionStarted suspended:
                 EventsSeen = true;
-                _suspendedAtMs ??= suspended.TimestampMs;
+                // A second start on the same thread means the first pause's restart was lost: the newer one counts.
+                if (_suspendedAtMs is null || suspended.ThreadId == _suspendingThread)
+                {
+                    _suspendedAtMs = suspended.TimestampMs;
+                    _suspendingThread = suspended.ThreadId;
+                    _allStoppedAtMs = null;
+                }
+
                 break;
-            case GcSuspended stopped when _suspendedAtMs is not null:
+            // The GC suspends and restarts on one thread. The sample profiler's own suspensions end on its thread, and one
+            // that was under way when the GC asked ends after the GC's start (measured: it cut most induced pauses short).
+            case GcSuspended stopped when _suspendedAtMs is not null && stopped.ThreadId == _suspendingThread:
                 _allStoppedAtMs ??= stopped.TimestampMs;
                 break;
             case GcStarted started:
@@ -131,7 +141,7 @@ internal sealed class GcPauses(int callSiteDepth) : IProjection
                 Collections++;
                 _lastCollection = started;
                 break;
-            case GcRestarted restarted when _suspendedAtMs is { } start:
+            case GcRestarted restarted when _suspendedAtMs is { } start && restarted.ThreadId == _suspendingThread:
                 var suspending = (_allStoppedAtMs ?? start) - start;
                 _suspendedAtMs = null;
                 _allStoppedAtMs = null;

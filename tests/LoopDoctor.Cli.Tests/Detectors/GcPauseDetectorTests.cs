@@ -39,6 +39,30 @@ public class GcPauseDetectorTests
     }
 
     [Fact]
+    public void A_sample_profiler_suspension_that_ends_inside_a_GC_pause_does_not_cut_it_short()
+    {
+        // Measured on gc-induced under `diagnose`: the profiler (thread 9) finished its own suspension just after the GC
+        // (thread 1) asked for one; pairing that restart with the GC's start lost most induced pauses.
+        var s = new SignalBuilder();
+        var collect = Stack("System.GC.Collect", Refresh, "MyApp.Program.Main");
+        s.Add(new GcSuspended(999, 9))
+            .Add(new GcSuspensionStarted(1000, 1))
+            .Add(new GcRestarted(1000.2, 9))
+            .Add(new GcSuspended(1001, 1))
+            .Add(new GcStarted(1001, 1, 1, 2, GcReason.Induced, GcType.Blocking, collect))
+            .Add(new GcSuspended(1100, 9))
+            .Add(new GcRestarted(1120, 1))
+            .Add(new GcRestarted(1121, 9));
+        s.Add(new TimerLagSpike(1125, 110, 100));
+
+        var finding = s.Find(FindingKinds.GcPause);
+        Assert.NotNull(finding);
+        Assert.Equal(1, finding.Count);
+        Assert.Equal(120, finding.MaxMilliseconds, 3);
+        Assert.Contains(finding.Evidence, e => e.StartsWith("95% of the lag", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Pauses_under_the_threshold_raise_nothing()
     {
         var s = new SignalBuilder();
