@@ -19,11 +19,6 @@ if (args.Length >= 1 && args[0] == "accuracy")
     return await AccuracyCommand.RunAsync(args[1..]);
 }
 
-if (InterruptSignal.RestoreIfIgnored())
-{
-    Console.Error.WriteLine("bench: SIGINT was ignored (started in the background); restored it so the tools the rows stop with Ctrl+C can stop");
-}
-
 BenchRow[] allRows =
 [
     new AgentHostCostRow(), new HotPathRow(), new LagAccuracyRow(), new DetectionLatencyRow(),
@@ -74,6 +69,12 @@ if (only is not null)
     }
 
     selected = allRows.Where(r => ids.Contains(r.Id)).ToList();
+}
+
+// After the arguments are checked: bad input gets its one error line and nothing else.
+if (InterruptSignal.RestoreIfIgnored())
+{
+    Console.Error.WriteLine("bench: SIGINT was ignored (started in the background); restored it so the tools the rows stop with Ctrl+C can stop");
 }
 
 repo ??= FindRepoRoot();

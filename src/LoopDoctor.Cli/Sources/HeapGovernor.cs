@@ -16,6 +16,11 @@ internal sealed class HeapGovernor : IDisposable
     public static readonly TimeSpan FullCollectionInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
+    // While the CLI allocates little (a sidecar watching quiet processes), every wake-up is pure cost: 20 a second were a
+    // fifth of an idle fleet monitor's CPU (P9). It looks ten times less often until a look finds this much allocated.
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
+    private const long BusyFromBytes = 512L << 10;
+
     // No spinning before each 50 ms wait: a spinning wait showed as a fifth of the CLI's managed CPU samples at idle.
     private readonly ManualResetEventSlim _stop = new(initialState: false, spinCount: 0);
     private readonly Thread _thread;
@@ -36,12 +41,16 @@ internal sealed class HeapGovernor : IDisposable
         long ceiling = MinimumCeiling;
         int gen0Count = GC.CollectionCount(0);
         long allocatedAtGen0 = GC.GetTotalAllocatedBytes();
+        long allocatedAtLastLook = allocatedAtGen0;
+        var poll = Poll;
         // The stop signal is the wait: no sleeping, and Dispose ends the loop at once.
-        while (!_stop.Wait(Poll))
+        while (!_stop.Wait(poll))
         {
             try
             {
                 var allocated = GC.GetTotalAllocatedBytes();
+                poll = NextPoll(allocated - allocatedAtLastLook);
+                allocatedAtLastLook = allocated;
                 var count = GC.CollectionCount(0);
                 if (count != gen0Count)
                 {
@@ -60,9 +69,10 @@ internal sealed class HeapGovernor : IDisposable
                 {
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                     sinceFull.Restart();
-                    // What a full collection keeps is what the CLI really holds (a big target's method names, say):
-                    // collect again only once the heap has doubled past it, so a large live set is not compacted every 2 s.
-                    ceiling = Math.Max(MinimumCeiling, 2 * GC.GetGCMemoryInfo().HeapSizeBytes);
+                    // What a full collection leaves committed is what the CLI really needs (a big target's method names,
+                    // the GC's own budgets): collect again only once that has doubled. Measured against the heap size
+                    // alone, the committed memory stayed over the ceiling and an idle monitor compacted every 2 s.
+                    ceiling = Math.Max(MinimumCeiling, 2 * GC.GetGCMemoryInfo().TotalCommittedBytes);
                 }
             }
             catch (Exception)
@@ -72,6 +82,9 @@ internal sealed class HeapGovernor : IDisposable
             }
         }
     }
+
+    /// <summary>How long to wait before the next look, given what the CLI allocated since the last one.</summary>
+    internal static TimeSpan NextPoll(long allocatedSinceLastLook) => allocatedSinceLastLook >= BusyFromBytes ? Poll : IdlePoll;
 
     public void Dispose()
     {

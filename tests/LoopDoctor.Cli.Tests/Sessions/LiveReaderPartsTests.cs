@@ -143,6 +143,14 @@ public class LiveReaderPartsTests
         }
     }
 
+    [Fact]
+    public void The_heap_governor_looks_often_only_while_the_CLI_allocates()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(500), HeapGovernor.NextPoll(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), HeapGovernor.NextPoll(100_000));
+        Assert.Equal(TimeSpan.FromMilliseconds(50), HeapGovernor.NextPoll(4L << 20));
+    }
+
     // Linux names threads in /proc/self/task/*/comm (15 characters).
     private static bool FindThread(string name) =>
         !OperatingSystem.IsLinux() ||
