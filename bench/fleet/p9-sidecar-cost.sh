@@ -1,8 +1,8 @@
 #!/bin/bash
 # P9: loopdoctor monitor --diagnostic-port with N healthy BlockingApps (10 rps each, --no-agent), --no-inject.
-# Env: CONFIG (Release), WARMUP seconds before measuring (25; docs/benchmarks.md uses 60), MEASURE seconds (30). MONITOR_ENV: extra environment for the monitor only (e.g. DOTNET_TieredPGO=0).
+# Env: CONFIG (Release), WARMUP seconds before measuring (25; docs/benchmarks.md uses 60), MEASURE seconds (30). MONITOR_ENV: extra environment for the monitor only (e.g. DOTNET_TieredPGO=0). CLI: the loopdoctor.dll to run (default: this tree's build).
 N=$1; W=$(cd "$(dirname "$0")/../.." && pwd); OUT=${TMPDIR:-/tmp}; SOCK=$OUT/ld-p9-$N.sock; rm -f $SOCK
-env ${MONITOR_ENV:-} dotnet $W/src/LoopDoctor.Cli/bin/${CONFIG:-Release}/net10.0/loopdoctor.dll monitor --diagnostic-port $SOCK --no-inject --refresh 10s --prometheus-port 0 > /dev/null 2>$OUT/ld-p9-mon-$N.err &
+env ${MONITOR_ENV:-} dotnet ${CLI:-$W/src/LoopDoctor.Cli/bin/${CONFIG:-Release}/net10.0/loopdoctor.dll} monitor --diagnostic-port $SOCK --no-inject --refresh 10s --prometheus-port 0 > /dev/null 2>$OUT/ld-p9-mon-$N.err &
 MON=$!
 for i in $(seq 1 50); do [ -S $SOCK ] && break; sleep 0.2; done
 APPS=()
