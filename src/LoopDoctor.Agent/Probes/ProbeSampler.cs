@@ -6,7 +6,7 @@ namespace LoopDoctor.Agent.Probes;
 /// Owns the agent's one dedicated sampler thread ("LoopDoctor sampler", background) and ticks every registered
 /// probe on it each <see cref="TickInterval"/>. A dedicated thread, not a thread-pool timer: counters driven by pool
 /// timers went silent precisely while the pool starved (https://github.com/dotnet/diagnostics/issues/1718).
-/// Between ticks the thread waits on its stop handle with a timeout, so stopping is immediate. Ticks are scheduled
+/// Between ticks the thread sleeps (at most 50 ms at a time, so Dispose returns within that). Ticks are scheduled
 /// at fixed times (no drift); ticks missed while the thread itself was descheduled are skipped, not replayed.
 /// A tick allocates nothing (the probe list is a copy-on-write array; a TaskScheduler probe allocates its Task).
 /// </summary>
@@ -15,7 +15,9 @@ internal sealed class ProbeSampler : IDisposable
     public const string ThreadName = "LoopDoctor sampler";
 
     private readonly Lock _gate = new();
-    private readonly ManualResetEvent _stop = new(false);
+    // Longest single sleep: how long Dispose may wait for the thread to notice it is stopped.
+    private const int MaxSleepMilliseconds = 50;
+
     private LagProbe[] _probes = [];
     private Thread? _thread;
     private long _tickCount;
@@ -146,28 +148,19 @@ internal sealed class ProbeSampler : IDisposable
     {
         long intervalTicks = Math.Max(1, (long)(TickInterval.Ticks * (Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond)));
         long next = Stopwatch.GetTimestamp() + intervalTicks;
-        while (true)
+        while (Volatile.Read(ref _disposed) == 0)
         {
             long wait = next - Stopwatch.GetTimestamp();
-            int waitMilliseconds = wait <= 0 ? 0 : (int)Math.Ceiling(wait * 1000.0 / Stopwatch.Frequency);
-            try
+            if (wait > 0)
             {
-                if (_stop.WaitOne(waitMilliseconds))
-                {
-                    return;
-                }
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
+                // Thread.Sleep, not a wait on a handle: the runtime reports every handle or Monitor wait as a
+                // WaitHandleWaitStart/Stop pair (.NET 9+), to the agent's own listener and to any attached tool.
+                int waitMilliseconds = (int)Math.Ceiling(wait * 1000.0 / Stopwatch.Frequency);
+                Thread.Sleep(Math.Min(waitMilliseconds, MaxSleepMilliseconds));
+                continue;  // woke early (timeout granularity, or a slice of a long interval): wait for the rest
             }
 
             long current = Stopwatch.GetTimestamp();
-            if (current < next)
-            {
-                continue;  // woke early (timeout granularity): wait for the rest
-            }
-
             TickAll(TimeProvider.GetTimestamp());
             next += intervalTicks;
             if (next <= current)
@@ -192,7 +185,6 @@ internal sealed class ProbeSampler : IDisposable
             _disposed = 1;
             thread = _thread;
             probes = _probes;
-            _stop.Set();
         }
 
         if (thread is not null && thread != Thread.CurrentThread)
@@ -203,11 +195,6 @@ internal sealed class ProbeSampler : IDisposable
         foreach (var probe in probes)
         {
             probe.Dispose();
-        }
-
-        if (thread is null || !thread.IsAlive)
-        {
-            _stop.Dispose();
         }
     }
 }
