@@ -67,7 +67,19 @@ internal sealed class EventPipeRunner : IDisposable
     /// </summary>
     public static EventPipeRunner StartWithoutStacks(int processId, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, Action<EventPipeEventSource> subscribe) =>
         Start(processId,
-            client => client.StartEventPipeSession(new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown: false, requestStackwalk: false)),
+            client =>
+            {
+                try
+                {
+                    return client.StartEventPipeSession(new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown: false, requestStackwalk: false));
+                }
+                catch (UnsupportedCommandException)
+                {
+                    // .NET 8 refuses a stackless session ("Command is not supported", measured on 8.0.31): the same
+                    // providers with stacks, dearer per event but the only way its waits get endpoints and awaited tasks.
+                    return client.StartEventPipeSession(providers, requestRundown: false, circularBufferMB);
+                }
+            },
             (_, session) =>
             {
                 var source = new EventPipeEventSource(session.EventStream);
