@@ -1,3 +1,4 @@
+using LoopDoctor.Agent.RuntimeSignals;
 using LoopDoctor.Cli.Sources;
 using Microsoft.Diagnostics.NETCore.Client;
 
@@ -22,7 +23,7 @@ foreach (var provider in SessionProviders.Create(TimeSpan.FromSeconds(1), sample
 {
     if (provider.Name == SessionProviders.RuntimeProvider && parts.Contains("runtime"))
     {
-        var keywords = parts.Contains("gc") ? provider.Keywords : provider.Keywords & ~GcKeyword;
+        var keywords = parts.Contains("gc") ? provider.Keywords : provider.Keywords & ~RuntimeKeywords.Gc;
         providers.Add(new EventPipeProvider(provider.Name, provider.EventLevel, keywords, provider.Arguments));
     }
     else if ((provider.Name == SessionProviders.MetricsProvider && parts.Contains("metrics"))
@@ -49,8 +50,3 @@ catch (Exception e) when (e is ServerNotAvailableException or UnsupportedCommand
     return 1;
 }
 
-/// <summary>The runtime provider's GC keyword (the agent's RuntimeKeywords, internal to it, defines it for the CLI).</summary>
-internal static partial class Program
-{
-    private const long GcKeyword = 0x1;
-}
