@@ -88,9 +88,9 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
         var stack = sample.Stack;
         var site = sample.Kind == SampleKind.External && stack.IsInSynchronizationWait ? null : Attribution.Of(stack, callSiteDepth, requests, sample.ThreadId, sample.TimestampMs);
         var activity = ActivityOf(sample);
-        var key = site is null ? null : EpisodeKey(stack, site, activity);
+        var key = site is null ? null : EpisodeKeyOf(stack, site, activity);
         _current.TryGetValue(sample.ThreadId, out var episode);
-        if (episode is not null && (key is null || key != episode.Key))
+        if (episode is not null && (key is null || key.Value != episode.Key))
         {
             Close(episode);
             _current.Remove(sample.ThreadId);
@@ -104,7 +104,7 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
 
         if (episode is null)
         {
-            episode = new Episode(sample.ThreadId, key, sample.TimestampMs, site!);
+            episode = new Episode(sample.ThreadId, key.Value, sample.TimestampMs, site!);
             _current[sample.ThreadId] = episode;
         }
 
@@ -157,11 +157,14 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
     /// requests back to back would look like one long one). The request served is part of the key when known, so two
     /// requests in a row on one thread are two episodes.
     /// </summary>
-    private static string? EpisodeKey(CallStack stack, Attribution site, SampleActivity activity)
+    private static EpisodeKey? EpisodeKeyOf(CallStack stack, Attribution site, SampleActivity activity)
     {
         var what = stack.OutermostApplicationFrame ?? site.InlinedInto ?? (activity == SampleActivity.Cpu ? null : site.WorkItem);
-        return what is null ? null : what + "@" + site.Endpoint?.StartedMs;
+        return what is null ? null : new EpisodeKey(what, site.Endpoint?.StartedMs);
     }
+
+    /// <summary>What the work item is, and when the request it serves began (a value: compared on every sample).</summary>
+    internal readonly record struct EpisodeKey(string What, double? RequestStartedMs);
 
     private void Close(Episode episode)
     {
@@ -209,10 +212,10 @@ internal sealed class LongCallbacks(int callSiteDepth, double thresholdMs, Actio
     }
 
     /// <summary>One work item on one pool thread, as far as the samples so far show it.</summary>
-    internal sealed class Episode(int threadId, string key, double startMs, Attribution site)
+    internal sealed class Episode(int threadId, EpisodeKey key, double startMs, Attribution site)
     {
         public int ThreadId { get; } = threadId;
-        public string Key { get; } = key;
+        public EpisodeKey Key { get; } = key;
         public double StartMs { get; } = startMs;
         public double LastMs { get; set; } = startMs;
         public Attribution Site { get; set; } = site;

@@ -17,6 +17,9 @@ internal sealed class RequestsOnThreads : IProjection, IRequestLookup
 
     private readonly Dictionary<int, List<RequestMarker>> _byThread = [];
 
+    // The endpoint last handed out per marker, so every sample of one request shares it (one per request, not per sample).
+    private readonly Dictionary<int, (RequestMarker Marker, RequestEndpoint Endpoint)> _lastEndpoint = [];
+
     /// <summary>Whether any request marker arrived: without one, an endpoint can only be named from stacks.</summary>
     public bool MarkersSeen { get; private set; }
 
@@ -79,7 +82,14 @@ internal sealed class RequestsOnThreads : IProjection, IRequestLookup
             if (m.Kind == wanted && m.TimestampMs <= timestampMs)
             {
                 // MVC's marker carries the action; routing's, written just before on the same thread, has the same path.
-                return new RequestEndpoint(m.Method, m.Path, m.Action, m.Route) { StartedMs = m.TimestampMs };
+                if (_lastEndpoint.TryGetValue(threadId, out var last) && ReferenceEquals(last.Marker, m))
+                {
+                    return last.Endpoint;
+                }
+
+                var endpoint = new RequestEndpoint(m.Method, m.Path, m.Action, m.Route) { StartedMs = m.TimestampMs };
+                _lastEndpoint[threadId] = (m, endpoint);
+                return endpoint;
             }
         }
 

@@ -61,7 +61,7 @@ internal sealed class SampledWaits(int callSiteDepth, IRequestLookup? requests =
         var site = api is null ? null : Attribution.Of(sample.Stack, callSiteDepth, requests, sample.ThreadId, sample.TimestampMs);
         if (_current.TryGetValue(sample.ThreadId, out var run))
         {
-            if (api == run.Api && site is not null && site.Key == run.Site.Key)
+            if (api == run.Api && site is not null && (ReferenceEquals(site, run.Site) || site.Key == run.Site.Key))
             {
                 run.LastMs = sample.LastTimestampMs;
                 return;

@@ -34,12 +34,13 @@ internal sealed record Attribution(IReadOnlyList<string> Frames, CodeEntry Entry
     public IReadOnlyList<string>? Awaits { get; init; }
 
     /// <summary>Reads the attribution of <paramref name="stack"/>, on <paramref name="threadId"/> at <paramref name="timestampMs"/>.</summary>
-    public static Attribution Of(CallStack stack, int depth, IRequestLookup? requests, int threadId, double timestampMs) => new(
-        stack.CallSite(depth),
-        stack.Entry,
-        stack.UserCodeInlined ? stack.CompiledDelegateFrame : null,
-        requests?.EndpointAt(threadId, timestampMs, stack.RequestScope),
-        stack.ApplicationFrames.Count == 0 ? stack.WorkItemFrame : null);
+    /// <remarks>Outside a request this is the stack's shared attribution (no allocation per sample).</remarks>
+    public static Attribution Of(CallStack stack, int depth, IRequestLookup? requests, int threadId, double timestampMs)
+    {
+        var bare = stack.BareAttribution(depth);
+        var endpoint = requests?.EndpointAt(threadId, timestampMs, stack.RequestScope);
+        return endpoint is null ? bare : bare with { Endpoint = endpoint };
+    }
 
     /// <summary>
     /// Groups observations of one call site within a session: the frames, or without them the compiled delegate (one per

@@ -70,6 +70,24 @@ internal sealed partial class CallStack
         (Entry, CompiledDelegateFrame) = EntryOf(resolved);
         RequestScope = RequestScopeOf(resolved);
         WorkItemFrame = WorkItemFrameOf(resolved);
+        _bare = null;
+    }
+
+    // The attribution without an endpoint at the last depth asked: one per distinct stack, not one per sample. One
+    // reference, so a reader on another thread sees a depth and its attribution together.
+    private Tuple<int, Attribution>? _bare;
+
+    /// <summary>What this stack alone tells about who to blame (no endpoint): built once per depth, then shared.</summary>
+    internal Attribution BareAttribution(int depth)
+    {
+        var bare = _bare;
+        if (bare is null || bare.Item1 != depth)
+        {
+            _bare = bare = Tuple.Create(depth, new Attribution(CallSite(depth), Entry, UserCodeInlined ? CompiledDelegateFrame : null,
+                WorkItem: ApplicationFrames.Count == 0 ? WorkItemFrame : null));
+        }
+
+        return bare.Item2;
     }
 
     /// <summary>The framework entry point that called the user's code (an MVC action, a minimal API handler), when the stack shows one.</summary>

@@ -216,7 +216,7 @@ internal sealed class EventPipeRunner : IDisposable
             ServerNotAvailableException => new LoopDoctorException(ExitCode.TargetNotFound,
                 $"Unable to connect to process {pid}: it is not a .NET process or its diagnostics port is not available ({ex.Message}).", ex),
             UnsupportedCommandException => new LoopDoctorException(ExitCode.SessionFailed,
-                $"Process {pid}'s runtime does not support this EventPipe session ({ex.Message}); .NET 6 or later is required.", ex),
+                $"Process {pid}'s runtime refused this kind of EventPipe session ({ex.Message}); LoopDoctor is tested on .NET 8, 9 and 10.", ex),
             _ => new LoopDoctorException(ExitCode.SessionFailed, $"The EventPipe session on process {pid} failed: {ex.GetType().Name}: {ex.Message}", ex),
         };
     }
