@@ -19,5 +19,5 @@ rss=$(awk '/VmRSS/{print $2}' /proc/$MON/status)
 cpu=$(echo "($t1-$t0)/$HZ/($s1-$s0)*100" | bc -l)
 echo "N=$N cpu%=$(printf %.2f $cpu) rssMB=$(echo "$rss/1024" | bc -l | xargs printf %.1f) attached=$(grep -c 'attached to' $OUT/ld-p9-mon-$N.err)"
 for p in "${APPS[@]}"; do kill $p 2>/dev/null; done
-kill -INT $MON; sleep 3; kill -9 $MON 2>/dev/null
+kill -TERM $MON; sleep 3; kill -9 $MON 2>/dev/null  # TERM, not INT: a background job of a script ignores SIGINT
 wait 2>/dev/null
