@@ -28,7 +28,7 @@ public class BlockingAppIntegrationTests
         }
     }
 
-    private static async Task<(int ExitCode, JsonElement Report, string Error)?> DiagnoseAsync(string scenario, int rps, bool isFixed = false, string duration = "5s", bool agent = true, bool inject = false)
+    private static async Task<(int ExitCode, JsonElement Report, string Error)?> DiagnoseAsync(string scenario, int rps, bool isFixed = false, string duration = "5s", bool agent = true, bool inject = false, bool collectGarbage = false)
     {
         if (BlockingAppDll is not { } dll)
         {
@@ -37,7 +37,7 @@ public class BlockingAppIntegrationTests
 
         string[] args = ["--scenario", scenario, "--rps", rps.ToString(), .. isFixed ? new[] { "--fixed" } : [], .. agent ? [] : new[] { "--no-agent" }];
         using var app = await TargetApp.StartAsync(dll, args);
-        string[] cli = ["diagnose", "-p", app.ProcessId.ToString(), "--duration", duration, "--format", "json", .. inject ? [] : new[] { "--no-inject" }];
+        string[] cli = ["diagnose", "-p", app.ProcessId.ToString(), "--duration", duration, "--format", "json", .. inject ? [] : new[] { "--no-inject" }, .. collectGarbage ? new[] { "--collect-garbage" } : []];
         var result = await CliRunner.RunAsync(cli);
         Assert.True(result.Out.Length > 0, result.Error);
         using var doc = JsonDocument.Parse(result.Out);
@@ -134,7 +134,9 @@ public class BlockingAppIntegrationTests
     public async Task Fire_and_forget_without_the_embedded_agent_is_found_through_injection()
     {
         Assert.NotNull(LoopDoctor.Cli.Targets.AgentDetection.FindStartupHook(out _));
-        if (await DiagnoseAsync("fire-and-forget", 50, duration: "6s", agent: false, inject: true) is not var (_, report, error))
+        // A faulted task is reported when the GC finalizes it: at 50 rps BlockingApp may not collect within 6 s (on
+        // 2026-12-08 it did not, three runs in three), so the session induces one, as docs/cli.md tells users to.
+        if (await DiagnoseAsync("fire-and-forget", 50, duration: "6s", agent: false, inject: true, collectGarbage: true) is not var (_, report, error))
         {
             return;
         }
